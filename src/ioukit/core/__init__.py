@@ -1,0 +1,1 @@
+"""Pure array math on the Array API: counting and reduction. Never reads files."""
