@@ -3,12 +3,12 @@
 The tree::
 
     IoUKitError (Exception)
-    ├── InputError (IoUKitError, ValueError)          bad shapes, dtypes or values of data arguments
-    ├── ParameterError (IoUKitError, ValueError)      bad option values (``average=``, ``zero_division=``)
+    ├── InputError (IoUKitError, ValueError)          bad shapes, dtypes or values of data
+    ├── ParameterError (IoUKitError, ValueError)      bad option values (``average=``, …)
     ├── BackendError (IoUKitError, TypeError)         unsupported or mixed array libraries
     └── MissingDependencyError (IoUKitError, ImportError)   an optional extra is not installed
 
-    UndefinedMetricWarning (UserWarning)              a score is 0/0; emitted with ``zero_division="warn"``
+    UndefinedMetricWarning (UserWarning)              a score is 0/0 (``zero_division="warn"``)
 
 Every error derives from the matching builtin, so ``except ValueError`` keeps working.
 """

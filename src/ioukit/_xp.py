@@ -8,7 +8,6 @@ lives here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import array_api_compat

@@ -127,7 +127,9 @@ def check_labels_integral(func: str, xp: Any, x: Array, name: str) -> Array:
 
 def check_class_axis(func: str, pred: Array, target: Array, class_axis: object) -> int:
     if isinstance(class_axis, bool) or not isinstance(class_axis, Integral):
-        raise ParameterError(f"{func}: `class_axis` must be an integer or None; got {class_axis!r}.")
+        raise ParameterError(
+            f"{func}: `class_axis` must be an integer or None; got {class_axis!r}."
+        )
     if pred.ndim != target.ndim + 1:
         raise InputError(
             f"{func}: with `class_axis`, `pred` must have one more dimension than `target`; "
@@ -138,7 +140,7 @@ def check_class_axis(func: str, pred: Array, target: Array, class_axis: object) 
         raise ParameterError(
             f"{func}: `class_axis`={axis} is out of range for `pred` with {pred.ndim} dimensions."
         )
-    return axis % pred.ndim
+    return axis % int(pred.ndim)
 
 
 def check_sample_weight(func: str, xp: Any, sample_weight: Array, n: int) -> Array:
@@ -149,7 +151,9 @@ def check_sample_weight(func: str, xp: Any, sample_weight: Array, n: int) -> Arr
             f"first axis; got shape {tuple(sample_weight.shape)}."
         )
     if not (is_floating(xp, sample_weight) or is_integer_like(xp, sample_weight)):
-        raise InputError(f"{func}: `sample_weight` must be numeric; got dtype {sample_weight.dtype}.")
+        raise InputError(
+            f"{func}: `sample_weight` must be numeric; got dtype {sample_weight.dtype}."
+        )
     w = xp.astype(sample_weight, xp.float64)
     if not bool(xp.all(xp.isfinite(w))):
         raise InputError(f"{func}: `sample_weight` must be finite; got NaN or infinite weights.")

@@ -110,7 +110,8 @@ class Counts:
                 xp.sum(xp.astype(a, xp.float64) * w, axis=0)
                 for a in (self.tp, self.fp, self.fn, self.tn)
             ]
-        return Counts(*arrays, task=self.task, ignored_classes=self.ignored_classes)
+        tp, fp, fn, tn = arrays
+        return Counts(tp, fp, fn, tn, task=self.task, ignored_classes=self.ignored_classes)
 
     def __add__(self, other: object) -> Counts:
         if not isinstance(other, Counts):
@@ -263,13 +264,7 @@ def _group_counts(
     if is_numpy(xp):
         from ioukit.kernels.counting import binary_rows
 
-        out, bad_p, bad_t = binary_rows(
-            np.reshape(pred, (n * n_labels, k)),
-            np.reshape(target, (n * n_labels, k)),
-            n_labels,
-            per_sample,
-            ignore,
-        )
+        out, bad_p, bad_t = binary_rows(pred, target, n_labels, per_sample, ignore)
         if bad_t:
             _binary_values(func, xp, target, "target", ignore)
         if bad_p:
@@ -316,23 +311,17 @@ def _assemble(
     fp = ps - tp
     fn = ts - tp
     tn = nv - tp - fp - fn
-    if per_sample:
-        return Counts(
-            tp, fp, fn, tn, task=task, per_sample=True, sample_weight=weights,
-            ignored_classes=ignored_classes,
-        )
-    if weights is None:
-        return Counts(
-            *(xp.sum(a, axis=0) for a in (tp, fp, fn, tn)),
-            task=task,
-            ignored_classes=ignored_classes,
-        )
-    w = xp.reshape(weights, (-1, 1))
-    return Counts(
-        *(xp.sum(xp.astype(a, xp.float64) * w, axis=0) for a in (tp, fp, fn, tn)),
+    counts = Counts(
+        tp,
+        fp,
+        fn,
+        tn,
         task=task,
+        per_sample=True,
+        sample_weight=weights,
         ignored_classes=ignored_classes,
     )
+    return counts if per_sample else counts.total()
 
 
 def binary_counts(

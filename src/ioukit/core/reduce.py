@@ -167,7 +167,9 @@ def _tp(tp: Array, fp: Array, fn: Array, tn: Array) -> Array:
     return tp
 
 
-def jaccard(counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan") -> Array:
+def jaccard(
+    counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan"
+) -> Array:
     """Jaccard index (IoU) from counts: ``J = tp / (tp + fp + fn)``.
 
     Parameters
@@ -201,7 +203,9 @@ def jaccard(counts: Counts, *, average: Average = "macro", zero_division: ZeroDi
     )
 
 
-def dice(counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan") -> Array:
+def dice(
+    counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan"
+) -> Array:
     """Dice coefficient (= F1) from counts: ``D = 2 tp / (2 tp + fp + fn)``.
 
     Arguments and return value as in :func:`jaccard`. Per class, ``D = 2J / (1 + J)``.
@@ -240,7 +244,9 @@ def precision(
     return _score("precision", counts, _tp, lambda tp, fp, fn, tn: tp + fp, average, zero_division)
 
 
-def recall(counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan") -> Array:
+def recall(
+    counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan"
+) -> Array:
     """Recall (sensitivity) from counts: ``tp / (tp + fn)``. Arguments as in :func:`jaccard`."""
     return _score("recall", counts, _tp, lambda tp, fp, fn, tn: tp + fn, average, zero_division)
 

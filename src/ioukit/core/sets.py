@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Hashable
+from collections.abc import Hashable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +22,7 @@ def _as_set(func: str, name: str, items: object) -> set[Hashable]:
         )
     if not isinstance(items, Iterable):
         raise InputError(
-            f"{func}: `{name}` must be an iterable of hashable items; got "
-            f"{type(items).__name__}."
+            f"{func}: `{name}` must be an iterable of hashable items; got {type(items).__name__}."
         )
     try:
         return set(items)
@@ -39,7 +39,7 @@ def set_counts(a: Iterable[Hashable], b: Iterable[Hashable]) -> Counts:
     sb = _as_set("set_counts", "b", b)
     inter = len(sa & sb)
 
-    def one(v: int) -> np.ndarray:  # type: ignore[type-arg]
+    def one(v: int) -> np.ndarray[Any, Any]:
         return np.array([v], dtype=np.int64)
 
     return Counts(one(inter), one(len(sb) - inter), one(len(sa) - inter), one(0), task="binary")

@@ -10,7 +10,6 @@ on disk (``cache=True``).
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -20,6 +19,8 @@ __all__ = ["binary_rows", "confusion", "confusion_rows"]
 
 # Below this many elements the threaded kernel costs more than it saves.
 _PARALLEL_MIN = 1 << 20
+# Row length used to split single-label data between threads.
+_ROW = 1 << 14
 
 
 @cache
@@ -28,47 +29,72 @@ def _jit() -> Any:
 
     @nb.njit(cache=True, nogil=True)
     def _ignored(t: Any, ign: Any) -> bool:  # pragma: no cover - compiled
-        for v in ign:
+        for v in ign:  # noqa: SIM110 - a plain loop compiles to the tightest code
             if t == v:
                 return True
         return False
 
-    @nb.njit(cache=True, nogil=True)
-    def _binary_rows(p, t, n_labels, per_sample, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
-        # p, t: (R, K) with R = N * L rows of K elements. out[row_out, l, :] = tp, pred, target, valid
-        rows, k = t.shape
-        n_out = rows // n_labels if per_sample else 1
-        out = np.zeros((n_out, n_labels, 4), dtype=np.int64)
-        bad_p = 0
-        bad_t = 0
-        for r in range(rows):
-            n = r // n_labels if per_sample else 0
-            lab = r % n_labels
-            tp = 0
-            ps = 0
-            ts = 0
-            nv = 0
+    @nb.njit(cache=True, nogil=True, inline="always")
+    def _binary_run(p, t, n, lab, ign, acc):  # type: ignore[no-untyped-def]  # pragma: no cover
+        # adds (tp, predicted, target, valid, bad pred, bad target) of p[n, lab, :] to acc
+        tp = 0
+        ps = 0
+        ts = 0
+        nv = 0
+        bp = 0
+        bt = 0
+        k = t.shape[2]
+        if ign.size == 0:
+            # branch-free so that LLVM vectorises it
             for i in range(k):
-                tv = t[r, i]
+                tv = t[n, lab, i]
+                pv = p[n, lab, i]
+                t1 = np.int64(tv == 1)
+                p1 = np.int64(pv == 1)
+                tp += t1 & p1
+                ps += p1
+                ts += t1
+                bt += np.int64(tv != 0) & (1 - t1)
+                bp += np.int64(pv != 0) & (1 - p1)
+            nv = k
+        else:
+            for i in range(k):
+                tv = t[n, lab, i]
                 if _ignored(tv, ign):
                     continue
-                pv = p[r, i]
-                if tv == 1:
-                    ts += 1
-                elif tv != 0:
-                    bad_t += 1
-                if pv == 1:
-                    ps += 1
-                    if tv == 1:
-                        tp += 1
-                elif pv != 0:
-                    bad_p += 1
+                pv = p[n, lab, i]
+                t1 = np.int64(tv == 1)
+                p1 = np.int64(pv == 1)
+                tp += t1 & p1
+                ps += p1
+                ts += t1
+                bt += np.int64(tv != 0) & (1 - t1)
+                bp += np.int64(pv != 0) & (1 - p1)
                 nv += 1
-            out[n, lab, 0] += tp
-            out[n, lab, 1] += ps
-            out[n, lab, 2] += ts
-            out[n, lab, 3] += nv
-        return out, bad_p, bad_t
+        acc[0] += tp
+        acc[1] += ps
+        acc[2] += ts
+        acc[3] += nv
+        acc[4] += bp
+        acc[5] += bt
+
+    @nb.njit(cache=True, nogil=True, parallel=True)
+    def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
+        # p, t: (N, L, K). Returns (N or 1, L, 6) sums of _binary_run.
+        n_samples, n_labels, _ = t.shape
+        if per_sample:
+            out = np.zeros((n_samples, n_labels, 6), dtype=np.int64)
+            for n in nb.prange(n_samples):
+                for lab in range(n_labels):
+                    _binary_run(p, t, n, lab, ign, out[n, lab])
+            return out
+        n_blocks = max(1, min(n_blocks, n_samples))
+        local = np.zeros((n_blocks, n_labels, 6), dtype=np.int64)
+        for b in nb.prange(n_blocks):
+            for n in range(b * n_samples // n_blocks, (b + 1) * n_samples // n_blocks):
+                for lab in range(n_labels):
+                    _binary_run(p, t, n, lab, ign, local[b, lab])
+        return local.sum(axis=0).reshape((1, n_labels, 6))
 
     @nb.njit(cache=True, nogil=True)
     def _confusion_chunk(p, t, lo, hi, c, ign, cm):  # type: ignore[no-untyped-def]  # pragma: no cover
@@ -133,11 +159,17 @@ def _jit() -> Any:
         return tp, ps, ts, bads[:, 0].sum(), bads[:, 1].sum()
 
     return {
-        "binary_rows": _binary_rows,
+        "binary_nlk": _binary_nlk,
         "confusion_parallel": _confusion_parallel,
         "confusion_serial": _confusion_serial,
         "confusion_rows": _confusion_rows,
     }
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def _prepare(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -156,29 +188,51 @@ def binary_rows(
     per_sample: bool,
     ignore: tuple[int, ...],
 ) -> tuple[np.ndarray[Any, Any], int, int]:
-    """Binary counts of ``(N, L, K)``-shaped data given as ``(N*L, K)`` arrays.
+    """Binary counts of ``(N, L, ...)``-shaped data.
 
     Returns ``out`` of shape ``(N or 1, L, 4)`` holding (tp, predicted positives, target
     positives, valid elements), and the numbers of non-{0, 1} values in pred and target.
     """
     p = _prepare(pred)
     t = _prepare(target)
-    out, bad_p, bad_t = _jit()["binary_rows"](p, t, n_labels, per_sample, _ign(ignore))
-    return out, int(bad_p), int(bad_t)
+    kernel = _jit()["binary_nlk"]
+    ign = _ign(ignore)
+    n_blocks = 4 * _threads() if t.size >= _PARALLEL_MIN else 1
+    if per_sample or n_labels > 1:
+        shape = (t.shape[0], n_labels, t.size // (t.shape[0] * n_labels))
+        out = kernel(p.reshape(shape), t.reshape(shape), per_sample, ign, n_blocks)
+    else:
+        # one label over the whole array: any split of the flat data is valid, so cut it into
+        # rows of _ROW elements for the threads, plus a remainder row
+        flat_p, flat_t = p.reshape(-1), t.reshape(-1)
+        main = t.size - t.size % _ROW
+        out = np.zeros((1, 1, 6), dtype=np.int64)
+        if main:
+            shape3 = (main // _ROW, 1, _ROW)
+            out += kernel(
+                flat_p[:main].reshape(shape3), flat_t[:main].reshape(shape3), False, ign, n_blocks
+            )
+        if main < t.size:
+            shape3 = (1, 1, t.size - main)
+            out += kernel(
+                flat_p[main:].reshape(shape3), flat_t[main:].reshape(shape3), False, ign, 1
+            )
+    return out[..., :4], int(out[..., 4].sum()), int(out[..., 5].sum())
 
 
 def confusion(
-    pred: np.ndarray[Any, Any], target: np.ndarray[Any, Any], num_classes: int, ignore: tuple[int, ...]
+    pred: np.ndarray[Any, Any],
+    target: np.ndarray[Any, Any],
+    num_classes: int,
+    ignore: tuple[int, ...],
 ) -> tuple[np.ndarray[Any, Any], int, int]:
     """``(C, C)`` int64 confusion matrix (rows = target) of flat label arrays, plus the numbers
     of out-of-range pred and target labels at non-ignored positions."""
     p = _prepare(pred).reshape(-1)
     t = _prepare(target).reshape(-1)
     kernels = _jit()
-    if t.size >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1:
-        import numba
-
-        n_chunks = 4 * numba.get_num_threads()
+    if t.size >= _PARALLEL_MIN and _threads() > 1:
+        n_chunks = 4 * _threads()
         cm, bad_p, bad_t = kernels["confusion_parallel"](p, t, num_classes, _ign(ignore), n_chunks)
     else:
         cm, bad_p, bad_t = kernels["confusion_serial"](p, t, num_classes, _ign(ignore))
@@ -186,7 +240,10 @@ def confusion(
 
 
 def confusion_rows(
-    pred: np.ndarray[Any, Any], target: np.ndarray[Any, Any], num_classes: int, ignore: tuple[int, ...]
+    pred: np.ndarray[Any, Any],
+    target: np.ndarray[Any, Any],
+    num_classes: int,
+    ignore: tuple[int, ...],
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any], int, int]:
     """Per-sample (tp, predicted, target) counts, each ``(N, C)``, of ``(N, K)`` label arrays."""
     p = _prepare(pred)
