@@ -221,7 +221,7 @@ def _binary_values(func: str, xp: Any, x: Array, name: str, ignore: tuple[int, .
     bad = values[(values != 0) & (values != 1) & ~np.isin(values, ignore)]
     hint = (
         "Probabilities or logits must be binarised explicitly: pass `threshold=` "
-        "(e.g. threshold=0.5), or use the soft (differentiable) Jaccard for soft scores."
+        "(e.g. threshold=0.5 for probabilities, 0.0 for logits)."
         if name == "pred"
         else "Targets must be 0/1 masks; use `ignore_index=` for void labels such as 255."
     )
@@ -264,7 +264,7 @@ def _group_counts(
     if is_numpy(xp):
         from ioukit.kernels.counting import binary_rows
 
-        out, bad_p, bad_t = binary_rows(pred, target, n_labels, per_sample, ignore)
+        tp, ps, ts, nv, bad_p, bad_t = binary_rows(pred, target, n_labels, per_sample, ignore)
         if bad_t:
             _binary_values(func, xp, target, "target", ignore)
         if bad_p:
@@ -272,7 +272,7 @@ def _group_counts(
             t = np.reshape(target, -1)
             keep = ~np.isin(t, ignore)
             _binary_values(func, xp, np.reshape(pred, -1)[keep], "pred", ())
-        return out[..., 0], out[..., 1], out[..., 2], out[..., 3]
+        return tp, ps, ts, nv
     t = xp.reshape(target, (n, n_labels, k))
     p = xp.reshape(pred, (n, n_labels, k))
     valid = xp.ones(t.shape, dtype=xp.bool, device=device_of(t))

@@ -35,8 +35,8 @@ def _jit() -> Any:
         return False
 
     @nb.njit(cache=True, nogil=True, inline="always")
-    def _binary_run(p, t, n, lab, ign, acc):  # type: ignore[no-untyped-def]  # pragma: no cover
-        # adds (tp, predicted, target, valid, bad pred, bad target) of p[n, lab, :] to acc
+    def _binary_run(p, t, n, lab, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+        # (tp, predicted, target, valid, bad pred, bad target) of p[n, lab, :] vs t[n, lab, :]
         tp = 0
         ps = 0
         ts = 0
@@ -71,30 +71,31 @@ def _jit() -> Any:
                 bt += np.int64(tv != 0) & (1 - t1)
                 bp += np.int64(pv != 0) & (1 - p1)
                 nv += 1
-        acc[0] += tp
-        acc[1] += ps
-        acc[2] += ts
-        acc[3] += nv
-        acc[4] += bp
-        acc[5] += bt
+        return tp, ps, ts, nv, bp, bt
 
     @nb.njit(cache=True, nogil=True, parallel=True)
     def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
-        # p, t: (N, L, K). Returns (N or 1, L, 6) sums of _binary_run.
+        # p, t: (N, L, K) -> tp, predicted, target, valid: (N or 1, L) each; bad pred, bad target
         n_samples, n_labels, _ = t.shape
-        if per_sample:
-            out = np.zeros((n_samples, n_labels, 6), dtype=np.int64)
-            for n in nb.prange(n_samples):
-                for lab in range(n_labels):
-                    _binary_run(p, t, n, lab, ign, out[n, lab])
-            return out
-        n_blocks = max(1, min(n_blocks, n_samples))
-        local = np.zeros((n_blocks, n_labels, 6), dtype=np.int64)
+        n_out = n_samples if per_sample else 1
+        n_blocks = n_samples if per_sample else max(1, min(n_blocks, n_samples))
+        # per sample: one block per sample, written in place; else local sums per block
+        local = np.zeros((n_out if per_sample else n_blocks, 4, n_labels), dtype=np.int64)
+        bad_p = 0
+        bad_t = 0
         for b in nb.prange(n_blocks):
             for n in range(b * n_samples // n_blocks, (b + 1) * n_samples // n_blocks):
                 for lab in range(n_labels):
-                    _binary_run(p, t, n, lab, ign, local[b, lab])
-        return local.sum(axis=0).reshape((1, n_labels, 6))
+                    tp, ps, ts, nv, bp, bt = _binary_run(p, t, n, lab, ign)
+                    local[b, 0, lab] += tp
+                    local[b, 1, lab] += ps
+                    local[b, 2, lab] += ts
+                    local[b, 3, lab] += nv
+                    bad_p += bp
+                    bad_t += bt
+        if per_sample:
+            return local, bad_p, bad_t
+        return local.sum(axis=0).reshape((1, 4, n_labels)), bad_p, bad_t
 
     @nb.njit(cache=True, nogil=True)
     def _confusion_chunk(p, t, lo, hi, c, ign, cm):  # type: ignore[no-untyped-def]  # pragma: no cover
@@ -187,11 +188,11 @@ def binary_rows(
     n_labels: int,
     per_sample: bool,
     ignore: tuple[int, ...],
-) -> tuple[np.ndarray[Any, Any], int, int]:
+) -> tuple[Any, Any, Any, Any, int, int]:
     """Binary counts of ``(N, L, ...)``-shaped data.
 
-    Returns ``out`` of shape ``(N or 1, L, 4)`` holding (tp, predicted positives, target
-    positives, valid elements), and the numbers of non-{0, 1} values in pred and target.
+    Returns tp, predicted positives, target positives and valid elements, each of shape
+    ``(N or 1, L)``, and the numbers of non-{0, 1} values in pred and target.
     """
     p = _prepare(pred)
     t = _prepare(target)
@@ -200,24 +201,24 @@ def binary_rows(
     n_blocks = 4 * _threads() if t.size >= _PARALLEL_MIN else 1
     if per_sample or n_labels > 1:
         shape = (t.shape[0], n_labels, t.size // (t.shape[0] * n_labels))
-        out = kernel(p.reshape(shape), t.reshape(shape), per_sample, ign, n_blocks)
+        out, bad_p, bad_t = kernel(p.reshape(shape), t.reshape(shape), per_sample, ign, n_blocks)
     else:
         # one label over the whole array: any split of the flat data is valid, so cut it into
         # rows of _ROW elements for the threads, plus a remainder row
         flat_p, flat_t = p.reshape(-1), t.reshape(-1)
         main = t.size - t.size % _ROW
-        out = np.zeros((1, 1, 6), dtype=np.int64)
-        if main:
-            shape3 = (main // _ROW, 1, _ROW)
-            out += kernel(
-                flat_p[:main].reshape(shape3), flat_t[:main].reshape(shape3), False, ign, n_blocks
-            )
-        if main < t.size:
-            shape3 = (1, 1, t.size - main)
-            out += kernel(
-                flat_p[main:].reshape(shape3), flat_t[main:].reshape(shape3), False, ign, 1
-            )
-    return out[..., :4], int(out[..., 4].sum()), int(out[..., 5].sum())
+        out = np.zeros((1, 4, 1), dtype=np.int64)
+        bad_p = bad_t = 0
+        for lo, hi, rows, blocks in ((0, main, main // _ROW, n_blocks), (main, t.size, 1, 1)):
+            if hi > lo:
+                shape3 = (rows, 1, (hi - lo) // rows)
+                o, bp, bt = kernel(
+                    flat_p[lo:hi].reshape(shape3), flat_t[lo:hi].reshape(shape3), False, ign, blocks
+                )
+                out += o
+                bad_p += bp
+                bad_t += bt
+    return out[:, 0], out[:, 1], out[:, 2], out[:, 3], int(bad_p), int(bad_t)
 
 
 def confusion(
