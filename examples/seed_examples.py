@@ -21,7 +21,9 @@ def main() -> None:
     y_pred = np.array([1, 0, 0, 0, 1, 1])
     c = ioukit.binary_counts(y_pred, y_true)
     print(f"\nBinary target {y_true.tolist()} vs prediction {y_pred.tolist()}")
-    print(f"  counts tp, fp, fn, tn = {int(c.tp[0])}, {int(c.fp[0])}, {int(c.fn[0])}, {int(c.tn[0])}")
+    print(
+        f"  counts tp, fp, fn, tn = {int(c.tp[0])}, {int(c.fp[0])}, {int(c.fn[0])}, {int(c.tn[0])}"
+    )
     print(f"  jaccard  = {float(ioukit.jaccard(c)):.4f}   (2 / (2 + 1 + 1))")
     print(f"  accuracy = {float(ioukit.accuracy(c)):.4f}   ((2 + 2) / 6)")
     print(f"  dice     = {float(ioukit.dice(c)):.4f}   (2·2 / (2·2 + 1 + 1)) = 2J / (1 + J)")
@@ -44,7 +46,9 @@ def main() -> None:
         print(f"  {avg:<9}= {float(value):.4f}")
     per_class = ioukit.multiclass_jaccard(mc_pred, mc_true, num_classes=3, average="none")
     print(f"  per class = {np.round(per_class, 4).tolist()}   (2/2, 1/3, 1/3)")
-    print(f"  F1 0.5 ↔ J {ioukit.f1_to_jaccard(0.5):.4f};  J 0.5 ↔ F1 {ioukit.jaccard_to_f1(0.5):.4f}")
+    print(
+        f"  F1 0.5 ↔ J {ioukit.f1_to_jaccard(0.5):.4f};  J 0.5 ↔ F1 {ioukit.jaccard_to_f1(0.5):.4f}"
+    )
 
 
 if __name__ == "__main__":

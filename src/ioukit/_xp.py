@@ -18,9 +18,11 @@ from ioukit._errors import BackendError
 __all__ = [
     "Array",
     "bincount",
+    "comparable_labels",
     "describe_values",
     "device_of",
     "float_dtype",
+    "int_fits",
     "is_numpy",
     "is_torch",
     "namespace",
@@ -95,6 +97,33 @@ def to_numpy(x: Array) -> np.ndarray[Any, Any]:
         return np.asarray(x)
     except (TypeError, ValueError, RuntimeError):
         return np.from_dlpack(x)
+
+
+def comparable_labels(xp: Any, x: Array) -> Array:
+    """``x`` in a dtype that every library compares with Python ints.
+
+    bool becomes uint8 (array-api-strict refuses ``bool_array == 1``); PyTorch's uint16, uint32
+    and uint64, which lack most operations (``<`` included), become int64. Other dtypes pass.
+    """
+    if x.dtype == xp.bool:
+        return xp.astype(x, xp.uint8)
+    if is_torch(xp) and str(x.dtype) in ("torch.uint16", "torch.uint32", "torch.uint64"):
+        return xp.astype(x, xp.int64)
+    return x
+
+
+def int_fits(xp: Any, x: Array, value: int) -> bool:
+    """Whether the Python int ``value`` is representable in the dtype of ``x``.
+
+    Comparing an integer array with an int its dtype cannot hold fails in some libraries
+    (array-api-strict) and silently wraps around in others (PyTorch compares a uint8 tensor
+    ``!= -1`` with 255), so callers skip such comparisons: their outcome is known. Floating
+    dtypes hold every label.
+    """
+    if not xp.isdtype(x.dtype, "integral"):
+        return True
+    info = xp.iinfo(x.dtype)
+    return int(info.min) <= value <= int(info.max)
 
 
 def describe_values(values: Array, limit: int = 8) -> str:

@@ -54,7 +54,9 @@ def check_ignore_index(func: str, ignore_index: object) -> tuple[int, ...]:
     values: Sequence[object]
     if isinstance(ignore_index, Integral) and not isinstance(ignore_index, bool):
         values = (ignore_index,)
-    elif isinstance(ignore_index, (list, tuple, set, frozenset, range, np.ndarray)):
+    elif isinstance(ignore_index, np.ndarray):  # any shape, 0-d included
+        values = list(ignore_index.ravel().tolist())
+    elif isinstance(ignore_index, (list, tuple, set, frozenset, range)):
         values = list(np.asarray(list(ignore_index)).ravel().tolist())
     else:
         values = (ignore_index,)

@@ -19,7 +19,17 @@ from typing import Any, Literal
 import numpy as np
 
 from ioukit._errors import InputError
-from ioukit._xp import Array, bincount, describe_values, device_of, is_numpy, namespace, to_numpy
+from ioukit._xp import (
+    Array,
+    bincount,
+    comparable_labels,
+    describe_values,
+    device_of,
+    int_fits,
+    is_numpy,
+    namespace,
+    to_numpy,
+)
 from ioukit.core._checks import (
     check_class_axis,
     check_finite,
@@ -31,6 +41,7 @@ from ioukit.core._checks import (
     check_sample_weight,
     check_threshold,
     is_floating,
+    is_integer_like,
 )
 
 __all__ = [
@@ -237,6 +248,12 @@ def _binary_prepare(
     thr = check_threshold(func, threshold)
     check_same_shape(func, pred, target)
     check_nonempty(func, target)
+    for x, name in ((pred, "pred"), (target, "target")):
+        if not (is_integer_like(xp, x) or is_floating(xp, x)):
+            raise InputError(
+                f"{func}: `{name}` must hold 0/1 labels (bool, integer or floating dtype); got "
+                f"dtype {x.dtype}."
+            )
     check_finite(func, xp, pred, "pred")
     check_finite(func, xp, target, "target")
     if thr is not None:
@@ -273,11 +290,9 @@ def _group_counts(
             keep = ~np.isin(t, ignore)
             _binary_values(func, xp, np.reshape(pred, -1)[keep], "pred", ())
         return tp, ps, ts, nv
-    t = xp.reshape(target, (n, n_labels, k))
-    p = xp.reshape(pred, (n, n_labels, k))
-    valid = xp.ones(t.shape, dtype=xp.bool, device=device_of(t))
-    for v in ignore:
-        valid = valid & (t != v)
+    t = comparable_labels(xp, xp.reshape(target, (n, n_labels, k)))
+    p = comparable_labels(xp, xp.reshape(pred, (n, n_labels, k)))
+    valid = _valid_mask(xp, t, ignore)
     t_bad = valid & (t != 0) & (t != 1)
     if bool(xp.any(t_bad)):
         _binary_values(func, xp, t, "target", ignore)
@@ -487,6 +502,8 @@ def _multiclass_prepare(
     check_nonempty(func, target)
     pred = check_labels_integral(func, xp, pred, "pred")
     target = check_labels_integral(func, xp, target, "target")
+    if not is_numpy(xp):  # the numba kernels read bool and every integer dtype as they are
+        pred, target = comparable_labels(xp, pred), comparable_labels(xp, target)
     if target.ndim == 0:
         pred, target = xp.reshape(pred, (1,)), xp.reshape(target, (1,))
     weights = None
@@ -498,7 +515,8 @@ def _multiclass_prepare(
 def _valid_mask(xp: Any, target: Array, ignore: tuple[int, ...]) -> Array:
     valid = xp.ones(target.shape, dtype=xp.bool, device=device_of(target))
     for v in ignore:
-        valid = valid & (target != v)
+        if int_fits(xp, target, v):  # a value the dtype cannot hold matches nothing
+            valid = valid & (target != v)
     return valid
 
 
@@ -507,8 +525,8 @@ def _xp_check_range(
 ) -> Array:
     """Array-API path: the valid mask, after checking every non-ignored label is in range."""
     valid = _valid_mask(xp, target, ignore)
-    out_t = (target < 0) | (target >= c)
-    out_p = (pred < 0) | (pred >= c)
+    out_t = (target < 0) | (target >= c) if int_fits(xp, target, c) else target < 0
+    out_p = (pred < 0) | (pred >= c) if int_fits(xp, pred, c) else pred < 0
     if bool(xp.any(valid & (out_t | out_p))):
         _range_error(func, xp, pred, target, c, ignore)
     return valid

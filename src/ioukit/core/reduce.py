@@ -113,8 +113,10 @@ def _score(
         args = [xp.astype(a, fdt) for a in (k.tp, k.fp, k.fn, k.tn)]
         return num(*args), den(*args)
 
-    def divide(n: Array, d: Array, where: str) -> Array:
-        if warn and bool(xp.any(d == 0)):
+    def divide(n: Array, d: Array, where: str, only: Array | None = None) -> Array:
+        # ``only``: the entries that are reported (ignored classes are NaN whatever the fill)
+        zero = d == 0 if only is None else (d == 0) & only
+        if warn and bool(xp.any(zero)):
             warnings.warn(
                 f"{func}: the score is 0/0 for some {where}; it is set to 0.0. Pass "
                 "zero_division='nan' to leave such entries out of averages, or a number to "
@@ -140,14 +142,14 @@ def _score(
 
     if avg == "none":
         n, d = parts(counts)
-        per = divide(n, d, "classes")
+        per = divide(n, d, "classes", active)
         return xp.where(active, per, nan)
 
     n, d = parts(counts.total())
     if avg == "micro":
         mask = xp.astype(active, fdt)
         return divide(xp.sum(n * mask), xp.sum(d * mask), "the micro average")
-    per = xp.where(active, divide(n, d, "classes"), nan)
+    per = xp.where(active, divide(n, d, "classes", active), nan)
     if avg == "macro":
         return _mean(xp, per, xp.astype(active, fdt), nan)
     support = xp.astype(counts.total().tp + counts.total().fn, fdt)

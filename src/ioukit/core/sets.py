@@ -35,8 +35,12 @@ def set_counts(a: Iterable[Hashable], b: Iterable[Hashable]) -> Counts:
 
     ``a`` plays the role of the target and ``b`` of the prediction; duplicates are ignored.
     """
-    sa = _as_set("set_counts", "a", a)
-    sb = _as_set("set_counts", "b", b)
+    return _set_counts("set_counts", a, b)
+
+
+def _set_counts(func: str, a: object, b: object) -> Counts:
+    sa = _as_set(func, "a", a)
+    sb = _as_set(func, "b", b)
     inter = len(sa & sb)
 
     def one(v: int) -> np.ndarray[Any, Any]:
@@ -69,5 +73,5 @@ def set_jaccard(
     >>> set_jaccard([], [], zero_division=1.0)
     1.0
     """
-    counts = set_counts(a, b)
+    counts = _set_counts("set_jaccard", a, b)
     return float(jaccard(counts, average="micro", zero_division=zero_division))

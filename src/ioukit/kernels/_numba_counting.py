@@ -1,0 +1,153 @@
+"""The numba kernels behind :mod:`ioukit.kernels.counting`, compiled on first use.
+
+This module imports numba, so only :func:`ioukit.kernels.counting._jit` imports it, when a kernel
+first runs. The kernels live at module level, not in a function: numba's disk cache
+(``cache=True``) keys a closure by its pickled cells, which differ in every process, so kernels
+defined inside a function were compiled again in every new process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, nogil=True)
+def _ignored(t: Any, ign: Any) -> bool:  # pragma: no cover - compiled
+    for v in ign:  # noqa: SIM110 - a plain loop compiles to the tightest code
+        if t == v:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _binary_run(p, t, n, lab, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # (tp, predicted, target, valid, bad pred, bad target) of p[n, lab, :] vs t[n, lab, :]
+    tp = 0
+    ps = 0
+    ts = 0
+    nv = 0
+    bp = 0
+    bt = 0
+    k = t.shape[2]
+    if ign.size == 0:
+        # branch-free so that LLVM vectorises it
+        for i in range(k):
+            tv = t[n, lab, i]
+            pv = p[n, lab, i]
+            t1 = np.int64(tv == 1)
+            p1 = np.int64(pv == 1)
+            tp += t1 & p1
+            ps += p1
+            ts += t1
+            bt += np.int64(tv != 0) & (1 - t1)
+            bp += np.int64(pv != 0) & (1 - p1)
+        nv = k
+    else:
+        for i in range(k):
+            tv = t[n, lab, i]
+            if _ignored(tv, ign):
+                continue
+            pv = p[n, lab, i]
+            t1 = np.int64(tv == 1)
+            p1 = np.int64(pv == 1)
+            tp += t1 & p1
+            ps += p1
+            ts += t1
+            bt += np.int64(tv != 0) & (1 - t1)
+            bp += np.int64(pv != 0) & (1 - p1)
+            nv += 1
+    return tp, ps, ts, nv, bp, bt
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, L, K) -> tp, predicted, target, valid: (N or 1, L) each; bad pred, bad target
+    n_samples, n_labels, _ = t.shape
+    n_out = n_samples if per_sample else 1
+    n_blocks = n_samples if per_sample else max(1, min(n_blocks, n_samples))
+    # per sample: one block per sample, written in place; else local sums per block
+    local = np.zeros((n_out if per_sample else n_blocks, 4, n_labels), dtype=np.int64)
+    bad_p = 0
+    bad_t = 0
+    for b in nb.prange(n_blocks):
+        for n in range(b * n_samples // n_blocks, (b + 1) * n_samples // n_blocks):
+            for lab in range(n_labels):
+                tp, ps, ts, nv, bp, bt = _binary_run(p, t, n, lab, ign)
+                local[b, 0, lab] += tp
+                local[b, 1, lab] += ps
+                local[b, 2, lab] += ts
+                local[b, 3, lab] += nv
+                bad_p += bp
+                bad_t += bt
+    if per_sample:
+        return local, bad_p, bad_t
+    return local.sum(axis=0).reshape((1, 4, n_labels)), bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True)
+def _confusion_chunk(p, t, lo, hi, c, ign, cm):  # type: ignore[no-untyped-def]  # pragma: no cover
+    bad_p = 0
+    bad_t = 0
+    for i in range(lo, hi):
+        tv = t[i]
+        if _ignored(tv, ign):
+            continue
+        pv = p[i]
+        if tv < 0 or tv >= c:
+            bad_t += 1
+        elif pv < 0 or pv >= c:
+            bad_p += 1
+        else:
+            cm[tv, pv] += 1
+    return bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _confusion_parallel(p, t, c, ign, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n = t.size
+    step = (n + n_chunks - 1) // n_chunks
+    local = np.zeros((n_chunks, c, c), dtype=np.int64)
+    bads = np.zeros((n_chunks, 2), dtype=np.int64)
+    for j in nb.prange(n_chunks):
+        lo = j * step
+        hi = min(n, lo + step)
+        bp, bt = _confusion_chunk(p, t, lo, hi, c, ign, local[j])
+        bads[j, 0] = bp
+        bads[j, 1] = bt
+    return local.sum(axis=0), bads[:, 0].sum(), bads[:, 1].sum()
+
+
+@nb.njit(cache=True, nogil=True)
+def _confusion_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    cm = np.zeros((c, c), dtype=np.int64)
+    bp, bt = _confusion_chunk(p, t, 0, t.size, c, ign, cm)
+    return cm, bp, bt
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _confusion_rows(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, K). Per-sample tp / pred count / target count per class, (N, C) each.
+    n, k = t.shape
+    tp = np.zeros((n, c), dtype=np.int64)
+    ps = np.zeros((n, c), dtype=np.int64)
+    ts = np.zeros((n, c), dtype=np.int64)
+    bads = np.zeros((n, 2), dtype=np.int64)
+    for s in nb.prange(n):
+        for i in range(k):
+            tv = t[s, i]
+            if _ignored(tv, ign):
+                continue
+            pv = p[s, i]
+            if tv < 0 or tv >= c:
+                bads[s, 1] += 1
+            elif pv < 0 or pv >= c:
+                bads[s, 0] += 1
+            else:
+                ts[s, tv] += 1
+                ps[s, pv] += 1
+                if tv == pv:
+                    tp[s, tv] += 1
+    return tp, ps, ts, bads[:, 0].sum(), bads[:, 1].sum()
