@@ -1,0 +1,92 @@
+"""The public surface: an exact ``__all__``, and a light ``import ioukit`` (checked in fresh
+interpreters, so that nothing this test session imported can hide a heavy import)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import ioukit
+
+EXPECTED_ALL = [
+    "BackendError",
+    "Counts",
+    "InputError",
+    "IoUKitError",
+    "MissingDependencyError",
+    "ParameterError",
+    "UndefinedMetricWarning",
+    "__version__",
+    "accuracy",
+    "binary_counts",
+    "binary_jaccard",
+    "dice",
+    "f1_to_jaccard",
+    "fbeta",
+    "jaccard",
+    "jaccard_to_f1",
+    "multiclass_confusion_matrix",
+    "multiclass_counts",
+    "multiclass_jaccard",
+    "multilabel_counts",
+    "multilabel_jaccard",
+    "precision",
+    "recall",
+    "set_counts",
+    "set_jaccard",
+    "specificity",
+]
+
+HEAVY = ["torch", "numba", "plotly", "dask", "PIL"]
+
+
+def _python(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return result.stdout
+
+
+def test_all_is_exact():
+    assert ioukit.__all__ == EXPECTED_ALL
+    assert sorted(ioukit.__all__) == ioukit.__all__
+    assert len(set(ioukit.__all__)) == len(ioukit.__all__)
+
+
+def test_every_name_resolves():
+    for name in ioukit.__all__:
+        assert getattr(ioukit, name) is not None, name
+    namespace: dict[str, object] = {}
+    exec("from ioukit import *", namespace)
+    assert set(EXPECTED_ALL) <= set(namespace)
+
+
+def test_public_callables_are_documented():
+    for name in ioukit.__all__:
+        obj = getattr(ioukit, name)
+        if callable(obj):
+            assert obj.__doc__, name
+
+
+def test_version():
+    assert isinstance(ioukit.__version__, str)
+    assert ioukit.__version__[0].isdigit()
+
+
+def test_import_pulls_in_no_heavy_module():
+    out = _python(
+        "import json, sys, ioukit; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    assert json.loads(out) == []
+
+
+def test_import_is_fast():
+    # import time of ioukit on top of an already imported numpy, best of three fresh processes
+    code = (
+        "import time, numpy; t = time.perf_counter(); import ioukit; "
+        "print(time.perf_counter() - t)"
+    )
+    best = min(float(_python(code)) for _ in range(3))
+    assert best < 0.3, f"import ioukit took {best:.3f} s on top of numpy"
