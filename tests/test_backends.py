@@ -28,40 +28,68 @@ WEIGHTS = np.array([0.5, 1.0, 2.5])
 # name -> (function, array arguments, options); array arguments are converted to each library
 CALLS: dict[str, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {
     "binary": (ioukit.binary_jaccard, (BIN_PRED, BIN_TARGET), {"ignore_index": 255}),
-    "binary-per-sample": (ioukit.binary_jaccard, (BIN_PRED, BIN_TARGET),
-                          {"ignore_index": 255, "per_sample": True}),
-    "binary-threshold": (ioukit.binary_jaccard, (BIN_SCORES, BIN_TARGET),
-                         {"ignore_index": 255, "threshold": 0.3}),
+    "binary-per-sample": (
+        ioukit.binary_jaccard,
+        (BIN_PRED, BIN_TARGET),
+        {"ignore_index": 255, "per_sample": True},
+    ),
+    "binary-threshold": (
+        ioukit.binary_jaccard,
+        (BIN_SCORES, BIN_TARGET),
+        {"ignore_index": 255, "threshold": 0.3},
+    ),
     "binary-bool": (ioukit.binary_jaccard, (BIN_PRED.astype(bool), (BIN_TARGET == 1)), {}),
-    "binary-weights": (ioukit.binary_jaccard, (BIN_PRED, BIN_TARGET),
-                       {"ignore_index": 255, "sample_weight": WEIGHTS}),
-    "confusion-matrix": (ioukit.multiclass_confusion_matrix, (MC_PRED, MC_TARGET),
-                         {"num_classes": C, "ignore_index": 255}),
-    "confusion-matrix-weights": (ioukit.multiclass_confusion_matrix, (MC_PRED, MC_TARGET),
-                                 {"num_classes": C, "ignore_index": 255,
-                                  "sample_weight": WEIGHTS}),
+    "binary-weights": (
+        ioukit.binary_jaccard,
+        (BIN_PRED, BIN_TARGET),
+        {"ignore_index": 255, "sample_weight": WEIGHTS},
+    ),
+    "confusion-matrix": (
+        ioukit.multiclass_confusion_matrix,
+        (MC_PRED, MC_TARGET),
+        {"num_classes": C, "ignore_index": 255},
+    ),
+    "confusion-matrix-weights": (
+        ioukit.multiclass_confusion_matrix,
+        (MC_PRED, MC_TARGET),
+        {"num_classes": C, "ignore_index": 255, "sample_weight": WEIGHTS},
+    ),
     **{
-        f"multiclass-{avg}": (ioukit.multiclass_jaccard, (MC_PRED, MC_TARGET),
-                              {"num_classes": C, "ignore_index": (0, 255), "average": avg})
+        f"multiclass-{avg}": (
+            ioukit.multiclass_jaccard,
+            (MC_PRED, MC_TARGET),
+            {"num_classes": C, "ignore_index": (0, 255), "average": avg},
+        )
         for avg in ("micro", "macro", "weighted", "samples", "none")
     },
-    "multiclass-uint8": (ioukit.multiclass_jaccard,
-                         (MC_PRED.astype(np.uint8), MC_TARGET.astype(np.uint8)),
-                         {"num_classes": C, "ignore_index": 255, "average": "none"}),
-    "multiclass-class-axis": (ioukit.multiclass_jaccard, (MC_SCORES, MC_TARGET),
-                              {"num_classes": C, "ignore_index": 255, "class_axis": 1,
-                               "average": "none"}),
-    "multiclass-samples-weights": (ioukit.multiclass_jaccard, (MC_PRED, MC_TARGET),
-                                   {"num_classes": C, "ignore_index": 255, "average": "samples",
-                                    "sample_weight": WEIGHTS}),
+    "multiclass-uint8": (
+        ioukit.multiclass_jaccard,
+        (MC_PRED.astype(np.uint8), MC_TARGET.astype(np.uint8)),
+        {"num_classes": C, "ignore_index": 255, "average": "none"},
+    ),
+    "multiclass-class-axis": (
+        ioukit.multiclass_jaccard,
+        (MC_SCORES, MC_TARGET),
+        {"num_classes": C, "ignore_index": 255, "class_axis": 1, "average": "none"},
+    ),
+    "multiclass-samples-weights": (
+        ioukit.multiclass_jaccard,
+        (MC_PRED, MC_TARGET),
+        {"num_classes": C, "ignore_index": 255, "average": "samples", "sample_weight": WEIGHTS},
+    ),
     **{
-        f"multilabel-{avg}": (ioukit.multilabel_jaccard, (ML_PRED, ML_TARGET),
-                              {"average": avg, "zero_division": 1.0})
+        f"multilabel-{avg}": (
+            ioukit.multilabel_jaccard,
+            (ML_PRED, ML_TARGET),
+            {"average": avg, "zero_division": 1.0},
+        )
         for avg in ("micro", "macro", "weighted", "samples", "none")
     },
-    "multilabel-threshold-weights": (ioukit.multilabel_jaccard, (ML_SCORES, ML_TARGET),
-                                     {"threshold": 0.5, "average": "samples",
-                                      "sample_weight": WEIGHTS}),
+    "multilabel-threshold-weights": (
+        ioukit.multilabel_jaccard,
+        (ML_SCORES, ML_TARGET),
+        {"threshold": 0.5, "average": "samples", "sample_weight": WEIGHTS},
+    ),
 }
 
 
@@ -80,8 +108,14 @@ def test_same_result_in_every_library(xp, name):
     np.testing.assert_allclose(xp.to_numpy(got), want, rtol=1e-12, atol=0)
 
 
-SCORES = [ioukit.jaccard, ioukit.dice, ioukit.precision, ioukit.recall, ioukit.specificity,
-          ioukit.accuracy]
+SCORES = [
+    ioukit.jaccard,
+    ioukit.dice,
+    ioukit.precision,
+    ioukit.recall,
+    ioukit.specificity,
+    ioukit.accuracy,
+]
 
 
 @pytest.mark.parametrize("counting", ["binary", "multiclass", "multilabel"])

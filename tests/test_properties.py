@@ -135,8 +135,9 @@ def test_identity_multiclass(data):
     present = (to_np(counts.support) > 0) & ~np.isin(np.arange(c), counts.ignored_classes)
     np.testing.assert_array_equal(none[present], 1.0)
     for avg in ("micro", "macro", "weighted"):
-        j = float(ioukit.multiclass_jaccard(pred, target, num_classes=c, ignore_index=ign,
-                                            average=avg))
+        j = float(
+            ioukit.multiclass_jaccard(pred, target, num_classes=c, ignore_index=ign, average=avg)
+        )
         assert j == 1.0 if present.any() else math.isnan(j), avg
 
 
@@ -156,8 +157,11 @@ def test_identity_multilabel_samples(data):
     _, target, ign = data
     pred = np.where(target == IGNORE, 0, target)
     for avg in AVERAGES:
-        j = to_np(ioukit.multilabel_jaccard(pred, target, ignore_index=ign, average=avg,
-                                            zero_division=1.0))
+        j = to_np(
+            ioukit.multilabel_jaccard(
+                pred, target, ignore_index=ign, average=avg, zero_division=1.0
+            )
+        )
         np.testing.assert_array_equal(j[~np.isnan(j)], 1.0)
 
 
@@ -243,9 +247,7 @@ def _check_streaming(count: Any, pred: Any, target: Any, cuts: list[int]) -> Non
     # per-sample counts concatenate
     per_whole = count(pred, target, per_sample=True)
     per_parts = [
-        count(pred[a:b], target[a:b], per_sample=True)
-        for a, b in itertools.pairwise(cuts)
-        if b > a
+        count(pred[a:b], target[a:b], per_sample=True) for a, b in itertools.pairwise(cuts) if b > a
     ]
     assert_same_counts(functools.reduce(operator.add, per_parts), per_whole)
 
@@ -333,17 +335,25 @@ def test_backends_agree(xp, mc, ml, weighted):
 
     def both(func: Any, p: Any, t: Any, **kw: Any) -> None:
         ref = func(p, t, sample_weight=w, **kw)
-        got = func(xp.asarray(p), xp.asarray(t),
-                   sample_weight=None if w is None else xp.asarray(w), **kw)
+        got = func(
+            xp.asarray(p), xp.asarray(t), sample_weight=None if w is None else xp.asarray(w), **kw
+        )
         xp.check(got.tp, like=xp.asarray(t))
         for name in ("tp", "fp", "fn", "tn"):
-            np.testing.assert_allclose(to_np(getattr(got, name)), to_np(getattr(ref, name)),
-                                       rtol=1e-12, err_msg=name)
+            np.testing.assert_allclose(
+                to_np(getattr(got, name)), to_np(getattr(ref, name)), rtol=1e-12, err_msg=name
+            )
         assert got.ignored_classes == ref.ignored_classes
 
     for per_sample in (False, True):
-        both(ioukit.multiclass_counts, pred, target, num_classes=c, ignore_index=ign,
-             per_sample=per_sample)
+        both(
+            ioukit.multiclass_counts,
+            pred,
+            target,
+            num_classes=c,
+            ignore_index=ign,
+            per_sample=per_sample,
+        )
     p, t, ign = ml
     w = np.linspace(0.5, 2.0, p.shape[0]) if weighted else None
     for per_sample in (False, True):

@@ -76,8 +76,7 @@ def test_version():
 
 def test_import_pulls_in_no_heavy_module():
     out = _python(
-        "import json, sys, ioukit; "
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+        f"import json, sys, ioukit; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
     assert json.loads(out) == []
 
@@ -85,8 +84,7 @@ def test_import_pulls_in_no_heavy_module():
 def test_import_is_fast():
     # import time of ioukit on top of an already imported numpy, best of three fresh processes
     code = (
-        "import time, numpy; t = time.perf_counter(); import ioukit; "
-        "print(time.perf_counter() - t)"
+        "import time, numpy; t = time.perf_counter(); import ioukit; print(time.perf_counter() - t)"
     )
     best = min(float(_python(code)) for _ in range(3))
     assert best < 0.3, f"import ioukit took {best:.3f} s on top of numpy"

@@ -282,9 +282,7 @@ def _num_samples(x: Any) -> int:
 def _check_lengths(*arrays: Any) -> None:
     lengths = [_num_samples(a) for a in arrays if a is not None]
     if len(set(lengths)) > 1:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {lengths!r}"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: {lengths!r}")
 
 
 def _as_array(y: Any, *, ragged: bool = True) -> Any:

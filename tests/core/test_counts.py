@@ -258,8 +258,9 @@ def test_binary_per_sample(xp):
     # the binary seed as two samples of three elements
     # sample 0: pred [1,0,0] target [1,1,0] -> tp 1 fp 0 fn 1 tn 1
     # sample 1: pred [0,1,1] target [0,1,0] -> tp 1 fp 1 fn 0 tn 1
-    c = binary_counts(xp.asarray([[1, 0, 0], [0, 1, 1]]), xp.asarray([[1, 1, 0], [0, 1, 0]]),
-                      per_sample=True)
+    c = binary_counts(
+        xp.asarray([[1, 0, 0], [0, 1, 1]]), xp.asarray([[1, 1, 0], [0, 1, 0]]), per_sample=True
+    )
     assert tuple(c.tp.shape) == (2, 1)
     assert_counts(c, [[1], [1]], [[0], [1]], [[1], [0]], [[1], [1]])
 
@@ -268,8 +269,9 @@ def test_multilabel_per_sample(xp):
     # multilabel hand case, per sample:
     # sample 0: p [1,1,1] t [0,1,1] -> tp [0,1,1] fp [1,0,0] fn [0,0,0] tn [0,0,0]
     # sample 1: p [1,0,0] t [1,1,0] -> tp [1,0,0] fp [0,0,0] fn [0,1,0] tn [0,0,1]
-    c = multilabel_counts(xp.asarray([[1, 1, 1], [1, 0, 0]]), xp.asarray([[0, 1, 1], [1, 1, 0]]),
-                          per_sample=True)
+    c = multilabel_counts(
+        xp.asarray([[1, 1, 1], [1, 0, 0]]), xp.asarray([[0, 1, 1], [1, 1, 0]]), per_sample=True
+    )
     assert tuple(c.tp.shape) == (2, 3)
     assert_counts(
         c,
@@ -306,13 +308,19 @@ def test_multiclass_sample_weight(xp):
 def test_binary_and_multilabel_sample_weight(xp):
     # binary per-sample counts (see test_binary_per_sample) with weights (3, 0.5):
     # tp = 3*1 + 0.5*1 = 3.5; fp = 0.5; fn = 3; tn = 3.5
-    c = binary_counts(xp.asarray([[1, 0, 0], [0, 1, 1]]), xp.asarray([[1, 1, 0], [0, 1, 0]]),
-                      sample_weight=xp.asarray([3.0, 0.5]))
+    c = binary_counts(
+        xp.asarray([[1, 0, 0], [0, 1, 1]]),
+        xp.asarray([[1, 1, 0], [0, 1, 0]]),
+        sample_weight=xp.asarray([3.0, 0.5]),
+    )
     assert_counts(c, [3.5], [0.5], [3.0], [3.5])
     # multilabel hand case with integer weights (2, 1):
     # tp = 2*[0,1,1] + [1,0,0] = [1, 2, 2]; fp = [2, 0, 0]; fn = [0, 1, 0]; tn = [0, 0, 1]
-    c = multilabel_counts(xp.asarray([[1, 1, 1], [1, 0, 0]]), xp.asarray([[0, 1, 1], [1, 1, 0]]),
-                          sample_weight=xp.asarray([2, 1]))
+    c = multilabel_counts(
+        xp.asarray([[1, 1, 1], [1, 0, 0]]),
+        xp.asarray([[0, 1, 1], [1, 1, 0]]),
+        sample_weight=xp.asarray([2, 1]),
+    )
     assert xp.to_numpy(c.tp).dtype == np.float64
     assert_counts(c, [1, 2, 2], [2, 0, 0], [0, 1, 0], [0, 0, 1])
 
@@ -349,8 +357,9 @@ def test_class_axis_nd(xp):
     last = np.moveaxis(scores, 1, -1)
     c = multiclass_counts(xp.asarray(last), xp.asarray(target), num_classes=4, class_axis=-1)
     assert_counts(c, *want)
-    j = ioukit.multiclass_jaccard(xp.asarray(last), xp.asarray(target), num_classes=4,
-                                  class_axis=3, average="none")
+    j = ioukit.multiclass_jaccard(
+        xp.asarray(last), xp.asarray(target), num_classes=4, class_axis=3, average="none"
+    )
     tp, fp, fn, _ = want
     np.testing.assert_allclose(xp.to_numpy(j), tp / (tp + fp + fn))
 
@@ -367,8 +376,9 @@ def test_threshold(xp):
     assert_counts(c, [1], [1], [0], [1])
     # multilabel: [[0.8, 0.2], [0.6, 0.7]] >= 0.65 -> [[1, 0], [0, 1]] vs [[1, 1], [0, 1]]
     # label 0: (p,t) (1,1) (0,0) -> tp 1 tn 1; label 1: (0,1) (1,1) -> tp 1 fn 1
-    c = multilabel_counts(xp.asarray([[0.8, 0.2], [0.6, 0.7]]), xp.asarray([[1, 1], [0, 1]]),
-                          threshold=0.65)
+    c = multilabel_counts(
+        xp.asarray([[0.8, 0.2], [0.6, 0.7]]), xp.asarray([[1, 1], [0, 1]]), threshold=0.65
+    )
     assert_counts(c, [1, 1], [0, 0], [0, 1], [1, 0])
 
 
@@ -376,18 +386,21 @@ def test_float_labels_with_integral_values(xp):
     # the multiclass seed, as floats: same counts
     pred = xp.asarray([0.0, 2.0, 2.0, 1.0, 1.0, 0.0])
     target = xp.asarray([0.0, 1.0, 2.0, 2.0, 1.0, 0.0])
-    assert_counts(multiclass_counts(pred, target, num_classes=3),
-                  [2, 1, 1], [0, 1, 1], [0, 1, 1], [4, 3, 3])
+    assert_counts(
+        multiclass_counts(pred, target, num_classes=3), [2, 1, 1], [0, 1, 1], [0, 1, 1], [4, 3, 3]
+    )
     # and with an ignored float value 255.0
-    c = multiclass_counts(pred, xp.asarray([0.0, 1.0, 2.0, 2.0, 1.0, 255.0]), num_classes=3,
-                          ignore_index=255)
+    c = multiclass_counts(
+        pred, xp.asarray([0.0, 1.0, 2.0, 2.0, 1.0, 255.0]), num_classes=3, ignore_index=255
+    )
     # kept (t, p): (0,0) (1,2) (2,2) (2,1) (1,1) -> cm [[1,0,0],[0,1,1],[0,1,1]]
     # tp [1, 1, 1]; fp = column sums - tp = [0, 1, 1]; fn = row sums - tp = [0, 1, 1]
     # tn = 5 - tp - fp - fn = [4, 2, 2]
     assert_counts(c, [1, 1, 1], [0, 1, 1], [0, 1, 1], [4, 2, 2])
     # binary 0.0/1.0 labels need no threshold
-    c = binary_counts(xp.asarray([1.0, 0.0, 0.0, 0.0, 1.0, 1.0]),
-                      xp.asarray([1.0, 1.0, 0.0, 0.0, 1.0, 0.0]))
+    c = binary_counts(
+        xp.asarray([1.0, 0.0, 0.0, 0.0, 1.0, 1.0]), xp.asarray([1.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    )
     assert_counts(c, [2], [1], [1], [2])
 
 
@@ -416,14 +429,17 @@ def test_nd_against_oracle(xp, shape):
     target[rng.random(shape) < 0.2] = 255
     pred = rng.integers(0, c, shape)
     cm = oracle_confusion(pred, target, c, (255,))
-    got = ioukit.multiclass_confusion_matrix(xp.asarray(pred), xp.asarray(target), num_classes=c,
-                                             ignore_index=255)
+    got = ioukit.multiclass_confusion_matrix(
+        xp.asarray(pred), xp.asarray(target), num_classes=c, ignore_index=255
+    )
     np.testing.assert_array_equal(xp.to_numpy(got), cm)
-    counts = multiclass_counts(xp.asarray(pred), xp.asarray(target), num_classes=c,
-                               ignore_index=255)
+    counts = multiclass_counts(
+        xp.asarray(pred), xp.asarray(target), num_classes=c, ignore_index=255
+    )
     assert_counts(counts, *oracle_counts(cm))
-    per = multiclass_counts(xp.asarray(pred), xp.asarray(target), num_classes=c,
-                            ignore_index=255, per_sample=True)
+    per = multiclass_counts(
+        xp.asarray(pred), xp.asarray(target), num_classes=c, ignore_index=255, per_sample=True
+    )
     for n in range(shape[0]):
         want = oracle_counts(oracle_confusion(pred[n], target[n], c, (255,)))
         for got_a, want_a in zip(as_np(per), want, strict=True):
@@ -477,10 +493,10 @@ def test_ignore_value_outside_dtype_range(xp, dtype):
     pred = np.array([0, 1, 1], dtype=dtype)
     outside = -1 if info.min == 0 else 1 << (8 * np.dtype(dtype).itemsize)
     with pytest.raises(ioukit.InputError, match="outside"):
-        multiclass_counts(xp.asarray(pred), xp.asarray(target), num_classes=2,
-                          ignore_index=outside)
-    c = multiclass_counts(xp.asarray(pred), xp.asarray(target), num_classes=2,
-                          ignore_index=(outside, odd))
+        multiclass_counts(xp.asarray(pred), xp.asarray(target), num_classes=2, ignore_index=outside)
+    c = multiclass_counts(
+        xp.asarray(pred), xp.asarray(target), num_classes=2, ignore_index=(outside, odd)
+    )
     assert_counts(c, [1, 1], [0, 0], [0, 0], [1, 1])
     bt = np.array([0, 1, odd], dtype=dtype)
     with pytest.raises(ioukit.InputError, match="only 0 and 1"):
@@ -547,8 +563,12 @@ def test_parallel_binary_kernel_against_oracle():
     pred = rng.random(n) >= 0.5
     keep = target != 255
     t1, p1 = (target == 1) & keep, pred & keep
-    want = [[np.sum(t1 & p1)], [np.sum(~t1 & p1 & keep)], [np.sum(t1 & ~p1)],
-            [np.sum(~t1 & ~p1 & keep)]]
+    want = [
+        [np.sum(t1 & p1)],
+        [np.sum(~t1 & p1 & keep)],
+        [np.sum(t1 & ~p1)],
+        [np.sum(~t1 & ~p1 & keep)],
+    ]
     assert_counts(binary_counts(pred, target, ignore_index=255), *want)
     # multilabel (N, L, K) with 2**20 elements and per-sample counts
     ml_t = np.where(target == 255, 0, target)[: 4 * 4 * 65536].reshape(4, 4, 65536)
@@ -577,8 +597,13 @@ def test_non_contiguous_numpy_input():
     np.testing.assert_array_equal(cm, oracle_confusion(pred, target, 3))
     c = binary_counts(pred[:, ::2] % 2, target[:, ::2] % 2)
     t, p = target[:, ::2] % 2, pred[:, ::2] % 2
-    assert_counts(c, [np.sum(t & p)], [np.sum(p & (1 - t))], [np.sum(t & (1 - p))],
-                  [np.sum((1 - t) & (1 - p))])
+    assert_counts(
+        c,
+        [np.sum(t & p)],
+        [np.sum(p & (1 - t))],
+        [np.sum(t & (1 - p))],
+        [np.sum((1 - t) & (1 - p))],
+    )
 
 
 # -------------------------------------------------------------------------------- Counts object
@@ -586,8 +611,9 @@ def test_non_contiguous_numpy_input():
 
 def test_counts_add_dataset_level(xp):
     # seed counts + themselves = doubled counts
-    c = multiclass_counts(xp.asarray([0, 2, 2, 1, 1, 0]), xp.asarray([0, 1, 2, 2, 1, 0]),
-                          num_classes=3)
+    c = multiclass_counts(
+        xp.asarray([0, 2, 2, 1, 1, 0]), xp.asarray([0, 1, 2, 2, 1, 0]), num_classes=3
+    )
     s = c + c
     assert_counts(s, [4, 2, 2], [0, 2, 2], [0, 2, 2], [8, 6, 6])
     xp.check(s.tp, like=c.tp)
@@ -597,10 +623,15 @@ def test_counts_add_dataset_level(xp):
 
 
 def test_counts_add_per_sample_concatenates(xp):
-    a = binary_counts(xp.asarray([[1, 0]]), xp.asarray([[1, 1]]), per_sample=True,
-                      sample_weight=xp.asarray([2.0]))
-    b = binary_counts(xp.asarray([[0, 0], [1, 1]]), xp.asarray([[0, 0], [1, 0]]),
-                      per_sample=True, sample_weight=xp.asarray([1.0, 0.5]))
+    a = binary_counts(
+        xp.asarray([[1, 0]]), xp.asarray([[1, 1]]), per_sample=True, sample_weight=xp.asarray([2.0])
+    )
+    b = binary_counts(
+        xp.asarray([[0, 0], [1, 1]]),
+        xp.asarray([[0, 0], [1, 0]]),
+        per_sample=True,
+        sample_weight=xp.asarray([1.0, 0.5]),
+    )
     s = a + b
     assert s.num_samples == 3
     # samples: (tp, fp, fn, tn) = (1,0,1,0), (0,0,0,2), (1,1,0,0)
@@ -616,8 +647,9 @@ def test_counts_total_is_identity_for_dataset_counts():
 
 
 def test_counts_to_dict_and_repr():
-    c = multiclass_counts([0, 2, 2, 1, 1, 0], [0, 1, 2, 2, 1, 0], num_classes=3,
-                          ignore_index=(0,), per_sample=False)
+    c = multiclass_counts(
+        [0, 2, 2, 1, 1, 0], [0, 1, 2, 2, 1, 0], num_classes=3, ignore_index=(0,), per_sample=False
+    )
     d = c.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert d == {

@@ -71,11 +71,28 @@ def test_binary_sample_weight(xp):
 
 def test_binary_threshold_and_ignore(xp):
     # scores [0.9, 0.2, 0.7] >= 0.5 -> [1, 0, 1] vs target [1, 0, 0]: tp 1 fp 1 -> 1/2
-    assert value(xp, ioukit.binary_jaccard(xp.asarray([0.9, 0.2, 0.7]), xp.asarray([1, 0, 0]),
-                                           threshold=0.5)) == 0.5
+    assert (
+        value(
+            xp,
+            ioukit.binary_jaccard(
+                xp.asarray([0.9, 0.2, 0.7]), xp.asarray([1, 0, 0]), threshold=0.5
+            ),
+        )
+        == 0.5
+    )
     # the same with the false positive's target ignored: tp 1 -> 1/1
-    assert value(xp, ioukit.binary_jaccard(xp.asarray([0.9, 0.2, 0.7]), xp.asarray([1, 0, 255]),
-                                           threshold=0.5, ignore_index=255)) == 1.0
+    assert (
+        value(
+            xp,
+            ioukit.binary_jaccard(
+                xp.asarray([0.9, 0.2, 0.7]),
+                xp.asarray([1, 0, 255]),
+                threshold=0.5,
+                ignore_index=255,
+            ),
+        )
+        == 1.0
+    )
 
 
 def test_binary_empty_masks(xp):
@@ -139,8 +156,9 @@ def test_multiclass_ignore(xp):
     # ignore (0, 255): class 0 is ignored -> [nan, 1/2, 1/2], macro = 1/2
     # micro over classes 1, 2: tp 2, fp + fn = 2 -> 2/4
     for avg, want in (("macro", 0.5), ("micro", 0.5), ("weighted", 0.5)):
-        got = ioukit.multiclass_jaccard(pred, target, num_classes=3, ignore_index=(0, 255),
-                                        average=avg)
+        got = ioukit.multiclass_jaccard(
+            pred, target, num_classes=3, ignore_index=(0, 255), average=avg
+        )
         assert value(xp, got) == pytest.approx(want), avg
 
 
@@ -152,8 +170,9 @@ def test_multiclass_samples_with_weights(xp):
     target = xp.asarray([[0, 1, 2], [2, 1, 0]])
     got = ioukit.multiclass_jaccard(pred, target, num_classes=3, average="samples")
     assert value(xp, got) == pytest.approx(0.75)
-    got = ioukit.multiclass_jaccard(pred, target, num_classes=3, average="samples",
-                                    sample_weight=xp.asarray([1.0, 3.0]))
+    got = ioukit.multiclass_jaccard(
+        pred, target, num_classes=3, average="samples", sample_weight=xp.asarray([1.0, 3.0])
+    )
     assert value(xp, got) == pytest.approx(5 / 8)
 
 
@@ -230,8 +249,9 @@ def test_multilabel_seed_matches_sklearn(average):
     metrics = pytest.importorskip("sklearn.metrics")
     # scikit-learn's argument order is (y_true, y_pred); ioukit's is (pred, target)
     want = metrics.jaccard_score(ML_TRUE, ML_PRED, average=average, zero_division=1)
-    got = ioukit.multilabel_jaccard(np.array(ML_PRED), np.array(ML_TRUE),
-                                    average=average or "none", zero_division=1.0)
+    got = ioukit.multilabel_jaccard(
+        np.array(ML_PRED), np.array(ML_TRUE), average=average or "none", zero_division=1.0
+    )
     np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(want, ML_EXPECTED[average or "none"], rtol=1e-12)
 
@@ -257,11 +277,16 @@ def test_multilabel_threshold_ignore_weights(xp):
     scores = xp.asarray([[0.9, 0.5, 0.6], [0.7, 0.1, 0.0]])
     target = xp.asarray([[255, 1, 1], [1, 1, 0]])
     # label 0: only row 1 (p 1, t 1) -> 1/1; labels 1, 2 as before: 1/2, 1/1
-    got = ioukit.multilabel_jaccard(scores, target, threshold=0.5, ignore_index=255,
-                                    average="none")
+    got = ioukit.multilabel_jaccard(scores, target, threshold=0.5, ignore_index=255, average="none")
     np.testing.assert_allclose(value(xp, got), [1.0, 0.5, 1.0])
     # samples with weights (3, 1): row 0 {1,2} vs {1,2} (label 0 ignored) -> 1;
     # row 1 -> 1/2; (3*1 + 1/2) / 4 = 7/8
-    got = ioukit.multilabel_jaccard(scores, target, threshold=0.5, ignore_index=255,
-                                    average="samples", sample_weight=xp.asarray([3, 1]))
+    got = ioukit.multilabel_jaccard(
+        scores,
+        target,
+        threshold=0.5,
+        ignore_index=255,
+        average="samples",
+        sample_weight=xp.asarray([3, 1]),
+    )
     assert value(xp, got) == pytest.approx(7 / 8)

@@ -165,8 +165,9 @@ def per_sample_counts(xp: Any, weights: Any = None) -> Counts:
     }
     a = {k: xp.asarray(v, dtype="int64") for k, v in arrays.items()}
     w = None if weights is None else xp.asarray(weights, dtype="float64")
-    return Counts(a["tp"], a["fp"], a["fn"], a["tn"], task="multilabel", per_sample=True,
-                  sample_weight=w)
+    return Counts(
+        a["tp"], a["fp"], a["fn"], a["tn"], task="multilabel", per_sample=True, sample_weight=w
+    )
 
 
 def test_samples_average(xp):
@@ -211,8 +212,9 @@ def test_samples_average_skips_undefined_samples(xp):
         got = ioukit.jaccard(c, average="samples", zero_division="warn")
     assert value(xp, got) == pytest.approx(0.25)  # (1/2 + 0) / 2
     # all samples with weight 0: no weight at all -> NaN
-    w0 = Counts(tp, fp, zero, zero, task="binary", per_sample=True,
-                sample_weight=xp.asarray([0.0, 0.0]))
+    w0 = Counts(
+        tp, fp, zero, zero, task="binary", per_sample=True, sample_weight=xp.asarray([0.0, 0.0])
+    )
     assert math.isnan(value(xp, ioukit.jaccard(w0, average="samples")))
 
 
@@ -255,8 +257,9 @@ def test_binary_accuracy_seed(xp):
 def test_multilabel_accuracy_is_one_minus_hamming(xp):
     # multilabel hand case: pred [[1,1,1],[1,0,0]] vs target [[0,1,1],[1,1,0]]
     # 2 of 6 entries wrong -> micro accuracy = 4/6
-    c = ioukit.multilabel_counts(xp.asarray([[1, 1, 1], [1, 0, 0]]),
-                                 xp.asarray([[0, 1, 1], [1, 1, 0]]))
+    c = ioukit.multilabel_counts(
+        xp.asarray([[1, 1, 1], [1, 0, 0]]), xp.asarray([[0, 1, 1], [1, 1, 0]])
+    )
     assert value(xp, ioukit.accuracy(c)) == pytest.approx(4 / 6)
 
 
@@ -268,13 +271,15 @@ def test_ignored_class_is_nan_and_never_averaged(xp):
     a = {k: xp.asarray(v, dtype="int64") for k, v in HAND.items()}
     c = Counts(a["tp"], a["fp"], a["fn"], a["tn"], task="multiclass", ignored_classes=(1,))
     # per class: [0.5, nan, nan]; macro = 0.5; micro = 3 / 6; weighted = 0.5
-    np.testing.assert_allclose(value(xp, ioukit.jaccard(c, average="none")),
-                               [0.5, math.nan, math.nan])
+    np.testing.assert_allclose(
+        value(xp, ioukit.jaccard(c, average="none")), [0.5, math.nan, math.nan]
+    )
     for avg in ("micro", "macro", "weighted"):
         assert value(xp, ioukit.jaccard(c, average=avg)) == pytest.approx(0.5), avg
     # a number for 0/0 fills class 2 but never the ignored class: macro = (0.5 + 1) / 2
-    np.testing.assert_allclose(value(xp, ioukit.jaccard(c, average="none", zero_division=1)),
-                               [0.5, math.nan, 1.0])
+    np.testing.assert_allclose(
+        value(xp, ioukit.jaccard(c, average="none", zero_division=1)), [0.5, math.nan, 1.0]
+    )
     assert value(xp, ioukit.jaccard(c, zero_division=1)) == pytest.approx(0.75)
 
 
@@ -309,3 +314,11 @@ def test_f1_jaccard_conversion_matches_per_class_scores(xp):
     xp.check(ioukit.jaccard_to_f1(j), like=j)
     np.testing.assert_allclose(value(xp, ioukit.jaccard_to_f1(j)), value(xp, d), rtol=1e-14)
     np.testing.assert_allclose(value(xp, ioukit.f1_to_jaccard(d)), value(xp, j), rtol=1e-14)
+
+
+def test_zero_division_float_nan_is_the_default_policy() -> None:
+    # absent class 2: 0/0 → NaN with zero_division=float("nan"), exactly as with "nan"
+    counts = ioukit.multiclass_counts(np.array([0, 1]), np.array([0, 0]), num_classes=3)
+    a = ioukit.jaccard(counts, average="none", zero_division=float("nan"))
+    b = ioukit.jaccard(counts, average="none")
+    np.testing.assert_array_equal(a, b)  # [1/2, 0/1, nan]

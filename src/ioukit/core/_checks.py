@@ -67,6 +67,8 @@ def check_ignore_index(func: str, ignore_index: object) -> tuple[int, ...]:
                 f"{func}: `ignore_index` must be None, an integer or a sequence of integers; "
                 f"got {ignore_index!r}."
             )
+        if not -(2**63) <= int(v) < 2**63:
+            raise ParameterError(f"{func}: `ignore_index` values must fit in int64; got {int(v)}.")
         out.append(int(v))
     return tuple(sorted(set(out)))
 
@@ -94,7 +96,7 @@ def check_finite(func: str, xp: Any, x: Array, name: str) -> None:
         n_inf = int(np.isinf(bad).sum())
         raise InputError(
             f"{func}: `{name}` must be finite; got {n_nan} NaN and {n_inf} infinite value(s). "
-            "Fix the model output (or mask those elements with `ignore_index` on the target)."
+            "Scores must be finite to be thresholded or compared; fix the model output."
         )
 
 

@@ -127,6 +127,8 @@ class Counts:
     def __add__(self, other: object) -> Counts:
         if not isinstance(other, Counts):
             return NotImplemented
+        xp, _ = namespace(self.tp, other.tp, func="Counts.__add__")
+        weighted = [bool(xp.isdtype(k.tp.dtype, "real floating")) for k in (self, other)]
         mismatch = [
             name
             for name, a, b in (
@@ -135,6 +137,7 @@ class Counts:
                 ("per_sample", self.per_sample, other.per_sample),
                 ("ignored_classes", self.ignored_classes, other.ignored_classes),
                 ("weighted", self.sample_weight is None, other.sample_weight is None),
+                ("count dtype (weighted or not)", weighted[0], weighted[1]),
             )
             if a != b
         ]
@@ -143,7 +146,6 @@ class Counts:
                 "Counts.__add__: both counts must come from the same kind of evaluation; "
                 f"they differ in {', '.join(mismatch)}."
             )
-        xp, _ = namespace(self.tp, other.tp, func="Counts.__add__")
         if not self.per_sample:
             return Counts(
                 self.tp + other.tp,

@@ -74,9 +74,12 @@ def _check_zero_division(func: str, zero_division: object) -> tuple[float, bool]
         if zero_division == "warn":
             return 0.0, True
     elif isinstance(zero_division, Real) and not isinstance(zero_division, bool):
-        return float(zero_division), False
+        value = float(zero_division)
+        if math.isnan(value) or 0.0 <= value <= 1.0:
+            return value, False
     raise ParameterError(
-        f"{func}: `zero_division` must be 'nan', 'warn' or a number; got {zero_division!r}."
+        f"{func}: `zero_division` must be 'nan', 'warn' or a number in [0, 1]; got "
+        f"{zero_division!r}."
     )
 
 
@@ -212,7 +215,7 @@ def dice(
 
     Arguments and return value as in :func:`jaccard`. Per class, ``D = 2J / (1 + J)``.
     """
-    return fbeta(counts, beta=1.0, average=average, zero_division=zero_division)
+    return _fbeta("dice", counts, 1.0, average, zero_division)
 
 
 def fbeta(
@@ -228,9 +231,13 @@ def fbeta(
     """
     if isinstance(beta, bool) or not isinstance(beta, Real) or not beta > 0 or math.isinf(beta):
         raise ParameterError(f"fbeta: `beta` must be a positive finite number; got {beta!r}.")
-    b2 = float(beta) ** 2
+    return _fbeta("fbeta", counts, float(beta), average, zero_division)
+
+
+def _fbeta(func: str, counts: Counts, beta: float, average: object, zero_division: object) -> Array:
+    b2 = beta**2
     return _score(
-        "fbeta",
+        func,
         counts,
         lambda tp, fp, fn, tn: (1 + b2) * tp,
         lambda tp, fp, fn, tn: (1 + b2) * tp + b2 * fn + fp,

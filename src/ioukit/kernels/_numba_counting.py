@@ -62,29 +62,52 @@ def _binary_run(p, t, n, lab, ign):  # type: ignore[no-untyped-def]  # pragma: n
     return tp, ps, ts, nv, bp, bt
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # p, t: (N, L, K) -> tp, predicted, target, valid: (N or 1, L) each; bad pred, bad target
-    n_samples, n_labels, _ = t.shape
-    n_out = n_samples if per_sample else 1
-    n_blocks = n_samples if per_sample else max(1, min(n_blocks, n_samples))
-    # per sample: one block per sample, written in place; else local sums per block
-    local = np.zeros((n_out if per_sample else n_blocks, 4, n_labels), dtype=np.int64)
+@nb.njit(cache=True, nogil=True)
+def _binary_block(p, t, ign, first, last, out_row, local):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # samples [first, last) of (N, L, K) data into local[row, (tp, pred, target, valid), L], where
+    # row = the sample (out_row < 0: per-sample output) or out_row. Returns (bad pred, bad target).
     bad_p = 0
     bad_t = 0
+    for n in range(first, last):
+        row = n if out_row < 0 else out_row
+        for lab in range(t.shape[1]):
+            tp, ps, ts, nv, bp, bt = _binary_run(p, t, n, lab, ign)
+            local[row, 0, lab] += tp
+            local[row, 1, lab] += ps
+            local[row, 2, lab] += ts
+            local[row, 3, lab] += nv
+            bad_p += bp
+            bad_t += bt
+    return bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # threaded: p, t (N, L, K) -> (N or 1, 4, L) counts, bad pred, bad target
+    n_samples, n_labels, _ = t.shape
+    n_blocks = max(1, min(n_blocks, n_samples))
+    local = np.zeros((n_samples if per_sample else n_blocks, 4, n_labels), dtype=np.int64)
+    bads = np.zeros((n_blocks, 2), dtype=np.int64)
     for b in nb.prange(n_blocks):
-        for n in range(b * n_samples // n_blocks, (b + 1) * n_samples // n_blocks):
-            for lab in range(n_labels):
-                tp, ps, ts, nv, bp, bt = _binary_run(p, t, n, lab, ign)
-                local[b, 0, lab] += tp
-                local[b, 1, lab] += ps
-                local[b, 2, lab] += ts
-                local[b, 3, lab] += nv
-                bad_p += bp
-                bad_t += bt
-    if per_sample:
-        return local, bad_p, bad_t
-    return local.sum(axis=0).reshape((1, 4, n_labels)), bad_p, bad_t
+        first = b * n_samples // n_blocks
+        last = (b + 1) * n_samples // n_blocks
+        out_row = np.int64(-1) if per_sample else np.int64(b)
+        bp, bt = _binary_block(p, t, ign, first, last, out_row, local)
+        bads[b, 0] = bp
+        bads[b, 1] = bt
+    if not per_sample:
+        local = local.sum(axis=0).reshape((1, 4, n_labels))
+    return local, bads[:, 0].sum(), bads[:, 1].sum()
+
+
+@nb.njit(cache=True, nogil=True)
+def _binary_nlk_serial(p, t, per_sample, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # one thread, for small inputs where starting the thread pool costs more than it saves
+    n_samples, n_labels, _ = t.shape
+    local = np.zeros((n_samples if per_sample else 1, 4, n_labels), dtype=np.int64)
+    out_row = np.int64(-1) if per_sample else np.int64(0)
+    bad_p, bad_t = _binary_block(p, t, ign, 0, n_samples, out_row, local)
+    return local, bad_p, bad_t
 
 
 @nb.njit(cache=True, nogil=True)
@@ -127,27 +150,51 @@ def _confusion_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: 
     return cm, bp, bt
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _confusion_rows(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # p, t: (N, K). Per-sample tp / pred count / target count per class, (N, C) each.
-    n, k = t.shape
-    tp = np.zeros((n, c), dtype=np.int64)
-    ps = np.zeros((n, c), dtype=np.int64)
-    ts = np.zeros((n, c), dtype=np.int64)
-    bads = np.zeros((n, 2), dtype=np.int64)
-    for s in nb.prange(n):
-        for i in range(k):
+@nb.njit(cache=True, nogil=True)
+def _confusion_rows_block(p, t, c, ign, first, last, tp, ps, ts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # samples [first, last) of (N, K) labels: per-sample tp / predicted / target counts per class
+    bad_p = 0
+    bad_t = 0
+    for s in range(first, last):
+        for i in range(t.shape[1]):
             tv = t[s, i]
             if _ignored(tv, ign):
                 continue
             pv = p[s, i]
             if tv < 0 or tv >= c:
-                bads[s, 1] += 1
+                bad_t += 1
             elif pv < 0 or pv >= c:
-                bads[s, 0] += 1
+                bad_p += 1
             else:
                 ts[s, tv] += 1
                 ps[s, pv] += 1
                 if tv == pv:
                     tp[s, tv] += 1
+    return bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _confusion_rows(p, t, c, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n = t.shape[0]
+    n_blocks = max(1, min(n_blocks, n))
+    tp = np.zeros((n, c), dtype=np.int64)
+    ps = np.zeros((n, c), dtype=np.int64)
+    ts = np.zeros((n, c), dtype=np.int64)
+    bads = np.zeros((n_blocks, 2), dtype=np.int64)
+    for b in nb.prange(n_blocks):
+        first = b * n // n_blocks
+        last = (b + 1) * n // n_blocks
+        bp, bt = _confusion_rows_block(p, t, c, ign, first, last, tp, ps, ts)
+        bads[b, 0] = bp
+        bads[b, 1] = bt
     return tp, ps, ts, bads[:, 0].sum(), bads[:, 1].sum()
+
+
+@nb.njit(cache=True, nogil=True)
+def _confusion_rows_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n = t.shape[0]
+    tp = np.zeros((n, c), dtype=np.int64)
+    ps = np.zeros((n, c), dtype=np.int64)
+    ts = np.zeros((n, c), dtype=np.int64)
+    bad_p, bad_t = _confusion_rows_block(p, t, c, ign, 0, n, tp, ps, ts)
+    return tp, ps, ts, bad_p, bad_t

@@ -21,6 +21,8 @@ __all__ = ["binary_rows", "confusion", "confusion_rows"]
 _PARALLEL_MIN = 1 << 20
 # Row length used to split single-label data between threads.
 _ROW = 1 << 14
+# Most memory the threaded confusion kernel may spend on per-thread matrices.
+_LOCAL_BYTES = 64 << 20
 
 
 @cache
@@ -30,9 +32,11 @@ def _jit() -> Any:
 
     return {
         "binary_nlk": k._binary_nlk,
+        "binary_nlk_serial": k._binary_nlk_serial,
         "confusion_parallel": k._confusion_parallel,
         "confusion_serial": k._confusion_serial,
         "confusion_rows": k._confusion_rows,
+        "confusion_rows_serial": k._confusion_rows_serial,
     }
 
 
@@ -40,6 +44,12 @@ def _threads() -> int:
     import numba
 
     return int(numba.get_num_threads())
+
+
+def _blocks(size: int) -> int:
+    """Number of work blocks for an input of ``size`` elements; 1 means: run serially."""
+    threads = _threads()
+    return 4 * threads if size >= _PARALLEL_MIN and threads > 1 else 1
 
 
 def _prepare(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -65,12 +75,18 @@ def binary_rows(
     """
     p = _prepare(pred)
     t = _prepare(target)
-    kernel = _jit()["binary_nlk"]
+    kernels = _jit()
     ign = _ign(ignore)
-    n_blocks = 4 * _threads() if t.size >= _PARALLEL_MIN else 1
+
+    def run(p3: Any, t3: Any, blocks: int) -> tuple[Any, int, int]:
+        if blocks > 1:
+            return kernels["binary_nlk"](p3, t3, per_sample, ign, blocks)  # type: ignore[no-any-return]
+        return kernels["binary_nlk_serial"](p3, t3, per_sample, ign)  # type: ignore[no-any-return]
+
+    n_blocks = _blocks(t.size)
     if per_sample or n_labels > 1:
         shape = (t.shape[0], n_labels, t.size // (t.shape[0] * n_labels))
-        out, bad_p, bad_t = kernel(p.reshape(shape), t.reshape(shape), per_sample, ign, n_blocks)
+        out, bad_p, bad_t = run(p.reshape(shape), t.reshape(shape), n_blocks)
     else:
         # one label over the whole array: any split of the flat data is valid, so cut it into
         # rows of _ROW elements for the threads, plus a remainder row
@@ -81,8 +97,8 @@ def binary_rows(
         for lo, hi, rows, blocks in ((0, main, main // _ROW, n_blocks), (main, t.size, 1, 1)):
             if hi > lo:
                 shape3 = (rows, 1, (hi - lo) // rows)
-                o, bp, bt = kernel(
-                    flat_p[lo:hi].reshape(shape3), flat_t[lo:hi].reshape(shape3), False, ign, blocks
+                o, bp, bt = run(
+                    flat_p[lo:hi].reshape(shape3), flat_t[lo:hi].reshape(shape3), blocks
                 )
                 out += o
                 bad_p += bp
@@ -101,8 +117,9 @@ def confusion(
     p = _prepare(pred).reshape(-1)
     t = _prepare(target).reshape(-1)
     kernels = _jit()
-    if t.size >= _PARALLEL_MIN and _threads() > 1:
-        n_chunks = 4 * _threads()
+    # one C x C matrix per block: cap their memory (many classes → fewer blocks)
+    n_chunks = min(_blocks(t.size), _LOCAL_BYTES // (8 * num_classes * num_classes))
+    if n_chunks > 1:
         cm, bad_p, bad_t = kernels["confusion_parallel"](p, t, num_classes, _ign(ignore), n_chunks)
     else:
         cm, bad_p, bad_t = kernels["confusion_serial"](p, t, num_classes, _ign(ignore))
@@ -118,5 +135,12 @@ def confusion_rows(
     """Per-sample (tp, predicted, target) counts, each ``(N, C)``, of ``(N, K)`` label arrays."""
     p = _prepare(pred)
     t = _prepare(target)
-    tp, ps, ts, bad_p, bad_t = _jit()["confusion_rows"](p, t, num_classes, _ign(ignore))
+    kernels = _jit()
+    n_blocks = _blocks(t.size)
+    if n_blocks > 1:
+        tp, ps, ts, bad_p, bad_t = kernels["confusion_rows"](
+            p, t, num_classes, _ign(ignore), n_blocks
+        )
+    else:
+        tp, ps, ts, bad_p, bad_t = kernels["confusion_rows_serial"](p, t, num_classes, _ign(ignore))
     return tp, ps, ts, int(bad_p), int(bad_t)
