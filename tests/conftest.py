@@ -27,7 +27,13 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-BACKENDS = ["numpy", "array_api_strict", "torch"] + (["torch-cuda"] if _cuda_available() else [])
+BACKENDS = (
+    ["numpy", "array_api_strict", "torch"]
+    + (["torch-cuda"] if _cuda_available() else [])
+    # optional, when installed: JAX (in 64-bit mode, which ioukit requires) and CuPy
+    + (["jax"] if importlib.util.find_spec("jax") is not None else [])
+    + (["cupy"] if importlib.util.find_spec("cupy") is not None else [])
+)
 
 
 def to_numpy(x: Any) -> np.ndarray[Any, Any]:
@@ -49,6 +55,12 @@ class Backend:
             self.lib: Any = np
         elif name == "array_api_strict":
             self.lib = pytest.importorskip("array_api_strict")
+        elif name == "jax":
+            jax = pytest.importorskip("jax")
+            jax.config.update("jax_enable_x64", True)
+            self.lib = pytest.importorskip("jax.numpy")
+        elif name == "cupy":
+            self.lib = pytest.importorskip("cupy")
         else:
             self.lib = pytest.importorskip("torch")
             self.device = "cuda" if name == "torch-cuda" else "cpu"
@@ -68,7 +80,7 @@ class Backend:
         a = np.asarray(obj, dtype=dtype)
         if self.name == "numpy":
             return a
-        if self.name == "array_api_strict":
+        if self.name in ("array_api_strict", "jax", "cupy"):
             return self.lib.asarray(a)
         return self.lib.from_numpy(np.ascontiguousarray(a).copy()).to(self.device)
 

@@ -62,6 +62,15 @@ def namespace(*arrays: Any, func: str) -> tuple[Any, list[Any]]:
             f"{func}: arguments come from different array libraries ({', '.join(libraries)}); "
             "convert them to one library first, e.g. torch.as_tensor(x) or x.cpu().numpy()."
         ) from exc
+    if array_api_compat.is_jax_namespace(xp):
+        import jax
+
+        if not jax.config.read("jax_enable_x64"):
+            raise BackendError(
+                f"{func}: JAX arrays need 64-bit mode, because ioukit's counts are exact int64 "
+                "(int32 overflows past 2**31 pixels); enable it with "
+                "jax.config.update('jax_enable_x64', True) or JAX_ENABLE_X64=1."
+            )
     return xp, converted
 
 
