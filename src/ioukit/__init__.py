@@ -14,6 +14,7 @@ from ioukit._errors import (
     ParameterError,
     UndefinedMetricWarning,
 )
+from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
 from ioukit.core.counts import (
     Counts,
     binary_counts,
@@ -29,21 +30,26 @@ from ioukit.core.reduce import (
     fbeta,
     jaccard,
     jaccard_to_f1,
+    nanmean,
     precision,
     recall,
     specificity,
 )
 from ioukit.core.sets import set_counts, set_jaccard
+from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CONVENTIONS",
     "BackendError",
     "Counts",
     "InputError",
     "IoUKitError",
     "MissingDependencyError",
     "ParameterError",
+    "SegmentationEvaluator",
+    "SegmentationResult",
     "UndefinedMetricWarning",
     "__version__",
     "accuracy",
@@ -54,11 +60,15 @@ __all__ = [
     "fbeta",
     "jaccard",
     "jaccard_to_f1",
+    "mean_iou",
+    "mean_iou_from_counts",
     "multiclass_confusion_matrix",
     "multiclass_counts",
     "multiclass_jaccard",
     "multilabel_counts",
     "multilabel_jaccard",
+    "nanmean",
+    "needs_per_image",
     "precision",
     "recall",
     "set_counts",

@@ -542,25 +542,42 @@ def _confusion(
     weights: Array | None,
     c: int,
     ignore: tuple[int, ...],
+    per_sample: bool = False,
 ) -> Array:
-    if is_numpy(xp) and weights is None:
-        from ioukit.kernels.counting import confusion
+    """``(C, C)`` confusion matrix, or ``(N, C, C)`` (one per sample) with ``per_sample``."""
+    n = int(target.shape[0])
+    if is_numpy(xp) and (weights is None or per_sample):
+        from ioukit.kernels.counting import confusion, confusion_stack
 
-        cm, bad_p, bad_t = confusion(pred, target, c, ignore)
+        if per_sample:
+            cm, bad_p, bad_t = confusion_stack(
+                np.reshape(pred, (n, -1)), np.reshape(target, (n, -1)), c, ignore
+            )
+        else:
+            cm, bad_p, bad_t = confusion(pred, target, c, ignore)
         if bad_p or bad_t:
             _range_error(func, xp, pred, target, c, ignore)
-        return cm
-    valid = _xp_check_range(func, xp, pred, target, c, ignore)
-    t = xp.astype(target, xp.int64)
-    p = xp.astype(pred, xp.int64)
-    idx = xp.reshape(xp.where(valid, t * c + p, xp.full_like(t, c * c)), (-1,))
-    if weights is None:
-        cm = bincount(xp, idx, c * c + 1)
     else:
-        w = xp.reshape(weights, (-1,) + (1,) * (target.ndim - 1))
-        w_elem = xp.reshape(xp.broadcast_to(w, target.shape), (-1,))
-        cm = bincount(xp, idx, c * c + 1, weights=w_elem)
-    return xp.reshape(cm[: c * c], (c, c))
+        valid = _xp_check_range(func, xp, pred, target, c, ignore)
+        t = xp.astype(target, xp.int64)
+        p = xp.astype(pred, xp.int64)
+        size = c * c
+        bins = t * c + p
+        if per_sample:  # offset each sample's bins
+            dims = (n,) + (1,) * (target.ndim - 1)
+            bins = bins + xp.reshape(xp.arange(n, dtype=xp.int64, device=device_of(t)), dims) * size
+            size = n * c * c
+        idx = xp.reshape(xp.where(valid, bins, xp.full_like(t, size)), (-1,))
+        if weights is None or per_sample:
+            cm = bincount(xp, idx, size + 1)
+        else:
+            w = xp.reshape(weights, (-1,) + (1,) * (target.ndim - 1))
+            w_elem = xp.reshape(xp.broadcast_to(w, target.shape), (-1,))
+            cm = bincount(xp, idx, size + 1, weights=w_elem)
+        cm = xp.reshape(cm[:size], (n, c, c) if per_sample else (c, c))
+    if per_sample and weights is not None:
+        return xp.astype(cm, xp.float64) * xp.reshape(weights, (-1, 1, 1))
+    return cm
 
 
 def multiclass_confusion_matrix(
@@ -570,11 +587,15 @@ def multiclass_confusion_matrix(
     num_classes: int,
     ignore_index: int | tuple[int, ...] | None = None,
     class_axis: int | None = None,
+    per_sample: bool = False,
     sample_weight: Array | None = None,
 ) -> Array:
     """The ``(C, C)`` confusion matrix of multiclass labels: rows = target, columns = prediction.
 
-    int64, or float64 with ``sample_weight``. Arguments as in :func:`multiclass_counts`.
+    int64, or float64 with ``sample_weight``. With ``per_sample=True``, one matrix per sample
+    (first axis): ``(N, C, C)``, in one pass over the data (memory ``N·C²``; each matrix is
+    scaled by its sample's weight when ``sample_weight`` is given). Other arguments as in
+    :func:`multiclass_counts`.
 
     Examples
     --------
@@ -587,7 +608,7 @@ def multiclass_confusion_matrix(
     xp, pred, target, weights, c, ignore = _multiclass_prepare(
         func, pred, target, sample_weight, num_classes, ignore_index, class_axis
     )
-    return _confusion(func, xp, pred, target, weights, c, ignore)
+    return _confusion(func, xp, pred, target, weights, c, ignore, per_sample)
 
 
 def multiclass_counts(

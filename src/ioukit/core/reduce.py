@@ -40,6 +40,7 @@ __all__ = [
     "fbeta",
     "jaccard",
     "jaccard_to_f1",
+    "nanmean",
     "precision",
     "recall",
     "specificity",
@@ -159,13 +160,67 @@ def _score(
     return _mean(xp, per, support, nan)
 
 
-def _mean(xp: Any, values: Array, weights: Array, nan: Array) -> Array:
-    """Weighted mean of ``values`` skipping NaN entries; NaN if no entry has positive weight."""
+def _mean(xp: Any, values: Array, weights: Array, nan: Array, axis: int | None = None) -> Array:
+    """Weighted mean of ``values`` skipping NaN entries (over all entries, or along ``axis``);
+    NaN where no entry has positive weight."""
     defined = ~xp.isnan(values)
     w = xp.where(defined, weights, xp.zeros_like(weights))
     v = xp.where(defined, values, xp.zeros_like(values))
-    total = xp.sum(w)
-    return xp.where(total > 0, xp.sum(v * w) / xp.where(total > 0, total, xp.ones_like(total)), nan)
+    total = xp.sum(w, axis=axis)
+    safe = xp.where(total > 0, total, xp.ones_like(total))
+    return xp.where(total > 0, xp.sum(v * w, axis=axis) / safe, nan)
+
+
+def nanmean(values: Array, *, weights: Array | None = None, axis: int | None = None) -> Array:
+    """Mean that skips NaN entries: ``Σ w·v / Σ w`` over the entries that are not NaN.
+
+    This is how every average of this module treats undefined scores (see the module
+    docstring); use it to average arrays of scores, e.g. the ``(N, C)`` per-image, per-class
+    IoU of ``jaccard(per_sample_counts, average="none")``.
+
+    Parameters
+    ----------
+    values : Array of any shape
+        Scores; NaN entries are left out. Integer arrays are averaged in float64.
+    weights : Array of the same shape, optional
+        Non-negative weight of each entry; all 1 by default.
+    axis : int, optional
+        Average along this axis only; by default over all entries.
+
+    Returns
+    -------
+    Array
+        0-d, or ``values`` without ``axis``. NaN where no entry that is not NaN has a positive
+        weight (e.g. all entries NaN). float64 (float32 on devices without float64), in the
+        namespace and on the device of ``values``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(nanmean(np.array([0.5, np.nan, 1.0])))  # (0.5 + 1.0) / 2
+    0.75
+    >>> float(nanmean(np.array([0.5, 1.0]), weights=np.array([3.0, 1.0])))  # (1.5 + 1.0) / 4
+    0.625
+    >>> nanmean(np.array([[1.0, np.nan, 0.5], [np.nan, np.nan, np.nan]]), axis=1).tolist()
+    [0.75, nan]
+    """
+    func = "nanmean"
+    xp, (values, weights) = namespace(values, weights, func=func)
+    fdt = float_dtype(xp, values)
+    if weights is not None and tuple(weights.shape) != tuple(values.shape):
+        raise ParameterError(
+            f"{func}: `weights` must have the shape of `values`, {tuple(values.shape)}; got "
+            f"{tuple(weights.shape)}."
+        )
+    if axis is not None and not -values.ndim <= axis < values.ndim:
+        raise ParameterError(
+            f"{func}: `axis` must be None or an axis of `values` (ndim {values.ndim}); got "
+            f"{axis!r}."
+        )
+    dev = values.device if hasattr(values, "device") else None
+    v = xp.astype(values, fdt)
+    w = xp.ones_like(v) if weights is None else xp.astype(weights, fdt)
+    return _mean(xp, v, w, xp.asarray(math.nan, dtype=fdt, device=dev), axis)
 
 
 def _tp(tp: Array, fp: Array, fn: Array, tn: Array) -> Array:

@@ -198,3 +198,121 @@ def _confusion_rows_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pra
     ts = np.zeros((n, c), dtype=np.int64)
     bad_p, bad_t = _confusion_rows_block(p, t, c, ign, 0, n, tp, ps, ts)
     return tp, ps, ts, bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _confusion_stack(p, t, c, ign, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, K). One (C, C) matrix per sample; each sample is cut into n_chunks pieces so that
+    # a few large images still keep every thread busy.
+    n, k = t.shape
+    local = np.zeros((n * n_chunks, c, c), dtype=np.int64)
+    bads = np.zeros((n * n_chunks, 2), dtype=np.int64)
+    for task in nb.prange(n * n_chunks):
+        s = task // n_chunks
+        j = task % n_chunks
+        bp, bt = _confusion_chunk(
+            p[s], t[s], j * k // n_chunks, (j + 1) * k // n_chunks, c, ign, local[task]
+        )
+        bads[task, 0] = bp
+        bads[task, 1] = bt
+    return local.reshape((n, n_chunks, c, c)).sum(axis=1), bads[:, 0].sum(), bads[:, 1].sum()
+
+
+@nb.njit(cache=True, nogil=True)
+def _confusion_stack_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n, k = t.shape
+    out = np.zeros((n, c, c), dtype=np.int64)
+    bad_p = 0
+    bad_t = 0
+    for s in range(n):
+        bp, bt = _confusion_chunk(p[s], t[s], 0, k, c, ign, out[s])
+        bad_p += bp
+        bad_t += bt
+    return out, bad_p, bad_t
+
+
+# --------------------------------------------------------------------------------------------
+# Table-driven confusion counting. Each label value v in [0, size) maps through two small
+# tables: ``row[v]`` (the target's block of bins, or the "ignored" / "bad target" block) and
+# ``col[v]`` (the prediction's column, or the "bad prediction" column); values at or above
+# ``size - 1`` share the last entry ("anything else"). One table lookup per array and one
+# increment per pixel; four interleaved histograms break the store-to-load dependency between
+# neighbouring pixels of the same class, which is the common case in segmentation maps.
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _clamp(v, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    u = np.uint64(v)  # negative values wrap to huge ones and land in `last`
+    return last if u >= last else u
+
+
+@nb.njit(cache=True, nogil=True)
+def _lut_chunk(p, t, lo, hi, row, col, hist):  # type: ignore[no-untyped-def]  # pragma: no cover
+    last = np.uint64(row.size - 1)
+    i = lo
+    while i + 4 <= hi:
+        hist[0, row[_clamp(t[i], last)] + col[_clamp(p[i], last)]] += 1
+        hist[1, row[_clamp(t[i + 1], last)] + col[_clamp(p[i + 1], last)]] += 1
+        hist[2, row[_clamp(t[i + 2], last)] + col[_clamp(p[i + 2], last)]] += 1
+        hist[3, row[_clamp(t[i + 3], last)] + col[_clamp(p[i + 3], last)]] += 1
+        i += 4
+    while i < hi:
+        hist[0, row[_clamp(t[i], last)] + col[_clamp(p[i], last)]] += 1
+        i += 1
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _lut_stack(p, t, row, col, n_bins, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, K) -> (N, n_bins) histograms; each sample cut into n_chunks pieces
+    n, k = t.shape
+    local = np.zeros((n * n_chunks, 4, n_bins), dtype=np.int64)
+    for task in nb.prange(n * n_chunks):
+        s = task // n_chunks
+        j = task % n_chunks
+        _lut_chunk(p[s], t[s], j * k // n_chunks, (j + 1) * k // n_chunks, row, col, local[task])
+    return local.reshape((n, n_chunks * 4, n_bins)).sum(axis=1)
+
+
+@nb.njit(cache=True, nogil=True)
+def _lut_stack_serial(p, t, row, col, n_bins):  # type: ignore[no-untyped-def]  # pragma: no cover
+    n, k = t.shape
+    local = np.zeros((n, 4, n_bins), dtype=np.int64)
+    for s in range(n):
+        _lut_chunk(p[s], t[s], 0, k, row, col, local[s])
+    return local.sum(axis=1)
+
+
+# uint8 labels (PNG label maps): both arrays read as 64-bit words, 8 pixels at a time. A word
+# pair whose 8 target and 8 prediction bytes are each all equal (the inside of a region) adds 8
+# to one bin; other words go byte by byte through one 65536-entry table indexed by
+# (target << 8) | prediction.
+_BYTES = np.uint64(0x0101010101010101)
+
+
+@nb.njit(cache=True, nogil=True)
+def _u8_chunk(p64, t64, lo, hi, lut, hist):  # type: ignore[no-untyped-def]  # pragma: no cover
+    for w in range(lo, hi):
+        tw = t64[w]
+        pw = p64[w]
+        t0 = tw & np.uint64(0xFF)
+        p0 = pw & np.uint64(0xFF)
+        if tw == t0 * _BYTES and pw == p0 * _BYTES:
+            hist[0, lut[(t0 << np.uint64(8)) | p0]] += 8
+        else:
+            for j in range(8):
+                s = np.uint64(8 * j)
+                tb = (tw >> s) & np.uint64(0xFF)
+                pb = (pw >> s) & np.uint64(0xFF)
+                hist[j & 3, lut[(tb << np.uint64(8)) | pb]] += 1
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _u8_stack(p64, t64, lut, n_bins, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p64, t64: (N, K / 8) uint64 views of uint8 label maps -> (N, n_bins) histograms
+    n, k = t64.shape
+    local = np.zeros((n * n_chunks, 4, n_bins), dtype=np.int64)
+    for task in nb.prange(n * n_chunks):
+        s = task // n_chunks
+        j = task % n_chunks
+        _u8_chunk(p64[s], t64[s], j * k // n_chunks, (j + 1) * k // n_chunks, lut, local[task])
+    return local.reshape((n, n_chunks * 4, n_bins)).sum(axis=1)

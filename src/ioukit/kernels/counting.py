@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["binary_rows", "confusion", "confusion_rows"]
+__all__ = ["binary_rows", "confusion", "confusion_rows", "confusion_stack"]
 
 # Below this many elements the threaded kernel costs more than it saves.
 _PARALLEL_MIN = 1 << 20
@@ -37,6 +37,11 @@ def _jit() -> Any:
         "confusion_serial": k._confusion_serial,
         "confusion_rows": k._confusion_rows,
         "confusion_rows_serial": k._confusion_rows_serial,
+        "confusion_stack": k._confusion_stack,
+        "confusion_stack_serial": k._confusion_stack_serial,
+        "lut_stack": k._lut_stack,
+        "lut_stack_serial": k._lut_stack_serial,
+        "u8_stack": k._u8_stack,
     }
 
 
@@ -114,6 +119,11 @@ def confusion(
 ) -> tuple[np.ndarray[Any, Any], int, int]:
     """``(C, C)`` int64 confusion matrix (rows = target) of flat label arrays, plus the numbers
     of out-of-range pred and target labels at non-ignored positions."""
+    if _tables(num_classes, ignore) is not None:  # the table-driven kernel, one sample
+        cms, bad_p, bad_t = confusion_stack(
+            np.reshape(pred, (1, -1)), np.reshape(target, (1, -1)), num_classes, ignore
+        )
+        return cms[0], bad_p, bad_t
     p = _prepare(pred).reshape(-1)
     t = _prepare(target).reshape(-1)
     kernels = _jit()
@@ -144,3 +154,67 @@ def confusion_rows(
     else:
         tp, ps, ts, bad_p, bad_t = kernels["confusion_rows_serial"](p, t, num_classes, _ign(ignore))
     return tp, ps, ts, int(bad_p), int(bad_t)
+
+
+def _tables(
+    num_classes: int, ignore: tuple[int, ...]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int] | None:
+    """Lookup tables of the table-driven kernel, or None when it does not apply (negative
+    ignore values). Bins: ``t * (C + 1) + p`` for valid labels, column ``C`` of a row for an
+    out-of-range prediction, then a block for ignored targets and one for out-of-range ones."""
+    if any(v < 0 for v in ignore):
+        return None
+    c = num_classes
+    size = max([c, *(v + 1 for v in ignore)]) + 1  # the last entry: "anything else"
+    if size > 1 << 16:
+        return None
+    stride = c + 1
+    ignored_block, bad_block = c * stride, (c + 1) * stride
+    row = np.full(size, bad_block, dtype=np.int64)
+    row[:c] = np.arange(c) * stride
+    for v in ignore:
+        row[v] = ignored_block
+    col = np.full(size, c, dtype=np.int64)
+    col[:c] = np.arange(c)
+    return row, col, (c + 2) * stride
+
+
+def confusion_stack(
+    pred: np.ndarray[Any, Any],
+    target: np.ndarray[Any, Any],
+    num_classes: int,
+    ignore: tuple[int, ...],
+) -> tuple[np.ndarray[Any, Any], int, int]:
+    """One ``(C, C)`` confusion matrix per sample of ``(N, K)`` label arrays: ``(N, C, C)``,
+    plus the numbers of out-of-range pred and target labels at non-ignored positions."""
+    p = _prepare(pred)
+    t = _prepare(target)
+    n = t.shape[0]
+    c = num_classes
+    kernels = _jit()
+    blocks = _blocks(t.size)
+    tables = _tables(c, ignore)
+    if tables is not None and t.dtype.kind in "iub" and p.dtype.kind in "iub":
+        row, col, n_bins = tables
+        n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (32 * n * n_bins))
+        if blocks > 1 and n_chunks >= 1 and t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
+            # one table over every (target byte, prediction byte) pair
+            byte = np.minimum(np.arange(256), row.size - 1)
+            lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.int32)
+            hist = kernels["u8_stack"](p.view(np.uint64), t.view(np.uint64), lut, n_bins, n_chunks)
+        elif blocks > 1 and n_chunks >= 1:
+            hist = kernels["lut_stack"](p, t, row, col, n_bins, n_chunks)
+        else:
+            hist = kernels["lut_stack_serial"](p, t, row, col, n_bins)
+        stride = c + 1
+        grid = hist[:, : c * stride].reshape(n, c, stride)
+        bad_t = int(hist[:, (c + 1) * stride :].sum())
+        bad_p = int(grid[:, :, c].sum())
+        return np.ascontiguousarray(grid[:, :, :c]), bad_p, bad_t
+    # general path: floats cast to labels upstream, negative ignore values, huge label ranges
+    n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (8 * n * c * c))
+    if blocks > 1 and n_chunks >= 1:
+        cms, bad_p, bad_t = kernels["confusion_stack"](p, t, c, _ign(ignore), n_chunks)
+    else:
+        cms, bad_p, bad_t = kernels["confusion_stack_serial"](p, t, c, _ign(ignore))
+    return cms, int(bad_p), int(bad_t)
