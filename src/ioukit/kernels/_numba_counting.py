@@ -284,9 +284,10 @@ def _lut_stack_serial(p, t, row, col, n_bins):  # type: ignore[no-untyped-def]  
 
 # uint8 labels (PNG label maps): both arrays read as 64-bit words, 8 pixels at a time. A word
 # pair whose 8 target and 8 prediction bytes are each all equal (the inside of a region) adds 8
-# to one bin; other words go byte by byte through one 65536-entry table indexed by
-# (target << 8) | prediction.
+# to one bin; other words go through one 65536-entry table indexed by (target << 8) | prediction.
 _BYTES = np.uint64(0x0101010101010101)
+_EVEN = np.uint64(0x00FF00FF00FF00FF)
+_KEY = np.uint64(0xFFFF)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -299,11 +300,18 @@ def _u8_chunk(p64, t64, lo, hi, lut, hist):  # type: ignore[no-untyped-def]  # p
         if tw == t0 * _BYTES and pw == p0 * _BYTES:
             hist[0, lut[(t0 << np.uint64(8)) | p0]] += 8
         else:
-            for j in range(8):
-                s = np.uint64(8 * j)
-                tb = (tw >> s) & np.uint64(0xFF)
-                pb = (pw >> s) & np.uint64(0xFF)
-                hist[j & 3, lut[(tb << np.uint64(8)) | pb]] += 1
+            # interleave the bytes into eight 16-bit (target << 8 | prediction) keys: even
+            # bytes in one word, odd bytes in the other
+            even = ((tw & _EVEN) << np.uint64(8)) | (pw & _EVEN)
+            odd = (tw & (_EVEN << np.uint64(8))) | ((pw >> np.uint64(8)) & _EVEN)
+            hist[0, lut[even & _KEY]] += 1
+            hist[1, lut[odd & _KEY]] += 1
+            hist[2, lut[(even >> np.uint64(16)) & _KEY]] += 1
+            hist[3, lut[(odd >> np.uint64(16)) & _KEY]] += 1
+            hist[0, lut[(even >> np.uint64(32)) & _KEY]] += 1
+            hist[1, lut[(odd >> np.uint64(32)) & _KEY]] += 1
+            hist[2, lut[even >> np.uint64(48)]] += 1
+            hist[3, lut[odd >> np.uint64(48)]] += 1
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)

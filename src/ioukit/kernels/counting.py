@@ -200,7 +200,7 @@ def confusion_stack(
         if blocks > 1 and n_chunks >= 1 and t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
             # one table over every (target byte, prediction byte) pair
             byte = np.minimum(np.arange(256), row.size - 1)
-            lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.int32)
+            lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
             hist = kernels["u8_stack"](p.view(np.uint64), t.view(np.uint64), lut, n_bins, n_chunks)
         elif blocks > 1 and n_chunks >= 1:
             hist = kernels["lut_stack"](p, t, row, col, n_bins, n_chunks)
