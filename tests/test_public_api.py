@@ -10,8 +10,8 @@ import sys
 import ioukit
 
 EXPECTED_ALL = [
-    "CONVENTIONS",
     "BackendError",
+    "CONVENTIONS",
     "Counts",
     "InputError",
     "IoUKitError",

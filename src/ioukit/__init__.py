@@ -40,9 +40,9 @@ from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "CONVENTIONS",
+__all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_api.py
     "BackendError",
+    "CONVENTIONS",
     "Counts",
     "InputError",
     "IoUKitError",

@@ -180,16 +180,27 @@ class SegmentationResult:
         return mean_iou_from_counts(self.counts, self.per_image_counts, convention=convention)
 
     def conventions(self) -> dict[str, float | None]:
-        """Every convention's mean IoU side by side; ``None`` where a convention needs
-        per-image counts and the evaluation did not keep them."""
-        from ioukit.core.conventions import CONVENTIONS, needs_per_image
+        """Every convention's mean IoU side by side; ``None`` where a convention cannot be
+        computed for this evaluation (see :meth:`convention_notes` for why)."""
+        return {name: value for name, (value, _) in self._conventions().items()}
 
-        return {
-            name: None
-            if needs_per_image(name) and self.per_image_counts is None
-            else self.mean_iou(name)
-            for name in CONVENTIONS
-        }
+    def convention_notes(self) -> dict[str, str]:
+        """Why a convention has no value: e.g. it needs per-image counts, or the library it
+        reproduces cannot take this evaluation's void classes."""
+        return {name: note for name, (value, note) in self._conventions().items() if note}
+
+    def _conventions(self) -> dict[str, tuple[float | None, str]]:
+        from ioukit.core.conventions import CONVENTIONS
+
+        if "conventions" not in self._cache:
+            out: dict[str, tuple[float | None, str]] = {}
+            for name in CONVENTIONS:
+                try:
+                    out[name] = (self.mean_iou(name), "")
+                except ParameterError as exc:  # the convention's own explanation
+                    out[name] = (None, str(exc))
+            self._cache["conventions"] = out
+        return self._cache["conventions"]  # type: ignore[no-any-return]
 
     # -- per image -----------------------------------------------------------------------
     def _images(self) -> dict[str, NDArray]:

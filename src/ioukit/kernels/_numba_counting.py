@@ -324,3 +324,13 @@ def _u8_stack(p64, t64, lut, n_bins, n_chunks):  # type: ignore[no-untyped-def] 
         j = task % n_chunks
         _u8_chunk(p64[s], t64[s], j * k // n_chunks, (j + 1) * k // n_chunks, lut, local[task])
     return local.reshape((n, n_chunks * 4, n_bins)).sum(axis=1)
+
+
+@nb.njit(cache=True, nogil=True)
+def _u8_stack_serial(p64, t64, lut, n_bins):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # one thread (worker processes, small inputs): never enters a threaded region
+    n, k = t64.shape
+    local = np.zeros((n, 4, n_bins), dtype=np.int64)
+    for s in range(n):
+        _u8_chunk(p64[s], t64[s], 0, k, lut, local[s])
+    return local.sum(axis=1)

@@ -42,6 +42,7 @@ def _jit() -> Any:
         "lut_stack": k._lut_stack,
         "lut_stack_serial": k._lut_stack_serial,
         "u8_stack": k._u8_stack,
+        "u8_stack_serial": k._u8_stack_serial,
     }
 
 
@@ -197,12 +198,17 @@ def confusion_stack(
     if tables is not None and t.dtype.kind in "iub" and p.dtype.kind in "iub":
         row, col, n_bins = tables
         n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (32 * n * n_bins))
-        if blocks > 1 and n_chunks >= 1 and t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
+        threaded = blocks > 1 and n_chunks >= 1
+        if t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
             # one table over every (target byte, prediction byte) pair
             byte = np.minimum(np.arange(256), row.size - 1)
             lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
-            hist = kernels["u8_stack"](p.view(np.uint64), t.view(np.uint64), lut, n_bins, n_chunks)
-        elif blocks > 1 and n_chunks >= 1:
+            p64, t64 = p.view(np.uint64), t.view(np.uint64)
+            if threaded:
+                hist = kernels["u8_stack"](p64, t64, lut, n_bins, n_chunks)
+            else:
+                hist = kernels["u8_stack_serial"](p64, t64, lut, n_bins)
+        elif threaded:
             hist = kernels["lut_stack"](p, t, row, col, n_bins, n_chunks)
         else:
             hist = kernels["lut_stack_serial"](p, t, row, col, n_bins)
