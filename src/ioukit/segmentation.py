@@ -478,8 +478,17 @@ class SegmentationEvaluator:
             raise InputError(
                 f"{func}: got {len(names)} name(s) for a batch of {cms.shape[0]} image(s)."
             )
-        for i in range(cms.shape[0]):
-            self.add_confusion_matrix(cms[i], name=None if names is None else names[i])
+        self._add(cms, [None] * cms.shape[0] if names is None else [str(n) for n in names])
+
+    def _add(self, cms: NDArray, names: list[str | None]) -> NDArray:
+        """Add ``(n, C, C)`` validated int64 matrices; returns their ``(n, 4, C)`` counts."""
+        images = _image_counts(cms)
+        self._cm += cms.sum(axis=0)
+        if self.per_image:
+            self._images.append(images)
+            self._names.extend(names)
+        self._count += cms.shape[0]
+        return images
 
     def add_confusion_matrix(
         self, confusion_matrix: Array, *, name: str | None = None
@@ -497,14 +506,8 @@ class SegmentationEvaluator:
                 f"SegmentationEvaluator.add_confusion_matrix: expected a ({c}, {c}) matrix of "
                 f"non-negative integers; got shape {cm.shape} and dtype {cm.dtype}."
             )
-        cm = cm.astype(np.int64, copy=False)
-        image = _image_counts(cm[None])
-        self._cm += cm
-        if self.per_image:
-            self._images.append(image)
-            self._names.append(None if name is None else str(name))
         shown = str(self._count) if name is None else str(name)
-        self._count += 1
+        image = self._add(cm.astype(np.int64, copy=False)[None], [None if name is None else shown])
         return _rows(_per_image_counts(image, self.ignored_classes), (shown,), self.class_names)[0]
 
     # -- combining -----------------------------------------------------------------------
