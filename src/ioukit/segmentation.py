@@ -26,7 +26,7 @@ from ioukit._errors import InputError, MissingDependencyError, ParameterError
 from ioukit._xp import Array, namespace, to_numpy
 from ioukit.core._checks import check_ignore_index, check_num_classes
 from ioukit.core.counts import Counts, multiclass_confusion_matrix
-from ioukit.core.reduce import accuracy, dice, jaccard, precision, recall
+from ioukit.core.reduce import accuracy, dice, jaccard, nanmean, precision, recall
 
 __all__ = [
     "QUALITY_BANDS",
@@ -60,22 +60,16 @@ def quality_band(iou: float) -> str:
 def _image_scores(counts: Counts) -> dict[str, NDArray]:
     """Per-image scores of per-sample multiclass counts ``(N, C)``: IoU per class, mIoU (NaN
     classes skipped) and pixel accuracy — all through the reduce module."""
-    per_class = np.asarray(jaccard(counts, average="none"), dtype=np.float64)
-    n = per_class.shape[0]
-    miou = np.empty(n)
-    acc = np.empty(n)
-    for i in range(n):  # per image: the same reductions as for the whole dataset
-        one = Counts(
-            counts.tp[i],
-            counts.fp[i],
-            counts.fn[i],
-            counts.tn[i],
-            task="multiclass",
-            ignored_classes=counts.ignored_classes,
-        )
-        miou[i] = float(jaccard(one, average="macro"))
-        acc[i] = float(accuracy(one, average="micro"))
-    return {"iou": per_class, "miou": miou, "pixel_accuracy": acc}
+    per_class = np.asarray(jaccard(counts, average="none"), dtype=np.float64)  # ignored: NaN
+    # pixel accuracy of each image: its classes summed into one (ignored classes have no
+    # target pixels, so they add nothing to tp or fn)
+    tp, fp, fn = (np.sum(a, axis=1, keepdims=True) for a in (counts.tp, counts.fp, counts.fn))
+    pixels = Counts(tp, fp, fn, np.zeros_like(tp), task="multiclass", per_sample=True)
+    return {
+        "iou": per_class,
+        "miou": np.asarray(nanmean(per_class, axis=1)),
+        "pixel_accuracy": np.asarray(accuracy(pixels, average="none"))[:, 0],
+    }
 
 
 @dataclass(frozen=True, eq=False)
