@@ -14,6 +14,18 @@ from ioukit._errors import (
     ParameterError,
     UndefinedMetricWarning,
 )
+from ioukit.core.boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    box_iou_aligned,
+    complete_box_iou,
+    complete_box_iou_aligned,
+    distance_box_iou,
+    distance_box_iou_aligned,
+    generalized_box_iou,
+    generalized_box_iou_aligned,
+)
 from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
 from ioukit.core.counts import (
     Counts,
@@ -55,9 +67,19 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "accuracy",
     "binary_counts",
     "binary_jaccard",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "box_iou_aligned",
+    "complete_box_iou",
+    "complete_box_iou_aligned",
     "dice",
+    "distance_box_iou",
+    "distance_box_iou_aligned",
     "f1_to_jaccard",
     "fbeta",
+    "generalized_box_iou",
+    "generalized_box_iou_aligned",
     "jaccard",
     "jaccard_to_f1",
     "mean_iou",
