@@ -313,7 +313,6 @@ def _group_counts(
 
 
 def _assemble(
-    xp: Any,
     tp: Array,
     ps: Array,
     ts: Array,
@@ -392,7 +391,7 @@ def binary_counts(
         weights = check_sample_weight(func, xp, sample_weight, int(target.shape[0]))
     per_group = per_sample or weights is not None
     tp, ps, ts, nv = _group_counts(func, xp, pred, target, 1, per_group, ignore)
-    return _assemble(xp, tp, ps, ts, nv, task="binary", per_sample=per_sample, weights=weights)
+    return _assemble(tp, ps, ts, nv, task="binary", per_sample=per_sample, weights=weights)
 
 
 # ------------------------------------------------------------------------------------ multilabel
@@ -445,7 +444,7 @@ def multilabel_counts(
     per_group = per_sample or weights is not None
     n_labels = int(target.shape[1])
     tp, ps, ts, nv = _group_counts(func, xp, pred, target, n_labels, per_group, ignore)
-    return _assemble(xp, tp, ps, ts, nv, task="multilabel", per_sample=per_sample, weights=weights)
+    return _assemble(tp, ps, ts, nv, task="multilabel", per_sample=per_sample, weights=weights)
 
 
 # ------------------------------------------------------------------------------------ multiclass
@@ -691,7 +690,6 @@ def multiclass_counts(
         ts = per_row(t, valid)
     nv = xp.sum(ts, axis=1, keepdims=True)
     return _assemble(
-        xp,
         tp,
         ps,
         ts,

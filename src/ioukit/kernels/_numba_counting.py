@@ -128,28 +128,6 @@ def _confusion_chunk(p, t, lo, hi, c, ign, cm):  # type: ignore[no-untyped-def] 
     return bad_p, bad_t
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _confusion_parallel(p, t, c, ign, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n = t.size
-    step = (n + n_chunks - 1) // n_chunks
-    local = np.zeros((n_chunks, c, c), dtype=np.int64)
-    bads = np.zeros((n_chunks, 2), dtype=np.int64)
-    for j in nb.prange(n_chunks):
-        lo = j * step
-        hi = min(n, lo + step)
-        bp, bt = _confusion_chunk(p, t, lo, hi, c, ign, local[j])
-        bads[j, 0] = bp
-        bads[j, 1] = bt
-    return local.sum(axis=0), bads[:, 0].sum(), bads[:, 1].sum()
-
-
-@nb.njit(cache=True, nogil=True)
-def _confusion_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
-    cm = np.zeros((c, c), dtype=np.int64)
-    bp, bt = _confusion_chunk(p, t, 0, t.size, c, ign, cm)
-    return cm, bp, bt
-
-
 @nb.njit(cache=True, nogil=True)
 def _confusion_rows_block(p, t, c, ign, first, last, tp, ps, ts):  # type: ignore[no-untyped-def]  # pragma: no cover
     # samples [first, last) of (N, K) labels: per-sample tp / predicted / target counts per class

@@ -33,8 +33,6 @@ def _jit() -> Any:
     return {
         "binary_nlk": k._binary_nlk,
         "binary_nlk_serial": k._binary_nlk_serial,
-        "confusion_parallel": k._confusion_parallel,
-        "confusion_serial": k._confusion_serial,
         "confusion_rows": k._confusion_rows,
         "confusion_rows_serial": k._confusion_rows_serial,
         "confusion_stack": k._confusion_stack,
@@ -120,21 +118,11 @@ def confusion(
 ) -> tuple[np.ndarray[Any, Any], int, int]:
     """``(C, C)`` int64 confusion matrix (rows = target) of flat label arrays, plus the numbers
     of out-of-range pred and target labels at non-ignored positions."""
-    if _tables(num_classes, ignore) is not None:  # the table-driven kernel, one sample
-        cms, bad_p, bad_t = confusion_stack(
-            np.reshape(pred, (1, -1)), np.reshape(target, (1, -1)), num_classes, ignore
-        )
-        return cms[0], bad_p, bad_t
-    p = _prepare(pred).reshape(-1)
-    t = _prepare(target).reshape(-1)
-    kernels = _jit()
-    # one C x C matrix per block: cap their memory (many classes → fewer blocks)
-    n_chunks = min(_blocks(t.size), _LOCAL_BYTES // (8 * num_classes * num_classes))
-    if n_chunks > 1:
-        cm, bad_p, bad_t = kernels["confusion_parallel"](p, t, num_classes, _ign(ignore), n_chunks)
-    else:
-        cm, bad_p, bad_t = kernels["confusion_serial"](p, t, num_classes, _ign(ignore))
-    return cm, int(bad_p), int(bad_t)
+    # one label map is a stack of one: the same kernels, threaded within the map when it is large
+    cms, bad_p, bad_t = confusion_stack(
+        np.reshape(pred, (1, -1)), np.reshape(target, (1, -1)), num_classes, ignore
+    )
+    return cms[0], bad_p, bad_t
 
 
 def confusion_rows(
