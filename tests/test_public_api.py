@@ -11,10 +11,12 @@ import ioukit
 
 EXPECTED_ALL = [
     "BackendError",
+    "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
     "InputError",
     "IoUKitError",
+    "Matches",
     "MissingDependencyError",
     "ParameterError",
     "SegmentationEvaluator",
@@ -30,6 +32,7 @@ EXPECTED_ALL = [
     "box_iou_aligned",
     "complete_box_iou",
     "complete_box_iou_aligned",
+    "detection_counts",
     "dice",
     "distance_box_iou",
     "distance_box_iou_aligned",
@@ -39,6 +42,7 @@ EXPECTED_ALL = [
     "generalized_box_iou_aligned",
     "jaccard",
     "jaccard_to_f1",
+    "match_detections",
     "mean_iou",
     "mean_iou_from_counts",
     "multiclass_confusion_matrix",

@@ -48,16 +48,19 @@ from ioukit.core.reduce import (
     specificity,
 )
 from ioukit.core.sets import set_counts, set_jaccard
+from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_api.py
     "BackendError",
+    "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
     "InputError",
     "IoUKitError",
+    "Matches",
     "MissingDependencyError",
     "ParameterError",
     "SegmentationEvaluator",
@@ -73,6 +76,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "box_iou_aligned",
     "complete_box_iou",
     "complete_box_iou_aligned",
+    "detection_counts",
     "dice",
     "distance_box_iou",
     "distance_box_iou_aligned",
@@ -82,6 +86,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "generalized_box_iou_aligned",
     "jaccard",
     "jaccard_to_f1",
+    "match_detections",
     "mean_iou",
     "mean_iou_from_counts",
     "multiclass_confusion_matrix",

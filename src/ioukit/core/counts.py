@@ -52,7 +52,7 @@ __all__ = [
     "multilabel_counts",
 ]
 
-Task = Literal["binary", "multiclass", "multilabel"]
+Task = Literal["binary", "multiclass", "multilabel", "detection"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,10 +64,11 @@ class Counts:
     tp, fp, fn, tn : Array
         Shape ``(C,)``, or ``(N, C)`` when ``per_sample``. int64, or float64 for dataset-level
         counts computed with ``sample_weight``. ``C`` is 1 for binary tasks, the number of labels
-        for multilabel tasks and the number of classes for multiclass tasks.
-    task : {"binary", "multiclass", "multilabel"}
+        for multilabel tasks, the number of classes for multiclass tasks and the number of IoU
+        thresholds for detection counts (:func:`ioukit.detection_counts`).
+    task : {"binary", "multiclass", "multilabel", "detection"}
         How the counts were made. Decides what "accuracy" means (see
-        :func:`ioukit.accuracy`).
+        :func:`ioukit.accuracy`); detection counts have no true negatives.
     per_sample : bool
         Whether the first axis indexes samples.
     sample_weight : Array or None

@@ -319,6 +319,7 @@ def specificity(
     counts: Counts, *, average: Average = "macro", zero_division: ZeroDivision = "nan"
 ) -> Array:
     """Specificity from counts: ``tn / (tn + fp)``. Arguments as in :func:`jaccard`."""
+    _no_true_negatives("specificity", counts)
     return _score(
         "specificity",
         counts,
@@ -349,6 +350,7 @@ def accuracy(
     >>> float(accuracy(c)).__round__(4)  # (2 + 2) / 6
     0.6667
     """
+    _no_true_negatives("accuracy", counts)
     if isinstance(counts, Counts) and counts.task == "multiclass":
         return _score(
             "accuracy", counts, _tp, lambda tp, fp, fn, tn: tp + fn, average, zero_division
@@ -361,6 +363,15 @@ def accuracy(
         average,
         zero_division,
     )
+
+
+def _no_true_negatives(func: str, counts: object) -> None:
+    if isinstance(counts, Counts) and counts.task == "detection":
+        raise ParameterError(
+            f"{func}: detection counts have no true negatives (there is no countable set of "
+            "correctly rejected boxes), so this score is undefined; use precision, recall, "
+            "fbeta or jaccard."
+        )
 
 
 def f1_to_jaccard(f1: Any) -> Any:
