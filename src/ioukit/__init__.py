@@ -6,6 +6,7 @@ tp/fp/fn/tn, and every score is a reduction of counts (:mod:`ioukit.core.reduce`
 
 from __future__ import annotations
 
+from ioukit import rle
 from ioukit._errors import (
     BackendError,
     InputError,
@@ -35,6 +36,21 @@ from ioukit.core.counts import (
     multilabel_counts,
 )
 from ioukit.core.labels import binary_jaccard, multiclass_jaccard, multilabel_jaccard
+from ioukit.core.masks import (
+    MaskOverlapCounts,
+    mask_iou,
+    mask_iou_aligned,
+    mask_overlap_counts,
+    masks_to_boxes,
+)
+from ioukit.core.polygons import (
+    polygon_area,
+    polygon_iou,
+    polygon_iou_aligned,
+    rotated_box_iou,
+    rotated_box_iou_aligned,
+    rotated_box_to_polygon,
+)
 from ioukit.core.reduce import (
     accuracy,
     dice,
@@ -60,6 +76,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "Counts",
     "InputError",
     "IoUKitError",
+    "MaskOverlapCounts",
     "Matches",
     "MissingDependencyError",
     "ParameterError",
@@ -86,6 +103,10 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "generalized_box_iou_aligned",
     "jaccard",
     "jaccard_to_f1",
+    "mask_iou",
+    "mask_iou_aligned",
+    "mask_overlap_counts",
+    "masks_to_boxes",
     "match_detections",
     "mean_iou",
     "mean_iou_from_counts",
@@ -96,8 +117,15 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "multilabel_jaccard",
     "nanmean",
     "needs_per_image",
+    "polygon_area",
+    "polygon_iou",
+    "polygon_iou_aligned",
     "precision",
     "recall",
+    "rle",
+    "rotated_box_iou",
+    "rotated_box_iou_aligned",
+    "rotated_box_to_polygon",
     "set_counts",
     "set_jaccard",
     "specificity",
