@@ -68,6 +68,7 @@ EXPECTED_ALL = [
     "rotated_box_to_polygon",
     "set_counts",
     "set_jaccard",
+    "sparse_box_iou",
     "specificity",
 ]
 

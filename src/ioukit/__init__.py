@@ -26,6 +26,7 @@ from ioukit.core.boxes import (
     distance_box_iou_aligned,
     generalized_box_iou,
     generalized_box_iou_aligned,
+    sparse_box_iou,
 )
 from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
 from ioukit.core.counts import (
@@ -128,5 +129,6 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "rotated_box_to_polygon",
     "set_counts",
     "set_jaccard",
+    "sparse_box_iou",
     "specificity",
 ]
