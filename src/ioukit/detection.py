@@ -169,10 +169,15 @@ def _thresholds(func: str, value: object) -> tuple[float, ...]:
     return tuple(_threshold(func, v) for v in items)
 
 
-def _check_method(func: str, method: object) -> str:
+def _check_method(func: str, method: object, crowd: object) -> str:
     if not isinstance(method, str) or method not in METHODS:
         listed = ", ".join(repr(m) for m in METHODS)
         raise ParameterError(f"{func}: `method` must be one of {listed}; got {method!r}.")
+    if method == "voc" and crowd is not None:
+        raise ParameterError(
+            f"{func}: `crowd` has no meaning for method='voc' (PASCAL VOC has no crowd "
+            "regions); pass such ground truths in `ignore` (VOC's 'difficult')."
+        )
     return method
 
 
@@ -489,12 +494,7 @@ def match_detections(
     """
     func = "match_detections"
     t = _threshold(func, threshold)
-    meth = _check_method(func, method)
-    if meth == "voc" and crowd is not None:
-        raise ParameterError(
-            f"{func}: `crowd` has no meaning for method='voc' (PASCAL VOC has no crowd "
-            "regions); pass such ground truths in `ignore` (VOC's 'difficult')."
-        )
+    meth = _check_method(func, method, crowd)
     xp, dev, iou, order, ignored, crowd_flags = _prepare(func, iou_matrix, scores, crowd, ignore)
     pairs, ign, unmatched, missed = _match(iou, order, ignored, crowd_flags, t, meth)
     det = np.asarray([p[0] for p in pairs], dtype=_I64)
@@ -560,12 +560,7 @@ def detection_counts(
     """
     func = "detection_counts"
     ts = _thresholds(func, thresholds)
-    meth = _check_method(func, method)
-    if meth == "voc" and crowd is not None:
-        raise ParameterError(
-            f"{func}: `crowd` has no meaning for method='voc' (PASCAL VOC has no crowd "
-            "regions); pass such ground truths in `ignore` (VOC's 'difficult')."
-        )
+    meth = _check_method(func, method, crowd)
     xp, dev, iou, order, ignored, crowd_flags = _prepare(func, iou_matrix, scores, crowd, ignore)
     tp = np.zeros(len(ts), dtype=_I64)
     fp = np.zeros(len(ts), dtype=_I64)
