@@ -22,9 +22,12 @@ EXPECTED_ALL = [
     "ParameterError",
     "SegmentationEvaluator",
     "SegmentationResult",
+    "Sweep",
     "UndefinedMetricWarning",
     "__version__",
     "accuracy",
+    "best_threshold",
+    "best_thresholds",
     "binary_counts",
     "binary_jaccard",
     "box_area",
@@ -42,6 +45,7 @@ EXPECTED_ALL = [
     "generalized_box_iou",
     "generalized_box_iou_aligned",
     "jaccard",
+    "jaccard_curve",
     "jaccard_to_f1",
     "mask_iou",
     "mask_iou_aligned",
@@ -70,6 +74,7 @@ EXPECTED_ALL = [
     "set_jaccard",
     "sparse_box_iou",
     "specificity",
+    "threshold_sweep",
 ]
 
 HEAVY = ["torch", "numba", "plotly", "dask", "PIL"]

@@ -65,6 +65,13 @@ from ioukit.core.reduce import (
     specificity,
 )
 from ioukit.core.sets import set_counts, set_jaccard
+from ioukit.core.sweep import (
+    Sweep,
+    best_threshold,
+    best_thresholds,
+    jaccard_curve,
+    threshold_sweep,
+)
 from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
@@ -83,9 +90,12 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "ParameterError",
     "SegmentationEvaluator",
     "SegmentationResult",
+    "Sweep",
     "UndefinedMetricWarning",
     "__version__",
     "accuracy",
+    "best_threshold",
+    "best_thresholds",
     "binary_counts",
     "binary_jaccard",
     "box_area",
@@ -103,6 +113,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "generalized_box_iou",
     "generalized_box_iou_aligned",
     "jaccard",
+    "jaccard_curve",
     "jaccard_to_f1",
     "mask_iou",
     "mask_iou_aligned",
@@ -131,4 +142,5 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "set_jaccard",
     "sparse_box_iou",
     "specificity",
+    "threshold_sweep",
 ]

@@ -57,12 +57,15 @@ import numpy.typing as npt
 
 from ioukit._errors import UndefinedMetricWarning
 from ioukit._xp import to_numpy
+from ioukit.core.sweep import precision_recall_curve, roc_curve
 
 __all__ = [
     "InvalidParameterError",
     "confusion_matrix",
     "jaccard_score",
     "multilabel_confusion_matrix",
+    "precision_recall_curve",
+    "roc_curve",
 ]
 
 NDArray = npt.NDArray[Any]
