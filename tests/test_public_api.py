@@ -72,6 +72,8 @@ EXPECTED_ALL = [
     "rotated_box_to_polygon",
     "set_counts",
     "set_jaccard",
+    "soft_jaccard",
+    "soft_jaccard_grad",
     "sparse_box_iou",
     "specificity",
     "threshold_sweep",

@@ -65,6 +65,7 @@ from ioukit.core.reduce import (
     specificity,
 )
 from ioukit.core.sets import set_counts, set_jaccard
+from ioukit.core.soft import soft_jaccard, soft_jaccard_grad
 from ioukit.core.sweep import (
     Sweep,
     best_threshold,
@@ -140,6 +141,8 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "rotated_box_to_polygon",
     "set_counts",
     "set_jaccard",
+    "soft_jaccard",
+    "soft_jaccard_grad",
     "sparse_box_iou",
     "specificity",
     "threshold_sweep",

@@ -1,0 +1,64 @@
+"""Differentiable IoU losses for PyTorch (``pip install ioukit[torch]``).
+
+Not imported by ``import ioukit``: use ``import ioukit.losses`` (or
+``from ioukit.losses import jaccard_loss``). Importing this module imports torch.
+
+Functions (:mod:`ioukit.losses.functional`): :func:`jaccard_loss`, :func:`dice_loss`,
+:func:`tversky_loss`, :func:`lovasz_hinge_loss`, :func:`lovasz_softmax_loss`,
+:func:`generalized_box_iou_loss`, :func:`distance_box_iou_loss`,
+:func:`complete_box_iou_loss`. Modules (:mod:`ioukit.losses.modules`): :class:`JaccardLoss`,
+:class:`DiceLoss`, :class:`TverskyLoss`, :class:`LovaszHingeLoss`, :class:`LovaszSoftmaxLoss`,
+:class:`GIoULoss`, :class:`DIoULoss`, :class:`CIoULoss`.
+"""
+
+from __future__ import annotations
+
+from ioukit._errors import MissingDependencyError
+
+try:
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in an environment without torch
+    raise MissingDependencyError(
+        "ioukit.losses: PyTorch is required for the losses but is not installed; install it "
+        "with `pip install torch` (or the extra: `pip install ioukit[torch]`)."
+    ) from exc
+
+from ioukit.losses.functional import (
+    complete_box_iou_loss,
+    dice_loss,
+    distance_box_iou_loss,
+    generalized_box_iou_loss,
+    jaccard_loss,
+    lovasz_hinge_loss,
+    lovasz_softmax_loss,
+    tversky_loss,
+)
+from ioukit.losses.modules import (
+    CIoULoss,
+    DiceLoss,
+    DIoULoss,
+    GIoULoss,
+    JaccardLoss,
+    LovaszHingeLoss,
+    LovaszSoftmaxLoss,
+    TverskyLoss,
+)
+
+__all__ = [
+    "CIoULoss",
+    "DIoULoss",
+    "DiceLoss",
+    "GIoULoss",
+    "JaccardLoss",
+    "LovaszHingeLoss",
+    "LovaszSoftmaxLoss",
+    "TverskyLoss",
+    "complete_box_iou_loss",
+    "dice_loss",
+    "distance_box_iou_loss",
+    "generalized_box_iou_loss",
+    "jaccard_loss",
+    "lovasz_hinge_loss",
+    "lovasz_softmax_loss",
+    "tversky_loss",
+]
