@@ -274,12 +274,26 @@ def test_overflowing_clip_buffers_are_recomputed_exactly(monkeypatch: pytest.Mon
 def test_parallel_and_serial_kernels_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(6)
     b1, b2 = rand_boxes(rng, 70, 5), rand_boxes(rng, 90, 5)
+    p1, p2 = rand_convex(rng, 600, 5), rand_convex(rng, 600, 7)  # several fused blocks
     monkeypatch.setattr(P, "_PARALLEL_MIN", 1)
-    par = rotated_box_iou(b1, b2), rotated_box_iou_aligned(b1, b2[:70])
+    par = (
+        rotated_box_iou(b1, b2),
+        rotated_box_iou_aligned(b1, b2[:70]),
+        polygon_iou_aligned(p1, p2),
+        rotated_box_iou_aligned(rand_boxes(rng, 600), rand_boxes(rng, 600)),
+    )
+    rng = np.random.default_rng(6)
+    b1, b2 = rand_boxes(rng, 70, 5), rand_boxes(rng, 90, 5)
     monkeypatch.setattr(P, "_PARALLEL_MIN", 1 << 62)
-    ser = rotated_box_iou(b1, b2), rotated_box_iou_aligned(b1, b2[:70])
-    np.testing.assert_array_equal(par[0], ser[0])
-    np.testing.assert_array_equal(par[1], ser[1])
+    p1, p2 = rand_convex(rng, 600, 5), rand_convex(rng, 600, 7)
+    ser = (
+        rotated_box_iou(b1, b2),
+        rotated_box_iou_aligned(b1, b2[:70]),
+        polygon_iou_aligned(p1, p2),
+        rotated_box_iou_aligned(rand_boxes(rng, 600), rand_boxes(rng, 600)),
+    )
+    for a, b in zip(par, ser, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # ----------------------------------------------------------------------------- oracles
@@ -295,6 +309,104 @@ def test_pairwise_equals_aligned_over_all_pairs() -> None:
     ii, jj = np.meshgrid(np.arange(30), np.arange(35), indexing="ij")
     aligned = polygon_iou_aligned(p1[ii.ravel()], p2[jj.ravel()]).reshape(30, 35)
     np.testing.assert_array_equal(polygon_iou(p1, p2), aligned)
+
+
+def _general_aligned(p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
+    """The unfused aligned path: classify both sets, then the clipping kernel."""
+    s1 = P._prepare_polys("f", "polys1", p1, "raise")
+    s2 = P._prepare_polys("f", "polys2", p2, "raise")
+    none = np.zeros(p1.shape[0], dtype=bool)
+    return P._run("f", s1, s2, False, none, none, "raise")
+
+
+def test_fused_aligned_kernels_equal_the_general_path_bit_for_bit() -> None:
+    # 700 pairs span three blocks of the fused kernels; degenerate shapes, padding, identical
+    # pairs and disjoint pairs included
+    rng = np.random.default_rng(17)
+    b1, b2 = rand_boxes(rng, 700, 5), rand_boxes(rng, 700, 5)
+    b1[::37, 2] = 0.0  # zero width
+    b2[5::41] = b1[5::41]  # identical
+    s1 = P._prepare_boxes("f", "boxes1", b1, "raise")
+    s2 = P._prepare_boxes("f", "boxes2", b2, "raise")
+    none = np.zeros(700, dtype=bool)
+    general = P._run("f", s1, s2, False, none, none, "raise")
+    np.testing.assert_array_equal(rotated_box_iou_aligned(b1, b2), general)
+    assert np.all(rotated_box_iou_aligned(b1, b2)[5::41][b1[5::41, 2] > 0] == 1.0)
+    p1, p2 = rand_convex(rng, 700, 6), rand_convex(rng, 700, 8)
+    p1[::29, 4:] = p1[::29, 3:4]  # padded: the 4th vertex repeated
+    p2[3::31] = p2[3::31, :1]  # all vertices equal: degenerate, scores 0
+    for q1, q2 in ((p1, p2), (p1, p1.copy()), (p2, p1[:, ::-1])):
+        out = polygon_iou_aligned(q1, q2)
+        np.testing.assert_array_equal(out, _general_aligned(q1, q2))
+        np.testing.assert_array_equal(polygon_iou_aligned(q1, q2, convex=True), out)
+    np.testing.assert_array_equal(polygon_iou_aligned(p2[3::31], p2[3::31]), 0.0)
+
+
+def test_fused_aligned_kernels_hand_over_trouble_in_a_later_block() -> None:
+    # invalid, non-convex and self-intersecting shapes past the first block of 256 pairs go
+    # through the general path: the error names the right index, on_invalid applies
+    rng = np.random.default_rng(18)
+    p1, p2 = rand_convex(rng, 600, 6), rand_convex(rng, 600, 6)
+    clean = polygon_iou_aligned(p1, p2)
+    bad = p2.copy()
+    bad[530, 2, 1] = np.nan
+    with pytest.raises(InputError, match="the first at index 530"):
+        polygon_iou_aligned(p1, bad)
+    out = polygon_iou_aligned(p1, bad, on_invalid="nan")
+    assert math.isnan(out[530])
+    np.testing.assert_array_equal(np.delete(out, 530), np.delete(clean, 530))
+    bow = p1.copy()
+    bow[300, :4] = [[0, 0], [2, 2], [2, 0], [0, 2]]  # crosses itself
+    bow[300, 4:] = [0, 2]
+    with pytest.raises(InputError, match=r"self-intersecting polygon.*first at index 300"):
+        polygon_iou_aligned(bow, p2)
+    dent = p1.copy()
+    dent[400] = [[0, 0], [4, 0], [4, 4], [2, 1], [0, 4], [0, 4]]  # non-convex
+    with pytest.raises(InputError, match=r"non-convex polygon.*first at index 400"):
+        polygon_iou_aligned(dent, p2, convex=True)
+    b1, b2 = rand_boxes(rng, 600), rand_boxes(rng, 600)
+    clean = rotated_box_iou_aligned(b1, b2)
+    b2[444, 3] = -1.0
+    with pytest.raises(InputError, match="the first at index 444"):
+        rotated_box_iou_aligned(b1, b2)
+    out = rotated_box_iou_aligned(b1, b2, on_invalid="zero")
+    assert out[444] == 0.0
+    np.testing.assert_array_equal(np.delete(out, 444), np.delete(clean, 444))
+
+
+def test_fused_non_convex_goes_to_shapely() -> None:
+    pytest.importorskip("shapely")
+    rng = np.random.default_rng(19)
+    p1, p2 = rand_convex(rng, 300, 6), rand_convex(rng, 300, 6)
+    p1[280] = [[0, 0], [4, 0], [4, 4], [2, 1], [0, 4], [0, 4]]  # non-convex: 16 - (4 * 3 / 2) = 10
+    p2[280] = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 4], [0, 4]]  # the 4x4 square: IoU 10/16
+    out = polygon_iou_aligned(p1, p2)
+    assert out[280] == pytest.approx(0.625, abs=1e-12)
+    keep = np.arange(300) != 280
+    np.testing.assert_array_equal(out[keep], polygon_iou_aligned(p1[keep], p2[keep]))
+
+
+def test_overflowing_clip_buffers_polygons_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(20)
+    p1, p2 = rand_convex(rng, 300, 5), rand_convex(rng, 300, 7)
+    expected = polygon_iou_aligned(p1, p2)
+    monkeypatch.setattr(P, "_buffer_size", lambda k1, k2: 5)
+    np.testing.assert_allclose(polygon_iou_aligned(p1, p2), expected, rtol=0, atol=1e-14)
+
+
+def test_classify_counts_match_status() -> None:
+    rng = np.random.default_rng(21)
+    p = rand_convex(rng, 200, 6)
+    p[::9, 2, 0] = np.inf  # invalid
+    p[1::10] = p[1::10, :1]  # degenerate
+    p[2::11] = [[0, 0], [4, 0], [4, 4], [2, 1], [0, 4], [0, 4]]  # non-convex
+    p[3::12, :4] = [[0, 0], [2, 2], [2, 0], [0, 2]]  # self-intersecting
+    p[3::12, 4:] = [0, 2]
+    _, _, status, _, _, _, bad, counts = P._jit().classify(p)
+    assert counts[0] == bad.sum()
+    np.testing.assert_array_equal(counts[1:], np.bincount(status, minlength=4)[1:])
+    assert counts[0] > 0
+    assert np.all(counts[1:] > 0)
 
 
 def test_pairwise_equals_exact_rational_loop() -> None:

@@ -133,6 +133,8 @@ class _Shapes(NamedTuple):
     hi: _NDArray  # (N, 2)
     status: _NDArray  # (N,) int8 kernel status
     bad: _NDArray  # (N,) bool: invalid input (on_invalid applies)
+    #: numbers of invalid, degenerate (invalid included), non-convex, self-intersecting shapes
+    counts: tuple[int, int, int, int]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -198,15 +200,18 @@ def _prepare_boxes(func: str, name: str, data: _NDArray, on_invalid: str) -> _Sh
         _raise_invalid(func, name, data, bad, "boxes")
     anchor = np.where(bad[:, None], 0.0, data[:, :2])
     status = np.zeros(data.shape[0], dtype=np.int8)
-    return _Shapes(rel, np.ascontiguousarray(anchor), area, lo, hi, status, bad)
+    n_bad = int(np.count_nonzero(bad))
+    counts = (n_bad, n_bad, 0, 0)
+    return _Shapes(rel, np.ascontiguousarray(anchor), area, lo, hi, status, bad, counts)
 
 
 def _prepare_polys(func: str, name: str, data: _NDArray, on_invalid: str) -> _Shapes:
-    rel, anchor, status, area, lo, hi, bad = _jit().classify(data)
-    if on_invalid == "raise" and bad.any():
+    rel, anchor, status, area, lo, hi, bad, n = _jit().classify(data)
+    counts = (int(n[0]), int(n[1]), int(n[2]), int(n[3]))
+    if on_invalid == "raise" and counts[0]:
         _raise_invalid(func, name, data, bad, "polygons")
-    bad_status = np.flatnonzero(status == _SELF_INTERSECTING)
-    if bad_status.size:
+    if counts[_SELF_INTERSECTING]:
+        bad_status = np.flatnonzero(status == _SELF_INTERSECTING)
         first = int(bad_status[0])
         raise InputError(
             f"{func}: `{name}` must hold simple polygons (edges that do not cross); got "
@@ -214,12 +219,12 @@ def _prepare_polys(func: str, name: str, data: _NDArray, on_invalid: str) -> _Sh
             f"{data[first].tolist()}. Fix the vertex order (vertices must follow the "
             "boundary), or split the polygon."
         )
-    return _Shapes(rel, anchor, area, lo, hi, status, bad)
+    return _Shapes(rel, anchor, area, lo, hi, status, bad, counts)
 
 
 def _check_convex(func: str, name: str, shapes: _Shapes, data: _NDArray) -> None:
-    nonconvex = np.flatnonzero(shapes.status == _NONCONVEX)
-    if nonconvex.size:
+    if shapes.counts[_NONCONVEX]:
+        nonconvex = np.flatnonzero(shapes.status == _NONCONVEX)
         first = int(nonconvex[0])
         raise InputError(
             f"{func}: `{name}` must hold convex polygons (convex=True); got {nonconvex.size} "
@@ -381,6 +386,18 @@ def _run(
     return out
 
 
+def _fused(kernel: str, d1: _NDArray, d2: _NDArray, cap: int) -> tuple[_NDArray, int]:
+    """Run a fused aligned kernel (``kernel``, or its ``_parallel`` variant from
+    ``_PARALLEL_MIN`` pairs on): ``(out, trouble)``, see the kernel module."""
+    k = _jit()
+    threads = _threads()
+    if d1.shape[0] >= _PARALLEL_MIN and threads > 1:
+        out, trouble = getattr(k, kernel + "_parallel")(d1, d2, cap, 4 * threads)
+    else:
+        out, trouble = getattr(k, kernel)(d1, d2, cap)
+    return out, int(trouble)
+
+
 def _finish(xp: Any, out: _NDArray, like: Array, dtype: Any) -> Array:
     res = xp.asarray(out, device=device_of(like))
     return xp.astype(res, dtype) if res.dtype != dtype else res
@@ -396,6 +413,12 @@ def _rotated(func: str, boxes1: Array, boxes2: Array, on_invalid: str, pairwise:
             f"{func}: `boxes1` and `boxes2` must have the same shape (one pair per row); got "
             f"shapes {tuple(b1.shape)} and {tuple(b2.shape)}."
         )
+    if not pairwise:
+        # one fused pass (corners and clipping, no intermediate arrays); any invalid box or
+        # overflowing pair sends the whole call down the general path below
+        fast, trouble = _fused("box_iou_aligned", d1, d2, _buffer_size(4, 4))
+        if not trouble:
+            return _finish(xp, fast, b1, _out_dtype(xp, b1, b2))
     s1 = _prepare_boxes(func, "boxes1", d1, on_invalid)
     s2 = _prepare_boxes(func, "boxes2", d2, on_invalid)
     none1 = np.zeros(d1.shape[0], dtype=bool)
@@ -422,6 +445,14 @@ def _polygons(
             f"{func}: `polys1` and `polys2` must hold the same number of polygons (one pair "
             f"per row); got shapes {tuple(p1.shape)} and {tuple(p2.shape)}."
         )
+    if not pairwise and convex is not False:
+        # one fused pass (classification and clipping, no intermediate arrays); an invalid,
+        # non-convex or self-intersecting polygon or an overflowing pair sends the whole call
+        # down the general path below (errors, shapely, exact recomputation)
+        cap = _buffer_size(d1.shape[1], d2.shape[1])
+        fast, trouble = _fused("polygon_iou_aligned", d1, d2, cap)
+        if not trouble:
+            return _finish(xp, fast, p1, _out_dtype(xp, p1, p2))
     s1 = _prepare_polys(func, "polys1", d1, on_invalid)
     s2 = _prepare_polys(func, "polys2", d2, on_invalid)
     if convex is True:

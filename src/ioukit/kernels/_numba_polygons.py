@@ -19,6 +19,12 @@ The intersection of two convex polygons is the clip of A by the half-planes of B
 does not depend on the scale of the coordinates. The area is the shoelace sum of the clipped
 polygon. No sorting of points is needed (sorting near-duplicate points is what breaks the
 Detectron2/torchvision kernel on nearly identical boxes).
+
+Row-aligned pairs also have fused kernels (:func:`box_iou_aligned`, :func:`polygon_iou_aligned`):
+the same per-shape pass and the same clipping, run block by block on a few hundred pairs whose
+shapes stay in the cache, so a call writes only its ``(N,)`` result. They give the same values
+bit for bit; any pair that needs more (invalid input, a non-convex polygon, an overflow) makes
+them report ``trouble`` and the caller runs the general path.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ SELF_INTERSECTING = 3  # turning number other than +-1: certainly not a simple p
 _COLLINEAR = 1e-10
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, start, stop, out
 ):
@@ -53,9 +59,14 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     m = rel2.shape[0]
     na = rel1.shape[1]
     nb_ = rel2.shape[1]
-    bx = np.empty(2 * cap)
-    by = np.empty(2 * cap)
-    sd = np.empty(cap)
+    # bx/by hold two polygons (the subject at offset src, the clipped result at dst) in halves
+    # of `half`: a pass writes at most two points per subject vertex (k_n <= cap)
+    half = 2 * cap + 2
+    bx = np.empty(2 * half)
+    by = np.empty(2 * half)
+    sd = np.empty(half)
+    qx = np.empty(nb_ + 1)
+    qy = np.empty(nb_ + 1)
     i = start if aligned else start // max(m, 1)
     j = start if aligned else start - i * m
     for p in range(start, stop):
@@ -93,10 +104,14 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             if same:
                 out[p] = 1.0
                 continue
-        # clip A = rel1[i] by each edge of B = rel2[j] + off. bx/by hold two polygons of
-        # `cap` vertices: the subject (at offset src) and the clipped result (at dst)
+        # clip A = rel1[i] by each edge of B = rel2[j] + off (closed: qx[nb_] = qx[0])
+        for k in range(nb_):
+            qx[k] = rel2[j, k, 0] + offx
+            qy[k] = rel2[j, k, 1] + offy
+        qx[nb_] = qx[0]
+        qy[nb_] = qy[0]
         src = 0
-        dst = cap
+        dst = half
         k_n = na
         for k in range(na):
             bx[k] = rel1[i, k, 0]
@@ -104,11 +119,10 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         empty = False
         overflow = False
         for e in range(nb_):
-            e2 = e + 1 if e + 1 < nb_ else 0
-            px = rel2[j, e, 0] + offx
-            py = rel2[j, e, 1] + offy
-            ex = (rel2[j, e2, 0] + offx) - px
-            ey = (rel2[j, e2, 1] + offy) - py
+            px = qx[e]
+            py = qy[e]
+            ex = qx[e + 1] - px
+            ey = qy[e + 1] - py
             if ex == 0.0 and ey == 0.0:
                 continue  # a repeated vertex of B: no constraint
             # signed distances first: an edge that cuts nothing (the common case) costs no
@@ -117,8 +131,7 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             for k in range(k_n):
                 sk = ex * (by[src + k] - py) - ey * (bx[src + k] - px)
                 sd[k] = sk
-                if sk < 0.0:
-                    n_out += 1
+                n_out += sk < 0.0
             if n_out == 0:
                 continue
             if n_out == k_n:
@@ -128,29 +141,28 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             prx = bx[src + k_n - 1]
             pry = by[src + k_n - 1]
             sp = sd[k_n - 1]
+            # branch-free: the crossing point (where s and sp have strictly opposite signs)
+            # and the vertex (where s >= 0) are always written and kept by advancing `cnt`;
+            # elsewhere t may be inf or NaN (error_model="numpy": no exception) and the slot
+            # is overwritten
             for k in range(k_n):
                 cx = bx[src + k]
                 cy = by[src + k]
                 s = sd[k]
-                if (sp > 0.0 and s < 0.0) or (sp < 0.0 and s > 0.0):
-                    if cnt >= cap:
-                        overflow = True
-                        break
-                    t = sp / (sp - s)
-                    bx[dst + cnt] = prx + t * (cx - prx)
-                    by[dst + cnt] = pry + t * (cy - pry)
-                    cnt += 1
-                if s >= 0.0:
-                    if cnt >= cap:
-                        overflow = True
-                        break
-                    bx[dst + cnt] = cx
-                    by[dst + cnt] = cy
-                    cnt += 1
+                t = sp / (sp - s)
+                bx[dst + cnt] = prx + t * (cx - prx)
+                by[dst + cnt] = pry + t * (cy - pry)
+                cnt += ((sp > 0.0) & (s < 0.0)) | ((sp < 0.0) & (s > 0.0))
+                bx[dst + cnt] = cx
+                by[dst + cnt] = cy
+                cnt += s >= 0.0
                 prx = cx
                 pry = cy
                 sp = s
-            if overflow or cnt < 3:
+            if cnt > cap:
+                overflow = True
+                break
+            if cnt < 3:
                 empty = True
                 break
             src, dst = dst, src  # the clipped polygon is the next subject
@@ -230,6 +242,69 @@ def _sincosd(deg: float) -> tuple[float, float]:  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
+def _box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    boxes, start, stop, rel, area, lo, hi, bad
+):
+    """Rows ``start:stop`` of :func:`box_polygons`, written to rows ``0:stop - start`` of
+    ``rel``, ``area``, ``lo``, ``hi``, ``bad``; returns the number of invalid boxes."""
+    n_bad = 0
+    for i in range(start, stop):
+        r = i - start
+        ok = True
+        for c in range(5):
+            if not np.isfinite(boxes[i, c]):
+                ok = False
+        w = boxes[i, 2]
+        h = boxes[i, 3]
+        if not ok or w < 0.0 or h < 0.0:
+            bad[r] = True
+            n_bad += 1
+            for k in range(4):
+                rel[r, k, 0] = 0.0
+                rel[r, k, 1] = 0.0
+            area[r] = 0.0
+            lo[r, 0] = 0.0
+            lo[r, 1] = 0.0
+            hi[r, 0] = 0.0
+            hi[r, 1] = 0.0
+            continue
+        bad[r] = False
+        sin_t, cos_t = _sincosd(boxes[i, 4])
+        ax = 0.5 * w * cos_t
+        ay = -0.5 * w * sin_t
+        bx = 0.5 * h * sin_t
+        by = 0.5 * h * cos_t
+        x0 = -ax - bx
+        y0 = -ay - by
+        x1 = ax - bx
+        y1 = ay - by
+        rel[r, 0, 0] = x0
+        rel[r, 0, 1] = y0
+        rel[r, 1, 0] = x1
+        rel[r, 1, 1] = y1
+        rel[r, 2, 0] = -x0
+        rel[r, 2, 1] = -y0
+        rel[r, 3, 0] = -x1
+        rel[r, 3, 1] = -y1
+        a = 0.0
+        if w > 0.0 and h > 0.0:
+            acc = 0.0  # shoelace, summed in the same order as in `_iou_range`
+            prev = 3
+            for k in range(4):
+                acc += rel[r, prev, 0] * rel[r, k, 1] - rel[r, k, 0] * rel[r, prev, 1]
+                prev = k
+            a = 0.5 * acc
+        area[r] = a
+        ex = abs(ax) + abs(bx)
+        ey = abs(ay) + abs(by)
+        lo[r, 0] = -ex
+        lo[r, 1] = -ey
+        hi[r, 0] = ex
+        hi[r, 1] = ey
+    return n_bad
+
+
+@nb.njit(cache=True, nogil=True)
 def box_polygons(boxes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Corner offsets ``(N, 4, 2)`` from the centre, shoelace areas, bounding boxes and the
     invalid flags (non-finite value, negative size) of rotated boxes ``(N, 5)`` in one pass.
@@ -238,173 +313,225 @@ def box_polygons(boxes):  # type: ignore[no-untyped-def]  # pragma: no cover - c
     ``-a-b, a-b, a+b, -a+b`` with ``a = w/2 u``, ``b = h/2 v``: positive shoelace area. Invalid
     boxes get zeros (area 0: they score 0 and the caller applies ``on_invalid``)."""
     n = boxes.shape[0]
-    rel = np.zeros((n, 4, 2))
-    area = np.zeros(n)
-    lo = np.zeros((n, 2))
-    hi = np.zeros((n, 2))
-    bad = np.zeros(n, dtype=np.bool_)
-    xs = np.empty(4)
-    ys = np.empty(4)
-    for i in range(n):
-        ok = True
-        for c in range(5):
-            if not np.isfinite(boxes[i, c]):
-                ok = False
-        w = boxes[i, 2]
-        h = boxes[i, 3]
-        if not ok or w < 0.0 or h < 0.0:
-            bad[i] = True
-            continue
-        sin_t, cos_t = _sincosd(boxes[i, 4])
-        ax = 0.5 * w * cos_t
-        ay = -0.5 * w * sin_t
-        bx = 0.5 * h * sin_t
-        by = 0.5 * h * cos_t
-        xs[0] = -ax - bx
-        ys[0] = -ay - by
-        xs[1] = ax - bx
-        ys[1] = ay - by
-        xs[2] = -xs[0]
-        ys[2] = -ys[0]
-        xs[3] = -xs[1]
-        ys[3] = -ys[1]
-        for k in range(4):
-            rel[i, k, 0] = xs[k]
-            rel[i, k, 1] = ys[k]
-        if w > 0.0 and h > 0.0:
-            acc = 0.0  # shoelace, summed in the same order as in `iou`
-            prev = 3
-            for k in range(4):
-                acc += xs[prev] * ys[k] - xs[k] * ys[prev]
-                prev = k
-            area[i] = 0.5 * acc
-        ex = abs(ax) + abs(bx)
-        ey = abs(ay) + abs(by)
-        lo[i, 0] = -ex
-        lo[i, 1] = -ey
-        hi[i, 0] = ex
-        hi[i, 1] = ey
+    rel = np.empty((n, 4, 2))
+    area = np.empty(n)
+    lo = np.empty((n, 2))
+    hi = np.empty((n, 2))
+    bad = np.empty(n, dtype=np.bool_)
+    _box_range(boxes, 0, n, rel, area, lo, hi, bad)
     return rel, area, lo, hi, bad
 
 
+#: pairs per block of the fused aligned kernels: the block's shapes stay in the L1/L2 cache
+_BLOCK = 256
+
+
 @nb.njit(cache=True, nogil=True)
-def classify(data):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Move polygons ``data`` ``(N, K, 2)`` to their vertex mean, normalise their orientation
-    (counter-clockwise: positive shoelace area) and classify each one, in one pass.
+def _box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    boxes1, boxes2, cap, start, stop, out
+):
+    """Write the IoU of the aligned pairs ``start:stop`` of rotated boxes into ``out``, block
+    by block; returns ``trouble`` (see :func:`box_iou_aligned`), stopping at the first."""
+    blk = min(stop - start, _BLOCK)
+    rel1 = np.empty((blk, 4, 2))
+    rel2 = np.empty((blk, 4, 2))
+    anc1 = np.empty((blk, 2))
+    anc2 = np.empty((blk, 2))
+    area1 = np.empty(blk)
+    area2 = np.empty(blk)
+    lo1 = np.empty((blk, 2))
+    lo2 = np.empty((blk, 2))
+    hi1 = np.empty((blk, 2))
+    hi2 = np.empty((blk, 2))
+    bad = np.empty(blk, dtype=np.bool_)
+    trouble = 0
+    for lo in range(start, stop, _BLOCK):
+        hi = min(stop, lo + _BLOCK)
+        m = hi - lo
+        trouble += _box_range(boxes1, lo, hi, rel1, area1, lo1, hi1, bad)
+        trouble += _box_range(boxes2, lo, hi, rel2, area2, lo2, hi2, bad)
+        if trouble:
+            break
+        for r in range(m):
+            anc1[r, 0] = boxes1[lo + r, 0]
+            anc1[r, 1] = boxes1[lo + r, 1]
+            anc2[r, 0] = boxes2[lo + r, 0]
+            anc2[r, 1] = boxes2[lo + r, 1]
+        view = out[lo:hi]
+        _iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, 0, m, view)
+        for r in range(m):
+            if view[r] < 0.0:
+                trouble += 1
+    return trouble
 
-    Returns ``rel`` (vertices relative to ``anchor``), ``anchor`` ``(N, 2)``, ``status`` (int8:
-    CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING), the absolute ``area`` (shoelace), the
-    bounding boxes ``lo``, ``hi`` ``(N, 2)`` and ``bad`` (a NaN/inf coordinate; such polygons
-    get zeros and status DEGENERATE).
 
-    The turning test: over the non-zero edges, the sum of the turning angles is ``2π w`` with
-    ``w`` the turning number; a simple polygon has ``w = ±1`` (``+1`` after normalisation). A
-    convex polygon turns the same way at every vertex; consecutive edges whose angle has a sine
-    below ``_COLLINEAR`` (relative) count as collinear and are allowed, unless they fold back (a
-    zero-width spike). For such polygons ``w`` is counted exactly, as the number of times the
-    edge direction passes the +x direction; otherwise it is the rounded sum of ``atan2`` turns.
-    """
-    n = data.shape[0]
+@nb.njit(cache=True, nogil=True)
+def box_iou_aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    boxes1, boxes2, cap
+):
+    """IoU of the row-aligned pairs of rotated boxes ``(N, 5)``: :func:`box_polygons` of both
+    sets and :func:`iou_serial` fused block by block (the same arithmetic, bit for bit, without
+    the ``(N, 4, 2)`` intermediate arrays).
+
+    Returns ``(out, trouble)``: ``trouble`` counts the invalid boxes and the pairs whose
+    clipping outgrew the ``cap``-vertex buffers; when it is not 0, ``out`` is incomplete and
+    the caller takes the general path (``on_invalid``, exact recomputation)."""
+    out = np.empty(boxes1.shape[0])
+    trouble = _box_aligned_range(boxes1, boxes2, cap, 0, boxes1.shape[0], out)
+    return out, trouble
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def box_iou_aligned_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    boxes1, boxes2, cap, n_chunks
+):
+    """As :func:`box_iou_aligned`, the pairs split into ``n_chunks`` contiguous chunks for
+    the threads."""
+    n = boxes1.shape[0]
+    out = np.empty(n)
+    step = (n + n_chunks - 1) // n_chunks
+    trouble = np.zeros(n_chunks, dtype=np.int64)
+    for c in nb.prange(n_chunks):
+        start = min(n, c * step)
+        stop = min(n, start + step)
+        if stop > start:
+            trouble[c] = _box_aligned_range(boxes1, boxes2, cap, start, stop, out)
+    return out, trouble.sum()
+
+
+@nb.njit(cache=True, nogil=True)
+def _classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    data, start, stop, rel, anchor, status, area, lo, hi, bad, counts
+):
+    """Polygons ``start:stop`` of :func:`classify`, written to rows ``0:stop - start`` of its
+    outputs; adds to ``counts`` ``(4,)`` the invalid, degenerate (invalid included),
+    non-convex and self-intersecting polygons."""
     k = data.shape[1]
-    rel = np.zeros((n, k, 2))
-    anchor = np.zeros((n, 2))
-    bad = np.zeros(n, dtype=np.bool_)
-    status = np.zeros(n, dtype=np.int8)
-    area = np.zeros(n)
-    lo = np.zeros((n, 2))
-    hi = np.zeros((n, 2))
+    xs = np.empty(k)
+    ys = np.empty(k)
     ex = np.empty(k)
     ey = np.empty(k)
-    for i in range(n):
+    for i in range(start, stop):
+        r = i - start
+        bad[r] = False
         sx = 0.0
         sy = 0.0
-        finite = True
         for q in range(k):
-            vx = data[i, q, 0]
-            vy = data[i, q, 1]
-            if not (np.isfinite(vx) and np.isfinite(vy)):
-                finite = False
-            sx += vx
-            sy += vy
-        if not finite:
-            bad[i] = True
-            status[i] = DEGENERATE
-            continue
+            sx += data[i, q, 0]
+            sy += data[i, q, 1]
+        if not (np.isfinite(sx) and np.isfinite(sy)):
+            finite = True  # (a non-finite sum may also be the overflow of finite values)
+            for q in range(k):
+                if not (np.isfinite(data[i, q, 0]) and np.isfinite(data[i, q, 1])):
+                    finite = False
+            if not finite:
+                bad[r] = True
+                status[r] = DEGENERATE
+                counts[0] += 1
+                counts[DEGENERATE] += 1
+                for q in range(k):
+                    rel[r, q, 0] = 0.0
+                    rel[r, q, 1] = 0.0
+                anchor[r, 0] = 0.0
+                anchor[r, 1] = 0.0
+                area[r] = 0.0
+                lo[r, 0] = 0.0
+                lo[r, 1] = 0.0
+                hi[r, 0] = 0.0
+                hi[r, 1] = 0.0
+                continue
         ox = sx / k
         oy = sy / k
-        anchor[i, 0] = ox
-        anchor[i, 1] = oy
-        p = rel[i]
+        anchor[r, 0] = ox
+        anchor[r, 1] = oy
+        a = 0.0  # shoelace, summed in the same order as in `_iou_range`
+        prx = data[i, k - 1, 0] - ox
+        pry = data[i, k - 1, 1] - oy
         for q in range(k):
-            p[q, 0] = data[i, q, 0] - ox
-            p[q, 1] = data[i, q, 1] - oy
-        a = 0.0  # shoelace, summed in the same order as in `iou`
-        prev = k - 1
-        for q in range(k):
-            a += p[prev, 0] * p[q, 1] - p[q, 0] * p[prev, 1]
-            prev = q
+            x = data[i, q, 0] - ox
+            y = data[i, q, 1] - oy
+            xs[q] = x
+            ys[q] = y
+            a += prx * y - x * pry
+            prx = x
+            pry = y
         a *= 0.5
         if a < 0.0:
             for q in range(k // 2):
-                for c in range(2):
-                    t = p[q, c]
-                    p[q, c] = p[k - 1 - q, c]
-                    p[k - 1 - q, c] = t
+                t = xs[q]
+                xs[q] = xs[k - 1 - q]
+                xs[k - 1 - q] = t
+                t = ys[q]
+                ys[q] = ys[k - 1 - q]
+                ys[k - 1 - q] = t
             a = -a
-        area[i] = a
-        lx = p[0, 0]
+        lx = xs[0]
         hx = lx
-        ly = p[0, 1]
+        ly = ys[0]
         hy = ly
-        for q in range(1, k):
-            lx = min(lx, p[q, 0])
-            hx = max(hx, p[q, 0])
-            ly = min(ly, p[q, 1])
-            hy = max(hy, p[q, 1])
-        lo[i, 0] = lx
-        lo[i, 1] = ly
-        hi[i, 0] = hx
-        hi[i, 1] = hy
+        for q in range(k):
+            x = xs[q]
+            y = ys[q]
+            rel[r, q, 0] = x
+            rel[r, q, 1] = y
+            lx = min(lx, x)
+            hx = max(hx, x)
+            ly = min(ly, y)
+            hy = max(hy, y)
+        lo[r, 0] = lx
+        lo[r, 1] = ly
+        hi[r, 0] = hx
+        hi[r, 1] = hy
+        area[r] = a
+        status[r] = CONVEX
         # non-zero edges, in order
         ne = 0
         for q in range(k):
             q2 = q + 1 if q + 1 < k else 0
-            dx = p[q2, 0] - p[q, 0]
-            dy = p[q2, 1] - p[q, 1]
+            dx = xs[q2] - xs[q]
+            dy = ys[q2] - ys[q]
             if dx != 0.0 or dy != 0.0:
                 ex[ne] = dx
                 ey[ne] = dy
                 ne += 1
         if ne < 3:
-            status[i] = DEGENERATE
-            area[i] = 0.0
+            status[r] = DEGENERATE
+            counts[DEGENERATE] += 1
+            area[r] = 0.0
             continue
         # convexity: the same turn at every vertex, up to collinear vertices (the sine of the
         # angle between consecutive edges below _COLLINEAR, compared squared: no square roots)
         convex = True
         straight = True
         crossings = 0  # times the edge direction passes the +x direction, counter-clockwise
+        x0 = ex[ne - 1]
+        y0 = ey[ne - 1]
+        n0 = x0 * x0 + y0 * y0
         for q in range(ne):
-            q0 = q - 1 if q > 0 else ne - 1
-            cr = ex[q0] * ey[q] - ey[q0] * ex[q]
-            dt = ex[q0] * ex[q] + ey[q0] * ey[q]
-            scale2 = (ex[q0] * ex[q0] + ey[q0] * ey[q0]) * (ex[q] * ex[q] + ey[q] * ey[q])
-            if cr * cr > _COLLINEAR * _COLLINEAR * scale2:
+            x1 = ex[q]
+            y1 = ey[q]
+            n1 = x1 * x1 + y1 * y1
+            cr = x0 * y1 - y0 * x1
+            if cr * cr > _COLLINEAR * _COLLINEAR * (n0 * n1):
                 straight = False
                 if cr < 0.0:
                     convex = False
-            elif dt < 0.0:
+            elif x0 * x1 + y0 * y1 < 0.0:
                 convex = False  # folds back on itself (a zero-width spike)
             # a turn of less than half a circle passes +x iff it goes from below the x axis to
             # on or above it (counter-clockwise), or back (clockwise)
-            if ey[q0] < 0.0 <= ey[q] and cr > 0.0:
+            if y0 < 0.0 <= y1 and cr > 0.0:
                 crossings += 1
-            elif ey[q] < 0.0 <= ey[q0] and cr < 0.0:
+            elif y1 < 0.0 <= y0 and cr < 0.0:
                 crossings -= 1
+            x0 = x1
+            y0 = y1
+            n0 = n1
         if straight:
             # every vertex lies on one line (up to the relative tolerance): a segment
-            status[i] = DEGENERATE
-            area[i] = 0.0
+            status[r] = DEGENERATE
+            counts[DEGENERATE] += 1
+            area[r] = 0.0
             continue
         if convex:
             winding = crossings
@@ -420,7 +547,117 @@ def classify(data):  # type: ignore[no-untyped-def]  # pragma: no cover - compil
         if a == 0.0 or winding != 1:
             # after normalisation a simple polygon turns once counter-clockwise; a polygon
             # that is not a segment and has zero signed area crosses itself (a bow-tie)
-            status[i] = SELF_INTERSECTING
+            status[r] = SELF_INTERSECTING
+            counts[SELF_INTERSECTING] += 1
         elif not convex:
-            status[i] = NONCONVEX
-    return rel, anchor, status, area, lo, hi, bad
+            status[r] = NONCONVEX
+            counts[NONCONVEX] += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def classify(data):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Move polygons ``data`` ``(N, K, 2)`` to their vertex mean, normalise their orientation
+    (counter-clockwise: positive shoelace area) and classify each one, in one pass.
+
+    Returns ``rel`` (vertices relative to ``anchor``), ``anchor`` ``(N, 2)``, ``status`` (int8:
+    CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING), the absolute ``area`` (shoelace), the
+    bounding boxes ``lo``, ``hi`` ``(N, 2)``, ``bad`` (a NaN/inf coordinate; such polygons
+    get zeros and status DEGENERATE) and ``counts`` ``(4,)`` int64: the numbers of invalid,
+    degenerate (invalid included), non-convex and self-intersecting polygons.
+
+    The turning test: over the non-zero edges, the sum of the turning angles is ``2π w`` with
+    ``w`` the turning number; a simple polygon has ``w = ±1`` (``+1`` after normalisation). A
+    convex polygon turns the same way at every vertex; consecutive edges whose angle has a sine
+    below ``_COLLINEAR`` (relative) count as collinear and are allowed, unless they fold back (a
+    zero-width spike). For such polygons ``w`` is counted exactly, as the number of times the
+    edge direction passes the +x direction; otherwise it is the rounded sum of ``atan2`` turns.
+    NaN/inf is looked for only where a polygon's coordinate sum is not finite.
+    """
+    n = data.shape[0]
+    k = data.shape[1]
+    rel = np.empty((n, k, 2))
+    anchor = np.empty((n, 2))
+    status = np.empty(n, dtype=np.int8)
+    area = np.empty(n)
+    lo = np.empty((n, 2))
+    hi = np.empty((n, 2))
+    bad = np.empty(n, dtype=np.bool_)
+    counts = np.zeros(4, dtype=np.int64)
+    _classify_range(data, 0, n, rel, anchor, status, area, lo, hi, bad, counts)
+    return rel, anchor, status, area, lo, hi, bad, counts
+
+
+@nb.njit(cache=True, nogil=True)
+def _polygon_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    data1, data2, cap, start, stop, out
+):
+    """Write the IoU of the aligned pairs ``start:stop`` of polygons into ``out``, block by
+    block; returns ``trouble`` (see :func:`polygon_iou_aligned`), stopping at the first."""
+    k1 = data1.shape[1]
+    k2 = data2.shape[1]
+    blk = min(stop - start, _BLOCK)
+    rel1 = np.empty((blk, k1, 2))
+    rel2 = np.empty((blk, k2, 2))
+    anc1 = np.empty((blk, 2))
+    anc2 = np.empty((blk, 2))
+    st1 = np.empty(blk, dtype=np.int8)
+    st2 = np.empty(blk, dtype=np.int8)
+    area1 = np.empty(blk)
+    area2 = np.empty(blk)
+    lo1 = np.empty((blk, 2))
+    lo2 = np.empty((blk, 2))
+    hi1 = np.empty((blk, 2))
+    hi2 = np.empty((blk, 2))
+    bad = np.empty(blk, dtype=np.bool_)
+    counts = np.zeros(4, dtype=np.int64)
+    overflows = 0
+    for lo in range(start, stop, _BLOCK):
+        hi = min(stop, lo + _BLOCK)
+        m = hi - lo
+        _classify_range(data1, lo, hi, rel1, anc1, st1, area1, lo1, hi1, bad, counts)
+        _classify_range(data2, lo, hi, rel2, anc2, st2, area2, lo2, hi2, bad, counts)
+        if counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING]:
+            break
+        view = out[lo:hi]
+        _iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, 0, m, view)
+        for r in range(m):
+            if view[r] < 0.0:
+                overflows += 1
+        if overflows:
+            break
+    return counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING] + overflows
+
+
+@nb.njit(cache=True, nogil=True)
+def polygon_iou_aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    data1, data2, cap
+):
+    """IoU of the row-aligned pairs of polygons ``(N, K1, 2)``, ``(N, K2, 2)``: :func:`classify`
+    of both sets and :func:`iou_serial` fused block by block (the same arithmetic, bit for bit,
+    without the ``(N, K, 2)`` intermediate arrays).
+
+    Returns ``(out, trouble)``: ``trouble`` counts the invalid, non-convex and
+    self-intersecting polygons and the pairs whose clipping outgrew the ``cap``-vertex
+    buffers; when it is not 0, ``out`` is incomplete and the caller takes the general path
+    (errors, ``on_invalid``, shapely, exact recomputation). Degenerate polygons score 0."""
+    out = np.empty(data1.shape[0])
+    trouble = _polygon_aligned_range(data1, data2, cap, 0, data1.shape[0], out)
+    return out, trouble
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def polygon_iou_aligned_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    data1, data2, cap, n_chunks
+):
+    """As :func:`polygon_iou_aligned`, the pairs split into ``n_chunks`` contiguous chunks for
+    the threads."""
+    n = data1.shape[0]
+    out = np.empty(n)
+    step = (n + n_chunks - 1) // n_chunks
+    trouble = np.zeros(n_chunks, dtype=np.int64)
+    for c in nb.prange(n_chunks):
+        start = min(n, c * step)
+        stop = min(n, start + step)
+        if stop > start:
+            trouble[c] = _polygon_aligned_range(data1, data2, cap, start, stop, out)
+    return out, trouble.sum()
