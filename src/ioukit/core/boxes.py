@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import array_api_compat
@@ -211,7 +212,23 @@ def _relu(xp: Any, d: Array) -> Array:
     return xp.where(d > 0, d, xp.zeros_like(d))
 
 
-def _score(xp: Any, kind: str, a: _Cols, b: _Cols) -> Array:
+def _aspect_angle(xp: Any, w: Array, h: Array) -> Array:
+    """``atan2(w, h)``: ``arctan(w / h)`` for ``w >= 0, h > 0`` and 0 (not NaN) for a 0 × 0 box.
+
+    At ``(0, 0)`` the inputs are replaced by ``(0, 1)``: the same value, and a finite gradient
+    in autograd libraries (PyTorch's atan2 gradient is NaN there).
+    """
+    both = (w == 0) & (h == 0)
+    return xp.atan2(xp.where(both, xp.zeros_like(w), w), xp.where(both, xp.ones_like(h), h))
+
+
+def _score(
+    xp: Any,
+    kind: str,
+    a: _Cols,
+    b: _Cols,
+    stop_gradient: Callable[[Array], Array] | None = None,
+) -> Array:
     """The IoU variant ``kind`` of boxes ``a`` and ``b`` whose columns broadcast together.
 
     Pairwise callers pass ``(..., n, 1)`` and ``(..., 1, M)`` columns, so x and y overlaps are
@@ -241,10 +258,13 @@ def _score(xp: Any, kind: str, a: _Cols, b: _Cols) -> Array:
     diou = iou - safe_divide(xp, rho2, c2, 0.0)
     if kind == "diou":
         return diou
-    # atan2(w, h) == atan(w / h) for w >= 0, h > 0, and is 0 (not NaN) for a 0 x 0 box
-    dv = xp.atan2(wb, hb) - xp.atan2(wa, ha)
+    dv = _aspect_angle(xp, wb, hb) - _aspect_angle(xp, wa, ha)
     v = (4 / math.pi**2) * (dv * dv)
-    alpha = safe_divide(xp, v, (1 - iou) + v, 0.0)
+    if stop_gradient is None:
+        alpha = safe_divide(xp, v, (1 - iou) + v, 0.0)
+    else:  # losses: α is a trade-off weight, not differentiated (Zheng et al., AAAI 2020)
+        v0, iou0 = stop_gradient(v), stop_gradient(iou)
+        alpha = safe_divide(xp, v0, (1 - iou0) + v0, 0.0)
     return diou - alpha * v
 
 

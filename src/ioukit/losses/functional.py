@@ -32,10 +32,12 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
 
+import array_api_compat
 import torch
 
 from ioukit._errors import BackendError, InputError, ParameterError
 from ioukit._xp import describe_values
+from ioukit.core import boxes as _boxes
 from ioukit.core._checks import check_ignore_index
 
 __all__ = [
@@ -807,53 +809,16 @@ def _cols(b: Tensor, sort_corners: bool) -> tuple[Tensor, Tensor, Tensor, Tensor
     return x1, y1, x2, y2
 
 
-def _ratio0(num: Tensor, den: Tensor) -> Tensor:
-    """``num / den``, 0 where ``den == 0`` (ioukit's box convention), finite gradients."""
-    zero = den == 0
-    out = num / torch.where(zero, torch.ones_like(den), den)
-    return torch.where(zero, torch.zeros_like(out), out)
-
-
-def _aspect_angle(w: Tensor, h: Tensor) -> Tensor:
-    """``atan2(w, h)`` (= arctan(w/h) for h > 0, 0 for a 0×0 box) with a finite gradient at
-    ``(0, 0)``, where torch's atan2 gradient is NaN: there the inputs are replaced by ``(0, 1)``
-    (same value, gradient 0)."""
-    both = (w == 0) & (h == 0)
-    return torch.atan2(
-        torch.where(both, torch.zeros_like(w), w), torch.where(both, torch.ones_like(h), h)
-    )
+def _torch_xp() -> Any:
+    return array_api_compat.array_namespace(torch.zeros(0))
 
 
 def _box_score(kind: str, a: Tensor, b: Tensor, sort_corners: bool) -> Tensor:
-    """The same float64 formulas, in the same order, as ``ioukit.core.boxes._score``."""
-    ax1, ay1, ax2, ay2 = _cols(a, sort_corners)
-    bx1, by1, bx2, by2 = _cols(b, sort_corners)
-    wa, ha = ax2 - ax1, ay2 - ay1
-    wb, hb = bx2 - bx1, by2 - by1
-    area_a, area_b = wa * ha, wb * hb
-    iw = torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)
-    ih = torch.minimum(ay2, by2) - torch.maximum(ay1, by1)
-    zero = torch.zeros_like(iw)
-    inter = torch.where(iw > 0, iw, zero) * torch.where(ih > 0, ih, zero)
-    union = (area_a + area_b) - inter
-    iou = _ratio0(inter, union)
-    cw = torch.maximum(ax2, bx2) - torch.minimum(ax1, bx1)
-    ch = torch.maximum(ay2, by2) - torch.minimum(ay1, by1)
-    if kind == "giou":
-        enclosing = cw * ch
-        return iou - _ratio0(enclosing - union, enclosing)
-    c2 = cw * cw + ch * ch
-    dx = (ax1 + ax2) - (bx1 + bx2)
-    dy = (ay1 + ay2) - (by1 + by2)
-    rho2 = (dx * dx + dy * dy) / 4
-    diou = iou - _ratio0(rho2, c2)
-    if kind == "diou":
-        return diou
-    dv = _aspect_angle(wb, hb) - _aspect_angle(wa, ha)
-    v = (4 / math.pi**2) * (dv * dv)
-    with torch.no_grad():  # AAAI 2020: α is a trade-off weight, not differentiated
-        alpha = _ratio0(v, (1 - iou) + v)
-    return diou - alpha * v
+    """The metric's own formulas (:func:`ioukit.core.boxes._score`), with CIoU's α detached."""
+    score: Tensor = _boxes._score(
+        _torch_xp(), kind, _cols(a, sort_corners), _cols(b, sort_corners), torch.Tensor.detach
+    )
+    return score
 
 
 def _box_loss(
