@@ -876,10 +876,11 @@ def plot_class_iou(result: SegmentationResult, *, sort: bool = False) -> Figure:
         fig.add_hline(
             y=miou,
             line={"color": PALETTE["fp"], "dash": "dash", "width": 2},
-            annotation_text=f"mIoU {miou:.4f}",
-            annotation_position="top right",
+            annotation_text=f"mIoU<br>{miou:.4f}",
+            annotation_position="right",  # in the right margin: never on top of a bar
             annotation_font_color=PALETTE["fp"],
         )
+        fig.update_layout(margin={"r": 90})
     if res.num_classes > 12:
         fig.update_xaxes(tickangle=-45)
     return fig
