@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geometry_helpers import rand_boxes, rand_convex
 from ioukit._errors import BackendError, InputError, MissingDependencyError, ParameterError
 from ioukit.core import polygons as P
 from ioukit.core.polygons import (
@@ -27,30 +28,6 @@ BIG = [[0, 0], [10, 0], [10, 10], [0, 10]]  # 10x10 square, counter-clockwise (y
 
 def one(boxes1: list[list[float]], boxes2: list[list[float]]) -> float:
     return float(rotated_box_iou(np.array(boxes1, float), np.array(boxes2, float))[0, 0])
-
-
-def rand_boxes(rng: np.random.Generator, n: int, spread: float = 10.0) -> np.ndarray:
-    return np.column_stack(
-        [
-            rng.uniform(-spread, spread, n),
-            rng.uniform(-spread, spread, n),
-            rng.uniform(0.5, 10, n),
-            rng.uniform(0.5, 10, n),
-            rng.uniform(-180, 180, n),
-        ]
-    )
-
-
-def rand_convex(rng: np.random.Generator, n: int, k: int, spread: float = 3.0) -> np.ndarray:
-    """Convex k-gons: sorted angles on an ellipse, random centre, either orientation."""
-    ang = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
-    r = rng.uniform(1, 5, (n, 1))
-    ratio = rng.uniform(0.3, 1, (n, 1))
-    pts = np.stack([r * np.cos(ang), ratio * r * np.sin(ang)], -1)
-    pts += rng.uniform(-spread, spread, (n, 1, 2))
-    flip = rng.random(n) < 0.5
-    pts[flip] = pts[flip, ::-1]
-    return pts
 
 
 def exact_iou(a: np.ndarray, b: np.ndarray) -> float:

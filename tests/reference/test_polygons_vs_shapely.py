@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from geometry_helpers import rand_boxes, rand_convex
 from ioukit.core.polygons import (
     polygon_iou,
     polygon_iou_aligned,
@@ -39,26 +40,6 @@ def shapely_iou_boxes(b1: np.ndarray, b2: np.ndarray) -> np.ndarray:
     p1 = np.asarray(rotated_box_to_polygon(b1 - origin))
     p2 = np.asarray(rotated_box_to_polygon(b2 - origin))
     return shapely_iou_polys(p1, p2)
-
-
-def rand_boxes(rng: np.random.Generator, n: int, spread: float = 10.0) -> np.ndarray:
-    return np.column_stack(
-        [
-            rng.uniform(-spread, spread, n),
-            rng.uniform(-spread, spread, n),
-            rng.uniform(0.5, 10, n),
-            rng.uniform(0.5, 10, n),
-            rng.uniform(-180, 180, n),
-        ]
-    )
-
-
-def rand_convex(rng: np.random.Generator, n: int, k: int, spread: float = 3.0) -> np.ndarray:
-    ang = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
-    r = rng.uniform(1, 5, (n, 1))
-    ratio = rng.uniform(0.3, 1, (n, 1))
-    pts = np.stack([r * np.cos(ang), ratio * r * np.sin(ang)], -1)
-    return pts + rng.uniform(-spread, spread, (n, 1, 2))
 
 
 def failures(ours: np.ndarray, ref: np.ndarray) -> int:
@@ -147,7 +128,7 @@ def test_pairwise_boxes() -> None:
 @pytest.mark.parametrize(("k1", "k2"), [(6, 8), (3, 12), (7, 7)])
 def test_random_convex_polygons(k1: int, k2: int) -> None:
     rng = np.random.default_rng(5 + k1)
-    p1, p2 = rand_convex(rng, 10000, k1), rand_convex(rng, 10000, k2)
+    p1, p2 = rand_convex(rng, 10000, k1, flip=False), rand_convex(rng, 10000, k2, flip=False)
     p2[::2] = p2[::2, ::-1]  # half of them clockwise
     ours = polygon_iou_aligned(p1, p2)
     o = p1.mean(axis=1, keepdims=True)
@@ -158,7 +139,7 @@ def test_random_convex_polygons(k1: int, k2: int) -> None:
 
 def test_nearly_identical_polygons() -> None:
     rng = np.random.default_rng(6)
-    p1 = rand_convex(rng, 10000, 7)
+    p1 = rand_convex(rng, 10000, 7, flip=False)
     p2 = p1 + rng.normal(0, 1e-6, p1.shape) * 5
     ours = polygon_iou_aligned(p1, p2)
     o = p1.mean(axis=1, keepdims=True)
@@ -174,7 +155,7 @@ def test_non_convex_polygons() -> None:
     ang = np.linspace(0, 2 * np.pi, k, endpoint=False)[None] + rng.uniform(0, 1, (n, 1))
     r = np.where(np.arange(k) % 2 == 0, 3.0, 1.5)[None] * rng.uniform(0.8, 1.2, (n, k))
     stars = np.stack([r * np.cos(ang), r * np.sin(ang)], -1) + rng.uniform(-2, 2, (n, 1, 2))
-    convex = rand_convex(rng, n, 6, 2)
+    convex = rand_convex(rng, n, 6, 2, flip=False)
     ours = polygon_iou(stars[:40], np.concatenate([convex[:30], stars[40:70, :6]]))
     targets = np.concatenate([convex[:30], stars[40:70, :6]])
     ii, jj = np.meshgrid(np.arange(40), np.arange(60), indexing="ij")
@@ -186,7 +167,7 @@ def test_non_convex_polygons() -> None:
 
 def test_convex_false_matches_kernel() -> None:
     rng = np.random.default_rng(8)
-    p1, p2 = rand_convex(rng, 2000, 5), rand_convex(rng, 2000, 8)
+    p1, p2 = rand_convex(rng, 2000, 5, flip=False), rand_convex(rng, 2000, 8, flip=False)
     kernel = polygon_iou_aligned(p1, p2)
     through_shapely = polygon_iou_aligned(p1, p2, convex=False)
     assert failures(kernel, through_shapely) == 0

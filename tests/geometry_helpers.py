@@ -1,0 +1,34 @@
+"""Random shapes shared by the polygon tests (importable because ``tests/`` holds a conftest)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rand_boxes(rng: np.random.Generator, n: int, spread: float = 10.0) -> np.ndarray:
+    """``(n, 5)`` rotated boxes: centres in [-spread, spread]², sides in [0.5, 10], any angle."""
+    return np.column_stack(
+        [
+            rng.uniform(-spread, spread, n),
+            rng.uniform(-spread, spread, n),
+            rng.uniform(0.5, 10, n),
+            rng.uniform(0.5, 10, n),
+            rng.uniform(-180, 180, n),
+        ]
+    )
+
+
+def rand_convex(
+    rng: np.random.Generator, n: int, k: int, spread: float = 3.0, *, flip: bool = True
+) -> np.ndarray:
+    """``(n, k, 2)`` convex k-gons: sorted angles on an ellipse, random centre; with ``flip``,
+    half of them in clockwise order."""
+    ang = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
+    r = rng.uniform(1, 5, (n, 1))
+    ratio = rng.uniform(0.3, 1, (n, 1))
+    pts = np.stack([r * np.cos(ang), ratio * r * np.sin(ang)], -1)
+    pts += rng.uniform(-spread, spread, (n, 1, 2))
+    if flip:
+        turned = rng.random(n) < 0.5
+        pts[turned] = pts[turned, ::-1]
+    return pts
