@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +33,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+import _timing
 
 DENSE_SIZES = (1000, 5000, 10000)
 FUNCS = ("box_iou", "generalized_box_iou")
@@ -59,13 +60,8 @@ def maxrss() -> int:
 
 
 def median_time(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        del out
-    return statistics.median(times)
+    # the workers warm up themselves, on small inputs
+    return _timing.median_time(fn, repeats, warmup=False)
 
 
 # ----------------------------------------------------------------------------- workers

@@ -32,27 +32,16 @@ is imported (PyTorch's idle OpenMP threads would otherwise steal cores on a smal
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from _timing import median_time
 from ioukit.core.masks import mask_iou
 
 SIZE = 512
-
-
-def median_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up (compilation, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def peak_mb(fn: Callable[[], Any]) -> float:

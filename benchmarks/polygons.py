@@ -22,14 +22,13 @@ Run: ``python benchmarks/polygons.py`` (shapely required; torchvision optional).
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import shapely
 
+import _timing
 from ioukit.core.polygons import (
     polygon_iou_aligned,
     rotated_box_iou,
@@ -41,13 +40,7 @@ REPEATS = 15
 
 
 def median_time(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
-    fn()  # warm-up (numba compilation or cache load, allocator)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return _timing.median_time(fn, repeats)
 
 
 def shapely_iou(g1: Any, g2: Any, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:

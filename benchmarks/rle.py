@@ -22,13 +22,12 @@ Run: ``python benchmarks/rle.py`` (pycocotools and faster-coco-eval are optional
 from __future__ import annotations
 
 import importlib.util
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+import _timing
 from ioukit import rle
 
 H = W = 1024
@@ -37,13 +36,7 @@ REPEATS = 7
 
 
 def median_time(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
-    fn()  # warm-up (compilation, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return _timing.median_time(fn, repeats)
 
 
 def ellipses(rng: np.random.Generator, n: int, radius: tuple[int, int], spread: float, per: int):

@@ -13,8 +13,6 @@ Run: ``python benchmarks/segmentation.py`` (torchmetrics and scikit-learn are op
 
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,19 +20,10 @@ from typing import Any
 import numpy as np
 
 import ioukit
+from _timing import median_time
 
 C = 19
 IGNORE = 255
-
-
-def median_time(fn: Callable[[], Any], repeats: int) -> float:
-    fn()  # warm-up (compilation, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def rectangles(

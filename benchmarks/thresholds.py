@@ -6,11 +6,12 @@ before torch is imported.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+import _timing
 
 N = 1_000_000
 REPEATS = 5
@@ -18,13 +19,7 @@ GRID = 201
 
 
 def median_ms(f: Callable[[], Any], repeats: int = REPEATS) -> float:
-    f()  # warm-up (numba compile / caches)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+    return _timing.median_time(f, repeats) * 1e3
 
 
 def main() -> None:
