@@ -174,7 +174,7 @@ def main() -> None:
         print("(pycocotools not installed: skipped)")
 
     for label, rows in results.items():
-        print(f"\n{label}, median of {args.repeats} runs\n")
+        print(f"\n{label}, median of ≥ {args.repeats} runs (short calls: ≥ 0.25 s of runs)\n")
         print("| contender | median (ms) | vs ioukit numpy | peak MB | max abs diff |")
         print("|---|---:|---:|---:|---:|")
         ours = rows[0][1]

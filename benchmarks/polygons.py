@@ -14,8 +14,8 @@ D. (when torchvision is importable) torchvision ``box_iou(fmt="cxcywhr")`` on wo
 shapely is timed as ``shapely.intersection`` + ``shapely.area`` over arrays of polygons (its
 vectorised path); building the polygons (``shapely.polygons`` from corner arrays) is timed
 separately. ioukit is timed end to end from the raw arrays (validation, corners, convexity
-test, kernel). ioukit runs first; every time is the median of 15 runs after a warm-up. "max
-|diff|" compares each contender with ioukit.
+test, kernel). ioukit runs first; every time is the median of ≥ 15 runs (≥ 0.25 s of runs)
+after a warm-up. "max |diff|" compares each contender with ioukit.
 
 Run: ``python benchmarks/polygons.py`` (shapely required; torchvision optional).
 """

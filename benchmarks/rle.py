@@ -119,7 +119,10 @@ def main() -> None:
 
     rows = ["encode", "encode incl. Fortran copy", "iou sparse", "iou dense"]
     names = list(peers)
-    print(f"\nCOCO RLE, {N} masks of {H}×{W} (iou: {N}×{N} pairs), medians of {REPEATS} runs\n")
+    print(
+        f"\nCOCO RLE, {N} masks of {H}×{W} (iou: {N}×{N} pairs), medians of ≥ {REPEATS} runs "
+        "(short calls: ≥ 0.25 s of runs)\n"
+    )
     header = "| workload | ioukit (ms) | " + " | ".join(f"{p} (ms)" for p in names)
     header += " | " + " | ".join(f"speed-up vs {p}" for p in names) + " |"
     print(header)

@@ -107,7 +107,10 @@ def main() -> None:
         )
 
     ref = rows[0][1]
-    print(f"{N:,} scores, {int(target.sum()):,} positives; median of {REPEATS} runs\n")
+    print(
+        f"{N:,} scores, {int(target.sum()):,} positives; median of ≥ {REPEATS} runs "
+        "(short calls: ≥ 0.25 s of runs)\n"
+    )
     print("| method | ms | × argsort | note |")
     print("|---|---:|---:|---|")
     for name, ms, note in rows:
