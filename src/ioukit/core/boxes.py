@@ -853,6 +853,7 @@ def _levels(extent: float, s0: float, finite: bool) -> tuple[np.ndarray[Any, Any
     return 1.0 / size, g, size
 
 
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # extents may overflow: handled
 def _sparse_numpy(
     a: np.ndarray[Any, Any],
     area_a: np.ndarray[Any, Any],
@@ -864,20 +865,6 @@ def _sparse_numpy(
     min_iou: float,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Grid ``b``, query it with ``a``; see :mod:`ioukit.kernels._numba_boxes`."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _sparse_grid(a, area_a, ok_a, b, area_b, ok_b, self_pairs, min_iou)
-
-
-def _sparse_grid(
-    a: np.ndarray[Any, Any],
-    area_a: np.ndarray[Any, Any],
-    ok_a: np.ndarray[Any, Any],
-    b: np.ndarray[Any, Any],
-    area_b: np.ndarray[Any, Any],
-    ok_b: np.ndarray[Any, Any],
-    self_pairs: bool,
-    min_iou: float,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     t = int(ok_b.sum())
     if t == 0 or not ok_a.any():
         empty = np.empty(0, dtype=np.int64)
