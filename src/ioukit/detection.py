@@ -42,6 +42,7 @@ import numpy as np
 
 from ioukit._errors import InputError, ParameterError
 from ioukit._xp import Array, device_of, namespace, to_numpy
+from ioukit.core._checks import check_choice, check_flags
 from ioukit.core.counts import Counts
 
 __all__ = ["COCO_IOU_THRESHOLDS", "Matches", "detection_counts", "match_detections"]
@@ -170,33 +171,13 @@ def _thresholds(func: str, value: object) -> tuple[float, ...]:
 
 
 def _check_method(func: str, method: object, crowd: object) -> str:
-    if not isinstance(method, str) or method not in METHODS:
-        listed = ", ".join(repr(m) for m in METHODS)
-        raise ParameterError(f"{func}: `method` must be one of {listed}; got {method!r}.")
-    if method == "voc" and crowd is not None:
+    meth: str = check_choice(func, "method", method, METHODS)
+    if meth == "voc" and crowd is not None:
         raise ParameterError(
             f"{func}: `crowd` has no meaning for method='voc' (PASCAL VOC has no crowd "
             "regions); pass such ground truths in `ignore` (VOC's 'difficult')."
         )
-    return method
-
-
-def _flags(func: str, name: str, value: object, g: int) -> np.ndarray[Any, Any]:
-    """A ``(G,)`` bool vector of ground-truth flags (``crowd`` / ``ignore``)."""
-    if value is None:
-        return np.zeros(g, dtype=bool)
-    arr = to_numpy(value) if not isinstance(value, (list, tuple)) else np.asarray(value)
-    if arr.shape != (g,):
-        raise InputError(
-            f"{func}: `{name}` must have one flag per ground truth (a column of the IoU "
-            f"matrix), shape ({g},); got shape {arr.shape}."
-        )
-    if arr.dtype != bool:
-        if arr.size and not np.isin(arr, (0, 1)).all():
-            bad = np.unique(arr[~np.isin(arr, (0, 1))])[:8].tolist()
-            raise InputError(f"{func}: `{name}` must hold booleans or 0/1; got the values {bad}.")
-        arr = arr.astype(bool)
-    return arr
+    return meth
 
 
 def _prepare(
@@ -238,8 +219,9 @@ def _prepare(
             )
         # decreasing score, stable: equal scores keep their input order (COCO's mergesort)
         order = np.argsort(-s.astype(np.float64), kind="stable").astype(_I64)
-    crowd_flags = _flags(func, "crowd", crowd, g)
-    ignored = _flags(func, "ignore", ignore, g) | crowd_flags
+    per_gt = f"have one flag per ground truth (a column of the IoU matrix), shape ({g},)"
+    crowd_flags = check_flags(func, "crowd", crowd, g, per_gt)
+    ignored = check_flags(func, "ignore", ignore, g, per_gt) | crowd_flags
     return xp, device_of(m), iou, order, ignored, crowd_flags
 
 

@@ -17,8 +17,10 @@ from ioukit._errors import InputError, ParameterError
 from ioukit._xp import Array, describe_values, to_numpy
 
 __all__ = [
+    "check_choice",
     "check_class_axis",
     "check_finite",
+    "check_flags",
     "check_ignore_index",
     "check_labels_integral",
     "check_nonempty",
@@ -168,3 +170,37 @@ def check_sample_weight(func: str, xp: Any, sample_weight: Array, n: int) -> Arr
             f"{describe_values(values[values < 0])}."
         )
     return w
+
+
+def check_choice(func: str, name: str, value: object, options: tuple[object, ...]) -> Any:
+    """``value`` if it is one of ``options`` (strings compared by value, ``None`` and booleans
+    by identity, so ``1`` is not taken for ``True``), else a :class:`ParameterError`."""
+    ok = any(value is o or (isinstance(value, str) and value == o) for o in options)
+    if not ok:
+        listed = ", ".join(repr(o) for o in options)
+        raise ParameterError(f"{func}: `{name}` must be one of {listed}; got {value!r}.")
+    return value
+
+
+def check_flags(func: str, name: str, value: object, n: int, expected: str) -> np.ndarray[Any, Any]:
+    """A ``(n,)`` bool array from booleans or 0/1 numbers; ``None`` means all False.
+
+    ``expected`` completes "`name` must ..." for a wrong shape, e.g. "have shape (3,), one flag
+    per ground truth".
+    """
+    if value is None:
+        return np.zeros(n, dtype=np.bool_)
+    arr = np.asarray(value) if isinstance(value, (list, tuple)) else to_numpy(value)
+    if arr.shape != (n,):
+        raise InputError(f"{func}: `{name}` must {expected}; got shape {tuple(arr.shape)}.")
+    if arr.dtype == np.bool_:
+        return np.asarray(arr, dtype=np.bool_)
+    numeric = arr.dtype.kind in "iuf"
+    if not numeric or not bool(np.all((arr == 0) | (arr == 1))):
+        bad = arr[(arr != 0) & (arr != 1)] if numeric else arr
+        raise InputError(
+            f"{func}: `{name}` must hold booleans or the ints 0 and 1; got values "
+            f"{describe_values(arr)} of dtype {arr.dtype}: the values {describe_values(bad)} "
+            "are neither 0 nor 1."
+        )
+    return np.asarray(arr != 0, dtype=np.bool_)

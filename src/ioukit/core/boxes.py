@@ -51,6 +51,7 @@ from ioukit._xp import (
     safe_divide,
     to_numpy,
 )
+from ioukit.core._checks import check_choice
 
 __all__ = [
     "box_area",
@@ -115,13 +116,6 @@ def _host(xp: Any, x: Array) -> np.ndarray[Any, Any]:
 
 
 # ----------------------------------------------------------------------------- validation
-
-
-def _check_choice(func: str, name: str, value: object, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ParameterError(f"{func}: `{name}` must be one of {listed}; got {value!r}.")
-    return value
 
 
 def _check_shape(func: str, xp: Any, boxes: Array, name: str, min_ndim: int) -> None:
@@ -276,7 +270,7 @@ def _pairwise(
     pixel_inclusive: bool,
     on_invalid: str,
 ) -> Array:
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     xp, (b1, b2) = namespace(boxes1, boxes2, func=func)
     _check_shape(func, xp, b1, "boxes1", 2)
     _check_shape(func, xp, b2, "boxes2", 2)
@@ -395,7 +389,7 @@ def _aligned(
     pixel_inclusive: bool,
     on_invalid: str,
 ) -> Array:
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     xp, (b1, b2) = namespace(boxes1, boxes2, func=func)
     _check_shape(func, xp, b1, "boxes1", 1)
     _check_shape(func, xp, b2, "boxes2", 1)
@@ -497,8 +491,8 @@ def box_convert(boxes: Array, in_fmt: str, out_fmt: str) -> Array:
     array([[20., 40., 20., 40.]])
     """
     func = "box_convert"
-    _check_choice(func, "in_fmt", in_fmt, BOX_FORMATS)
-    _check_choice(func, "out_fmt", out_fmt, BOX_FORMATS)
+    check_choice(func, "in_fmt", in_fmt, BOX_FORMATS)
+    check_choice(func, "out_fmt", out_fmt, BOX_FORMATS)
     xp, (b,) = namespace(boxes, func=func)
     _check_shape(func, xp, b, "boxes", 1)
     if b.dtype not in (xp.float32, xp.float64):
@@ -544,7 +538,7 @@ def box_area(boxes: Array, *, pixel_inclusive: bool = False, on_invalid: str = "
     array([100.])
     """
     func = "box_area"
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     xp, (b,) = namespace(boxes, func=func)
     _check_shape(func, xp, b, "boxes", 1)
     ct, out_dtype = _compute_dtype(xp, b)
@@ -989,7 +983,7 @@ def sparse_box_iou(
     (array([0, 2]), array([2, 3]))
     """
     func = "sparse_box_iou"
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     threshold = _check_min_iou(func, min_iou)
     xp, (b1, b2) = namespace(boxes1, boxes2, func=func)
     a, area_a, ok_a = _sparse_boxes(func, xp, b1, "boxes1", pixel_inclusive, on_invalid)

@@ -58,6 +58,7 @@ from ioukit._xp import (
     safe_divide,
     to_numpy,
 )
+from ioukit.core._checks import check_flags
 
 __all__ = [
     "MaskOverlapCounts",
@@ -156,20 +157,7 @@ def _row_chunks(n: int, p: int) -> Iterator[tuple[int, int]]:
 
 
 def _check_crowd(func: str, crowd: object, m: int) -> np.ndarray[Any, Any]:
-    c = to_numpy(crowd)
-    if c.shape != (m,):
-        raise InputError(
-            f"{func}: `crowd` must have shape ({m},), one flag per mask of `masks2`; got shape "
-            f"{c.shape}."
-        )
-    if c.dtype != np.bool_:
-        if c.dtype.kind not in "iuf" or not bool(np.all((c == 0) | (c == 1))):
-            bad = c[(c != 0) & (c != 1)] if c.dtype.kind in "iuf" else c
-            raise InputError(
-                f"{func}: `crowd` must hold booleans (or 0/1); got values {describe_values(bad)}."
-            )
-        c = c != 0
-    return c
+    return check_flags(func, "crowd", crowd, m, f"have shape ({m},), one flag per mask of `masks2`")
 
 
 # ----------------------------------------------------------------------------- numba path

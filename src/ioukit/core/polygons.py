@@ -73,8 +73,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ioukit._errors import InputError, MissingDependencyError, ParameterError
+from ioukit._errors import InputError, MissingDependencyError
 from ioukit._xp import Array, device_of, namespace, to_numpy
+from ioukit.core._checks import check_choice
 
 __all__ = [
     "polygon_area",
@@ -140,16 +141,6 @@ class _Shapes(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- validation
-
-
-def _check_choice(func: str, name: str, value: object, options: tuple[object, ...]) -> None:
-    if isinstance(value, bool) and not any(isinstance(o, bool) for o in options):
-        ok = False
-    else:
-        ok = any(value is o or (isinstance(value, str) and value == o) for o in options)
-    if not ok:
-        listed = ", ".join(repr(o) for o in options)
-        raise ParameterError(f"{func}: `{name}` must be one of {listed}; got {value!r}.")
 
 
 def _to_float64(func: str, xp: Any, x: Array, name: str, shape: str, ok: bool) -> _NDArray:
@@ -406,7 +397,7 @@ def _finish(xp: Any, out: _NDArray, like: Array, dtype: Any) -> Array:
 
 
 def _rotated(func: str, boxes1: Array, boxes2: Array, on_invalid: str, pairwise: bool) -> Array:
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     xp, (b1, b2) = namespace(boxes1, boxes2, func=func)
     d1 = _boxes_np(func, xp, b1, "boxes1")
     d2 = _boxes_np(func, xp, b2, "boxes2")
@@ -437,8 +428,8 @@ def _polygons(
     on_invalid: str,
     pairwise: bool,
 ) -> Array:
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
-    _check_choice(func, "convex", convex, (None, True, False))
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "convex", convex, (None, True, False))
     xp, (p1, p2) = namespace(polys1, polys2, func=func)
     d1 = _polys_np(func, xp, p1, "polys1")
     d2 = _polys_np(func, xp, p2, "polys2")
@@ -557,7 +548,7 @@ def polygon_area(polys: Array, *, on_invalid: str = "raise") -> Array:
     array([4.])
     """
     func = "polygon_area"
-    _check_choice(func, "on_invalid", on_invalid, ON_INVALID)
+    check_choice(func, "on_invalid", on_invalid, ON_INVALID)
     xp, (p,) = namespace(polys, func=func)
     data = _polys_np(func, xp, p, "polys")
     s = _prepare_polys(func, "polys", data, on_invalid)

@@ -31,8 +31,9 @@ from typing import Any, NamedTuple, overload
 
 import numpy as np
 
-from ioukit._errors import InputError, ParameterError
+from ioukit._errors import InputError
 from ioukit._xp import describe_values, to_numpy
+from ioukit.core._checks import check_choice, check_flags
 
 __all__ = [
     "area",
@@ -480,8 +481,7 @@ def to_bbox(rle: RLE | Sequence[RLE], *, fmt: str = "xywh") -> np.ndarray[Any, A
     >>> rle.to_bbox(r, fmt="xyxy")
     array([1., 1., 4., 3.])
     """
-    if fmt not in ("xywh", "xyxy"):
-        raise ParameterError(f"to_bbox: `fmt` must be one of 'xywh', 'xyxy'; got {fmt!r}.")
+    check_choice("to_bbox", "fmt", fmt, ("xywh", "xyxy"))
     single, batch = _parse("to_bbox", "rle", rle)
     bb = _index(batch).bbox
     empty = bb[:, 2] < bb[:, 0]
@@ -619,24 +619,9 @@ def _iou_fast(
 
 
 def _crowd(func: str, iscrowd: Any, ng: int) -> np.ndarray[Any, Any]:
-    if iscrowd is None:
-        return np.zeros(ng, np.bool_)
-    arr = to_numpy(iscrowd) if not isinstance(iscrowd, (list, tuple)) else np.asarray(iscrowd)
-    if arr.ndim != 1 or arr.shape[0] != ng:
-        raise InputError(
-            f"{func}: `iscrowd` must hold one flag per ground truth (length {ng}); got shape "
-            f"{tuple(arr.shape)}."
-        )
-    if ng and (arr.dtype != np.bool_ and arr.dtype.kind not in "iu"):
-        raise InputError(
-            f"{func}: `iscrowd` must hold bools or the ints 0 and 1; got dtype {arr.dtype}."
-        )
-    if arr.dtype != np.bool_ and ng and not np.all((arr == 0) | (arr == 1)):
-        raise InputError(
-            f"{func}: `iscrowd` must hold bools or the ints 0 and 1; got values "
-            f"{describe_values(arr)}."
-        )
-    return arr.astype(np.bool_)
+    return check_flags(
+        func, "iscrowd", iscrowd, ng, f"hold one flag per ground truth (length {ng})"
+    )
 
 
 def merge(rles: Sequence[RLE], *, intersect: bool = False) -> RLE:
@@ -883,8 +868,7 @@ def from_boxes(boxes: Any, h: int, w: int, *, fmt: str = "xywh") -> RLE | list[R
     """
     func = "from_boxes"
     h, w = _image_size(func, h, w)
-    if fmt not in ("xywh", "xyxy"):
-        raise ParameterError(f"{func}: `fmt` must be one of 'xywh', 'xyxy'; got {fmt!r}.")
+    check_choice(func, "fmt", fmt, ("xywh", "xyxy"))
     arr = np.asarray(to_numpy(boxes) if not isinstance(boxes, (list, tuple)) else boxes)
     if arr.ndim not in (1, 2) or arr.shape[-1] != 4 or arr.dtype.kind not in "iufb":
         raise InputError(

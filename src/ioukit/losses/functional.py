@@ -38,7 +38,7 @@ import torch
 from ioukit._errors import BackendError, InputError, ParameterError
 from ioukit._xp import describe_values
 from ioukit.core import boxes as _boxes
-from ioukit.core._checks import check_ignore_index
+from ioukit.core._checks import check_choice, check_ignore_index
 
 __all__ = [
     "complete_box_iou_loss",
@@ -59,13 +59,6 @@ Tensor = torch.Tensor
 Classes = Sequence[int] | str | None
 
 # ----------------------------------------------------------------------------- validation
-
-
-def _check_choice(func: str, name: str, value: object, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ParameterError(f"{func}: `{name}` must be one of {listed}; got {value!r}.")
-    return value
 
 
 def _check_bool(func: str, name: str, value: object) -> bool:
@@ -191,7 +184,7 @@ def _prepare_seg(
     classes: object,
     binary_target: bool,
 ) -> _Seg:
-    _check_choice(func, "mode", mode, MODES)
+    check_choice(func, "mode", mode, MODES)
     p = _check_pred(func, pred)
     t = _check_tensor(func, target, "target")
     if t.device != p.device:
@@ -365,7 +358,7 @@ def _soft_stats(
     """(intersection, Σp, Σy, counted mask, per_image, reduction) per group and class."""
     fl = _check_bool(func, "from_logits", from_logits)
     pi = _check_bool(func, "per_image", per_image)
-    red = _check_choice(func, "reduction", reduction, REDUCTIONS)
+    red = check_choice(func, "reduction", reduction, REDUCTIONS)
     seg = _prepare_seg(func, pred, target, mode, ignore_index, classes, binary_target=False)
     probs = _activate(func, seg, str(mode), fl)
     p, y, v = _select(seg, probs)
@@ -633,10 +626,10 @@ def lovasz_hinge_loss(
     reduction: str = "mean",
 ) -> Tensor:
     func = "lovasz_hinge_loss"
-    _check_choice(func, "mode", mode, ("binary", "multilabel"))
+    check_choice(func, "mode", mode, ("binary", "multilabel"))
     fl = _check_bool(func, "from_logits", from_logits)
     pi = _check_bool(func, "per_image", per_image)
-    red = _check_choice(func, "reduction", reduction, REDUCTIONS)
+    red = check_choice(func, "reduction", reduction, REDUCTIONS)
     seg = _prepare_seg(func, pred, target, mode, ignore_index, classes, binary_target=True)
     if not fl:
         _check_unit_interval(func, seg.x, "Pass from_logits=True if these are logits.")
@@ -702,7 +695,7 @@ def lovasz_softmax_loss(
     func = "lovasz_softmax_loss"
     fl = _check_bool(func, "from_logits", from_logits)
     pi = _check_bool(func, "per_image", per_image)
-    red = _check_choice(func, "reduction", reduction, REDUCTIONS)
+    red = check_choice(func, "reduction", reduction, REDUCTIONS)
     seg = _prepare_seg(func, pred, target, "multiclass", ignore_index, classes, binary_target=True)
     probs = _activate(func, seg, "multiclass", fl)
     p, y, v = _select(seg, probs)
@@ -751,8 +744,8 @@ lovasz_softmax_loss.__doc__ = (
 def _box_prepare(
     func: str, boxes1: object, boxes2: object, reduction: object, on_invalid: object
 ) -> tuple[Tensor, Tensor, Any, str]:
-    red = _check_choice(func, "reduction", reduction, REDUCTIONS)
-    oi = _check_choice(func, "on_invalid", on_invalid, BOX_ON_INVALID)
+    red = check_choice(func, "reduction", reduction, REDUCTIONS)
+    oi = check_choice(func, "on_invalid", on_invalid, BOX_ON_INVALID)
     b1 = _check_tensor(func, boxes1, "boxes1")
     b2 = _check_tensor(func, boxes2, "boxes2")
     for name, b in (("boxes1", b1), ("boxes2", b2)):
