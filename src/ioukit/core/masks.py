@@ -59,6 +59,7 @@ from ioukit._xp import (
     to_numpy,
 )
 from ioukit.core._checks import check_flags
+from ioukit.kernels import num_threads
 
 __all__ = [
     "MaskOverlapCounts",
@@ -86,12 +87,6 @@ def _jit() -> Any:
     from ioukit.kernels import _numba_masks as k
 
     return k
-
-
-def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
 
 
 # ----------------------------------------------------------------------------- validation
@@ -187,7 +182,7 @@ def _pack(func: str, name: str, flat: np.ndarray[Any, Any]) -> tuple[Any, Any]:
         return words, info
     k = _jit()
     bad = np.empty(n, dtype=np.bool_)
-    parallel = n > 1 and n * p >= _PARALLEL_MIN and _threads() > 1
+    parallel = n > 1 and n * p >= _PARALLEL_MIN and num_threads() > 1
     if flat.dtype.itemsize == 1 and flat.dtype.kind in "biu" and sys.byteorder == "little":
         # bool, uint8, int8: check for bytes other than 0/1 (bool never has any), then NumPy's
         # SIMD packbits, then the areas and word ranges
@@ -221,7 +216,7 @@ def _numba_pairs(a: Any, ia: Any, b: Any, ib: Any) -> np.ndarray[Any, Any]:
         return np.ascontiguousarray(_numba_pairs(b, ib, a, ia).T)
     k = _jit()
     tile = max(1, _TILE_BYTES // max(1, 8 * w))
-    threads = _threads()
+    threads = num_threads()
     if threads > 1 and n > 1 and n * m * w >= _PARALLEL_MIN:
         return k._pair_counts(a, ia, b, ib, 4 * threads, tile)  # type: ignore[no-any-return]
     return k._pair_counts_serial(a, ia, b, ib, tile)  # type: ignore[no-any-return]
@@ -232,7 +227,7 @@ def _numba_aligned(a: Any, ia: Any, b: Any, ib: Any) -> np.ndarray[Any, Any]:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     k = _jit()
-    threads = _threads()
+    threads = num_threads()
     if threads > 1 and n > 1 and n * w >= _PARALLEL_MIN:
         return k._aligned_counts(a, ia, b, ib, 4 * threads)  # type: ignore[no-any-return]
     return k._aligned_counts_serial(a, ia, b, ib)  # type: ignore[no-any-return]

@@ -76,6 +76,7 @@ import numpy as np
 from ioukit._errors import InputError, MissingDependencyError
 from ioukit._xp import Array, device_of, namespace, to_numpy
 from ioukit.core._checks import check_choice
+from ioukit.kernels import num_threads
 
 __all__ = [
     "polygon_area",
@@ -108,12 +109,6 @@ def _jit() -> ModuleType:
     from ioukit.kernels import _numba_polygons
 
     return _numba_polygons
-
-
-def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
 
 
 def _buffer_size(k1: int, k2: int) -> int:
@@ -345,7 +340,7 @@ def _run(
     n, m = s1.rel.shape[0], s2.rel.shape[0]
     total = n * m if pairwise else n
     out: _NDArray
-    threads = _threads()
+    threads = num_threads()
     if total >= _PARALLEL_MIN and threads > 1:
         out = k.iou_parallel(*args, not pairwise, 4 * threads)
     else:
@@ -383,7 +378,7 @@ def _fused(kernel: str, d1: _NDArray, d2: _NDArray, cap: int) -> tuple[_NDArray,
     """Run a fused aligned kernel (``kernel``, or its ``_parallel`` variant from
     ``_PARALLEL_MIN`` pairs on): ``(out, trouble)``, see the kernel module."""
     k = _jit()
-    threads = _threads()
+    threads = num_threads()
     if d1.shape[0] >= _PARALLEL_MIN and threads > 1:
         out, trouble = getattr(k, kernel + "_parallel")(d1, d2, cap, 4 * threads)
     else:

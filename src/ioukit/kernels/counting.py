@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ioukit.kernels import num_threads
+
 __all__ = ["binary_rows", "confusion", "confusion_rows", "confusion_stack"]
 
 # Below this many elements the threaded kernel costs more than it saves.
@@ -44,15 +46,9 @@ def _jit() -> Any:
     }
 
 
-def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
-
-
 def _blocks(size: int) -> int:
     """Number of work blocks for an input of ``size`` elements; 1 means: run serially."""
-    threads = _threads()
+    threads = num_threads()
     return 4 * threads if size >= _PARALLEL_MIN and threads > 1 else 1
 
 
