@@ -71,7 +71,7 @@ def dense_worker(contender: str, func: str, n: int, repeats: int) -> dict[str, A
     b1, b2 = dense_boxes(n, 1), dense_boxes(n, 2)
     small1, small2 = b1[:8].copy(), b2[:8].copy()
     if contender == "ioukit-numpy":
-        import ioukit.core.boxes as ib
+        import ioukit.geometry.boxes as ib
 
         f = getattr(ib, func)
         x1, x2, s1, s2 = b1, b2, small1, small2
@@ -81,7 +81,7 @@ def dense_worker(contender: str, func: str, n: int, repeats: int) -> dict[str, A
         x1, x2 = torch.from_numpy(b1), torch.from_numpy(b2)
         s1, s2 = torch.from_numpy(small1), torch.from_numpy(small2)
         if contender == "ioukit-torch":
-            import ioukit.core.boxes as ib
+            import ioukit.geometry.boxes as ib
 
             f = getattr(ib, func)
         else:
@@ -96,7 +96,7 @@ def dense_worker(contender: str, func: str, n: int, repeats: int) -> dict[str, A
     nbytes = int(np.asarray(out).nbytes)
     del out
     # agreement with the float64 definition on a corner of the matrix
-    import ioukit.core.boxes as ib
+    import ioukit.geometry.boxes as ib
 
     ref = getattr(ib, func)(b1[:300].astype(np.float64), b2[:300].astype(np.float64))
     err = float(np.max(np.abs(result[:300, :300] - ref)))
@@ -107,7 +107,7 @@ def dense_worker(contender: str, func: str, n: int, repeats: int) -> dict[str, A
 def sparse_worker(contender: str, n: int, scene: float, repeats: int) -> dict[str, Any]:
     b1, b2 = sparse_boxes(n, scene, 3), sparse_boxes(n, scene, 4)
     if contender == "ioukit-sparse":
-        import ioukit.core.boxes as ib
+        import ioukit.geometry.boxes as ib
 
         ib.sparse_box_iou(b1[:100], b2[:100])  # warm-up: load the compiled kernels
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from _timing import median_time
-from ioukit.core.masks import mask_iou
+from ioukit.geometry.masks import mask_iou
 
 SIZE = 512
 
@@ -113,7 +113,7 @@ def main() -> None:
     try:
         import torch
 
-        from ioukit.core.masks import _areas, _gemm_counts
+        from ioukit.geometry.masks import _areas, _gemm_counts
 
         for label, a, b, expected in workloads:
             ta, tb = torch.from_numpy(a), torch.from_numpy(b)

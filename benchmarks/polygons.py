@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 
 import _timing
-from ioukit.core.polygons import (
+from ioukit.geometry.polygons import (
     polygon_iou_aligned,
     rotated_box_iou,
     rotated_box_iou_aligned,

@@ -6,7 +6,8 @@ tp/fp/fn/tn, and every score is a reduction of counts (:mod:`ioukit.core.reduce`
 
 from __future__ import annotations
 
-from ioukit import rle
+import sys as _sys
+
 from ioukit._errors import (
     BackendError,
     InputError,
@@ -15,7 +16,7 @@ from ioukit._errors import (
     ParameterError,
     UndefinedMetricWarning,
 )
-from ioukit.core.boxes import (
+from ioukit.geometry.boxes import (
     box_area,
     box_convert,
     box_iou,
@@ -37,14 +38,15 @@ from ioukit.core.counts import (
     multilabel_counts,
 )
 from ioukit.core.labels import binary_jaccard, multiclass_jaccard, multilabel_jaccard
-from ioukit.core.masks import (
+from ioukit.geometry.masks import (
     MaskOverlapCounts,
     mask_iou,
     mask_iou_aligned,
     mask_overlap_counts,
     masks_to_boxes,
 )
-from ioukit.core.polygons import (
+from ioukit.geometry import rle
+from ioukit.geometry.polygons import (
     polygon_area,
     polygon_iou,
     polygon_iou_aligned,
@@ -75,6 +77,9 @@ from ioukit.core.sweep import (
 )
 from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
+
+# ``ioukit.rle`` is the public name of the RLE module: importable as ``import ioukit.rle`` too.
+_sys.modules["ioukit.rle"] = rle
 
 __version__ = "0.1.0.dev0"
 

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 tv_ops = pytest.importorskip("torchvision.ops")
 
 from ioukit._errors import InputError  # noqa: E402
-from ioukit.core.boxes import (  # noqa: E402
+from ioukit.geometry.boxes import (  # noqa: E402
     box_area,
     box_convert,
     box_iou,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from geometry_helpers import rand_boxes, rand_convex
-from ioukit.core.polygons import (
+from ioukit.geometry.polygons import (
     polygon_iou,
     polygon_iou_aligned,
     rotated_box_iou,

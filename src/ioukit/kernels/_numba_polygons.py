@@ -1,6 +1,6 @@
-"""The numba kernels behind :mod:`ioukit.core.polygons`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.geometry.polygons`, compiled on first use.
 
-This module imports numba, so only :func:`ioukit.core.polygons._jit` imports it, when a kernel
+This module imports numba, so only :func:`ioukit.geometry.polygons._jit` imports it, when a kernel
 first runs. The kernels live at module level (numba's disk cache keys closures by their cells,
 which differ in every process).
 

@@ -1,6 +1,6 @@
-"""The numba kernels behind :mod:`ioukit.formats.rle`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.geometry.rle`, compiled on first use.
 
-This module imports numba, so only :func:`ioukit.formats.rle._kernels` imports it, when a kernel
+This module imports numba, so only :func:`ioukit.geometry.rle._kernels` imports it, when a kernel
 first runs. Kernels live at module level so that numba's disk cache (``cache=True``) finds them
 again in a new process.
 

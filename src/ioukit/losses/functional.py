@@ -37,7 +37,7 @@ import torch
 
 from ioukit._errors import BackendError, InputError, ParameterError
 from ioukit._xp import describe_values
-from ioukit.core import boxes as _boxes
+from ioukit.geometry import boxes as _boxes
 from ioukit.core._checks import check_choice, check_ignore_index
 
 __all__ = [
@@ -807,7 +807,7 @@ def _torch_xp() -> Any:
 
 
 def _box_score(kind: str, a: Tensor, b: Tensor, sort_corners: bool) -> Tensor:
-    """The metric's own formulas (:func:`ioukit.core.boxes._score`), with CIoU's α detached."""
+    """The metric's own formulas (:func:`ioukit.geometry.boxes._score`), with CIoU's α detached."""
     score: Tensor = _boxes._score(
         _torch_xp(), kind, _cols(a, sort_corners), _cols(b, sort_corners), torch.Tensor.detach
     )

@@ -50,7 +50,7 @@ Non-convex polygons are detected (turning test; collinear vertices are allowed) 
 shapely when it is installed (``pip install shapely``); polygons that cross themselves raise an
 :class:`~ioukit.InputError`.
 
-Conventions shared with :mod:`ioukit.core.boxes`
+Conventions shared with :mod:`ioukit.geometry.boxes`
 ------------------------------------------------
 * **Dtype.** The result is float64, or float32 when every input is float32. It is returned in
   the input's array library and on its device (PyTorch tensors are computed on the CPU and the

@@ -1,4 +1,4 @@
-"""Box format conversion, area and the IoU family (ioukit.core.boxes)."""
+"""Box format conversion, area and the IoU family (ioukit.geometry.boxes)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ioukit._errors import BackendError, InputError, ParameterError
-from ioukit.core import boxes as B
-from ioukit.core.boxes import (
+from ioukit.geometry import boxes as B
+from ioukit.geometry.boxes import (
     box_area,
     box_convert,
     box_iou,

@@ -1,4 +1,4 @@
-"""Dense instance-mask IoU, overlap counts and mask bounding boxes (ioukit.core.masks)."""
+"""Dense instance-mask IoU, overlap counts and mask bounding boxes (ioukit.geometry.masks)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ioukit._errors import BackendError, InputError
-from ioukit.core import masks as M
-from ioukit.core.boxes import box_iou
-from ioukit.core.masks import (
+from ioukit.geometry import masks as M
+from ioukit.geometry.boxes import box_iou
+from ioukit.geometry.masks import (
     MaskOverlapCounts,
     mask_iou,
     mask_iou_aligned,
@@ -321,7 +321,7 @@ def test_array_path_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_import_does_not_load_numba() -> None:
-    code = "import sys, ioukit.core.masks; print('numba' in sys.modules, 'torch' in sys.modules)"
+    code = "import sys, ioukit.geometry.masks; print('numba' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

@@ -1,4 +1,4 @@
-"""Rotated-box and polygon IoU (ioukit.core.polygons): hand cases, oracles, properties, errors."""
+"""Rotated-box and polygon IoU (ioukit.geometry.polygons): hand cases, oracles, properties, errors."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from geometry_helpers import rand_boxes, rand_convex
 from ioukit._errors import BackendError, InputError, MissingDependencyError, ParameterError
-from ioukit.core import polygons as P
-from ioukit.core.polygons import (
+from ioukit.geometry import polygons as P
+from ioukit.geometry.polygons import (
     polygon_area,
     polygon_iou,
     polygon_iou_aligned,
@@ -599,7 +599,7 @@ def test_import_does_not_load_numba_or_shapely() -> None:
     import subprocess
 
     code = (
-        "import sys, ioukit.core.polygons; "
+        "import sys, ioukit.geometry.polygons; "
         "print(any(m in sys.modules for m in ('numba', 'shapely', 'torch')))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,0 @@
-"""Geometry formats: COCO run-length encoding (RLE), polygons and rotated boxes.
-
-Box format conversion (xyxy is the hub) lives in :mod:`ioukit.core.boxes`.
-"""
