@@ -16,19 +16,6 @@ from ioukit._errors import (
     ParameterError,
     UndefinedMetricWarning,
 )
-from ioukit.geometry.boxes import (
-    box_area,
-    box_convert,
-    box_iou,
-    box_iou_aligned,
-    complete_box_iou,
-    complete_box_iou_aligned,
-    distance_box_iou,
-    distance_box_iou_aligned,
-    generalized_box_iou,
-    generalized_box_iou_aligned,
-    sparse_box_iou,
-)
 from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
 from ioukit.core.counts import (
     Counts,
@@ -38,22 +25,6 @@ from ioukit.core.counts import (
     multilabel_counts,
 )
 from ioukit.core.labels import binary_jaccard, multiclass_jaccard, multilabel_jaccard
-from ioukit.geometry.masks import (
-    MaskOverlapCounts,
-    mask_iou,
-    mask_iou_aligned,
-    mask_overlap_counts,
-    masks_to_boxes,
-)
-from ioukit.geometry import rle
-from ioukit.geometry.polygons import (
-    polygon_area,
-    polygon_iou,
-    polygon_iou_aligned,
-    rotated_box_iou,
-    rotated_box_iou_aligned,
-    rotated_box_to_polygon,
-)
 from ioukit.core.reduce import (
     accuracy,
     dice,
@@ -76,6 +47,35 @@ from ioukit.core.sweep import (
     threshold_sweep,
 )
 from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
+from ioukit.geometry import rle
+from ioukit.geometry.boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    box_iou_aligned,
+    complete_box_iou,
+    complete_box_iou_aligned,
+    distance_box_iou,
+    distance_box_iou_aligned,
+    generalized_box_iou,
+    generalized_box_iou_aligned,
+    sparse_box_iou,
+)
+from ioukit.geometry.masks import (
+    MaskOverlapCounts,
+    mask_iou,
+    mask_iou_aligned,
+    mask_overlap_counts,
+    masks_to_boxes,
+)
+from ioukit.geometry.polygons import (
+    polygon_area,
+    polygon_iou,
+    polygon_iou_aligned,
+    rotated_box_iou,
+    rotated_box_iou_aligned,
+    rotated_box_to_polygon,
+)
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
 # ``ioukit.rle`` is the public name of the RLE module: importable as ``import ioukit.rle`` too.

@@ -321,7 +321,9 @@ def test_array_path_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_import_does_not_load_numba() -> None:
-    code = "import sys, ioukit.geometry.masks; print('numba' in sys.modules, 'torch' in sys.modules)"
+    code = (
+        "import sys, ioukit.geometry.masks; print('numba' in sys.modules, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

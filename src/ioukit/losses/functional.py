@@ -37,8 +37,8 @@ import torch
 
 from ioukit._errors import BackendError, InputError, ParameterError
 from ioukit._xp import describe_values
-from ioukit.geometry import boxes as _boxes
 from ioukit.core._checks import check_choice, check_ignore_index
+from ioukit.geometry import boxes as _boxes
 
 __all__ = [
     "complete_box_iou_loss",
