@@ -1,4 +1,4 @@
-"""Rotated-box and polygon IoU (ioukit.geometry.polygons): hand cases, oracles, properties, errors."""
+"""Rotated-box and polygon IoU (ioukit.geometry.polygons): hand cases, oracles, properties."""
 
 from __future__ import annotations
 
