@@ -96,3 +96,19 @@ class Backend:
 def xp(request: pytest.FixtureRequest) -> Backend:
     """The array library a test body runs on (see the module docstring)."""
     return Backend(request.param)
+
+
+@pytest.fixture
+def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the thread policy's view of the machine to "idle" (no other process runs).
+
+    ``ioukit.kernels`` runs a threaded kernel only on cores that other processes leave free;
+    tests that check the threaded kernels against their serial twins use this fixture so that
+    they take the threaded path even when the machine running the tests is busy.
+    """
+    import math
+
+    from ioukit.kernels import _threads
+
+    monkeypatch.setattr(_threads, "busy_threads", lambda: 0)
+    monkeypatch.setattr(_threads, "_probe", (-math.inf, -math.inf, None))

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import num_threads
+from ioukit.kernels import numba_threads, parallel_threads
 
 __all__ = ["binary_rows", "confusion", "confusion_rows", "confusion_stack"]
 
-# Below this many elements the threaded kernel costs more than it saves.
+# Below this many elements the threaded kernels cost more than they save (see _threads).
 _PARALLEL_MIN = 1 << 20
 # Row length used to split single-label data between threads.
 _ROW = 1 << 14
@@ -46,10 +46,20 @@ def _jit() -> Any:
     }
 
 
-def _blocks(size: int) -> int:
-    """Number of work blocks for an input of ``size`` elements; 1 means: run serially."""
-    threads = num_threads()
-    return 4 * threads if size >= _PARALLEL_MIN and threads > 1 else 1
+def _threads(size: int) -> int:
+    """Threads for an input of ``size`` elements (the policy of :mod:`ioukit.kernels._threads`);
+    1 means: run the serial kernel."""
+    return parallel_threads(size, min_work=_PARALLEL_MIN)
+
+
+def _run(name: str, threads: int, blocks: int, *args: Any) -> Any:
+    """Kernel ``name`` on ``threads`` threads, its work cut into ``blocks`` pieces (the parallel
+    kernels take it as their last argument), or its serial twin when ``threads`` is 1."""
+    kernels = _jit()
+    if threads > 1:
+        with numba_threads(threads):
+            return kernels[name](*args, blocks)
+    return kernels[name + "_serial"](*args)
 
 
 def _prepare(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -75,18 +85,15 @@ def binary_rows(
     """
     p = _prepare(pred)
     t = _prepare(target)
-    kernels = _jit()
     ign = _ign(ignore)
 
-    def run(p3: Any, t3: Any, blocks: int) -> tuple[Any, int, int]:
-        if blocks > 1:
-            return kernels["binary_nlk"](p3, t3, per_sample, ign, blocks)  # type: ignore[no-any-return]
-        return kernels["binary_nlk_serial"](p3, t3, per_sample, ign)  # type: ignore[no-any-return]
+    def run(p3: Any, t3: Any, threads: int) -> tuple[Any, int, int]:
+        return _run("binary_nlk", threads, 4 * threads, p3, t3, per_sample, ign)  # type: ignore[no-any-return]
 
-    n_blocks = _blocks(t.size)
+    threads = _threads(t.size)
     if per_sample or n_labels > 1:
         shape = (t.shape[0], n_labels, t.size // (t.shape[0] * n_labels))
-        out, bad_p, bad_t = run(p.reshape(shape), t.reshape(shape), n_blocks)
+        out, bad_p, bad_t = run(p.reshape(shape), t.reshape(shape), threads)
     else:
         # one label over the whole array: any split of the flat data is valid, so cut it into
         # rows of _ROW elements for the threads, plus a remainder row
@@ -94,12 +101,10 @@ def binary_rows(
         main = t.size - t.size % _ROW
         out = np.zeros((1, 4, 1), dtype=np.int64)
         bad_p = bad_t = 0
-        for lo, hi, rows, blocks in ((0, main, main // _ROW, n_blocks), (main, t.size, 1, 1)):
+        for lo, hi, rows, th in ((0, main, main // _ROW, threads), (main, t.size, 1, 1)):
             if hi > lo:
                 shape3 = (rows, 1, (hi - lo) // rows)
-                o, bp, bt = run(
-                    flat_p[lo:hi].reshape(shape3), flat_t[lo:hi].reshape(shape3), blocks
-                )
+                o, bp, bt = run(flat_p[lo:hi].reshape(shape3), flat_t[lo:hi].reshape(shape3), th)
                 out += o
                 bad_p += bp
                 bad_t += bt
@@ -130,14 +135,10 @@ def confusion_rows(
     """Per-sample (tp, predicted, target) counts, each ``(N, C)``, of ``(N, K)`` label arrays."""
     p = _prepare(pred)
     t = _prepare(target)
-    kernels = _jit()
-    n_blocks = _blocks(t.size)
-    if n_blocks > 1:
-        tp, ps, ts, bad_p, bad_t = kernels["confusion_rows"](
-            p, t, num_classes, _ign(ignore), n_blocks
-        )
-    else:
-        tp, ps, ts, bad_p, bad_t = kernels["confusion_rows_serial"](p, t, num_classes, _ign(ignore))
+    threads = _threads(t.size)
+    tp, ps, ts, bad_p, bad_t = _run(
+        "confusion_rows", threads, 4 * threads, p, t, num_classes, _ign(ignore)
+    )
     return tp, ps, ts, int(bad_p), int(bad_t)
 
 
@@ -176,26 +177,21 @@ def confusion_stack(
     t = _prepare(target)
     n = t.shape[0]
     c = num_classes
-    kernels = _jit()
-    blocks = _blocks(t.size)
+    threads = _threads(t.size)
+    blocks = 4 * threads  # each sample cut into ceil(blocks / n) chunks, within _LOCAL_BYTES
     tables = _tables(c, ignore)
     if tables is not None and t.dtype.kind in "iub" and p.dtype.kind in "iub":
         row, col, n_bins = tables
         n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (32 * n * n_bins))
-        threaded = blocks > 1 and n_chunks >= 1
+        th = threads if n_chunks >= 1 else 1
         if t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
             # one table over every (target byte, prediction byte) pair
             byte = np.minimum(np.arange(256), row.size - 1)
             lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
             p64, t64 = p.view(np.uint64), t.view(np.uint64)
-            if threaded:
-                hist = kernels["u8_stack"](p64, t64, lut, n_bins, n_chunks)
-            else:
-                hist = kernels["u8_stack_serial"](p64, t64, lut, n_bins)
-        elif threaded:
-            hist = kernels["lut_stack"](p, t, row, col, n_bins, n_chunks)
+            hist = _run("u8_stack", th, n_chunks, p64, t64, lut, n_bins)
         else:
-            hist = kernels["lut_stack_serial"](p, t, row, col, n_bins)
+            hist = _run("lut_stack", th, n_chunks, p, t, row, col, n_bins)
         stride = c + 1
         grid = hist[:, : c * stride].reshape(n, c, stride)
         bad_t = int(hist[:, (c + 1) * stride :].sum())
@@ -203,8 +199,6 @@ def confusion_stack(
         return np.ascontiguousarray(grid[:, :, :c]), bad_p, bad_t
     # general path: floats cast to labels upstream, negative ignore values, huge label ranges
     n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (8 * n * c * c))
-    if blocks > 1 and n_chunks >= 1:
-        cms, bad_p, bad_t = kernels["confusion_stack"](p, t, c, _ign(ignore), n_chunks)
-    else:
-        cms, bad_p, bad_t = kernels["confusion_stack_serial"](p, t, c, _ign(ignore))
+    th = threads if n_chunks >= 1 else 1
+    cms, bad_p, bad_t = _run("confusion_stack", th, n_chunks, p, t, c, _ign(ignore))
     return cms, int(bad_p), int(bad_t)

@@ -1,0 +1,230 @@
+"""How many threads a parallel kernel runs on: the one policy of every threaded numba kernel.
+
+A parallel region ends when its slowest thread does. When another process keeps a core busy,
+the thread that shares that core gets a time slice now and then, and the region waits for it
+(while OpenMP's idle threads spin): on 2 cores beside one busy process,
+``rotated_box_iou_aligned`` on 10k pairs took 13 ms on 2 threads and 2 ms on one. Threads pay
+off on cores that are free, and only above a work size where waking them costs less than it
+saves. So every call site asks :func:`parallel_threads` once per call, and runs the threaded kernel
+on that many threads (:func:`numba_threads` sets numba's thread-local count for a block,
+:func:`on_threads` for each call of one kernel)::
+
+    threads = parallel_threads(work, min_work=_PARALLEL_MIN)
+    if threads > 1:
+        with numba_threads(threads):
+            out = kernel_parallel(*args, 4 * threads)
+    else:
+        out = kernel_serial(*args)
+    # a parallel kernel without a serial twin: on one thread below min_work or when busy
+    on_threads(kernel_parallel, parallel_threads(work, min_work=_PARALLEL_MIN))(*args)
+
+The rule (:func:`choose_threads`, a pure function)::
+
+    1                                                   if work < min_work
+    min(numba threads, usable cores, online cores - busy), at least 1, otherwise
+
+* numba threads: ``numba.get_num_threads()``, thread-local (``numba.set_num_threads``,
+  ``NUMBA_NUM_THREADS``; 1 in the worker processes of ioukit's process pool);
+* usable cores: ``os.sched_getaffinity(0)`` where it exists, else ``os.cpu_count()``;
+* busy: threads of *other* processes that are runnable right now. On Linux, the 4th field of
+  ``/proc/loadavg`` (``running/total`` scheduling entities, system wide) minus this process's
+  own running threads (``/proc/self/task/*/stat``, read only when the first number says that
+  anything besides the caller runs): after a parallel region, OpenMP's (and numba's) idle
+  workers spin for milliseconds and would otherwise look like a busy machine. The largest
+  reading of the last ``_HOLD`` seconds counts (:func:`hold`), so that a competitor running
+  in bursts is not missed between them; ``/proc`` is read at most every ``_PROBE_TTL``
+  seconds. Where ``/proc/loadavg`` does not exist (macOS, Windows) busy is unknown and no cap
+  applies.
+
+Errors lean to the serial side, which costs at most the speed-up; a competitor that starts
+within a call (or within ``_PROBE_TTL`` of a reading) can still slow that call.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import ParamSpec, TypeVar
+
+__all__ = [
+    "busy_threads",
+    "choose_threads",
+    "hold",
+    "num_threads",
+    "numba_threads",
+    "on_threads",
+    "parallel_threads",
+]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+#: Seconds during which one reading of the busy threads is reused (a loop of tiny calls reads
+#: ``/proc`` at most once per this interval).
+_PROBE_TTL = 0.005
+#: Seconds a busy count stands unless a larger one is read: a competitor that runs in bursts
+#: (a data loader between batches) counts as busy between its bursts too.
+_HOLD = 0.25
+_LOADAVG = "/proc/loadavg"
+_TASKS = "/proc/self/task"
+# (time of the last reading, time of the held count, held count); replaced as a whole
+_probe: tuple[float, float, int | None] = (-math.inf, -math.inf, None)
+
+
+def choose_threads(
+    work: int, *, min_work: int, configured: int, usable: int, online: int, busy: int | None
+) -> int:
+    """Threads for ``work`` items: 1 (run the serial kernel) below ``min_work``, otherwise
+    ``min(configured, usable, online - busy)`` and at least 1 (``busy=None``: unknown, no cap).
+
+    >>> choose_threads(10, min_work=100, configured=8, usable=8, online=8, busy=0)
+    1
+    >>> choose_threads(1000, min_work=100, configured=8, usable=8, online=8, busy=3)
+    5
+    >>> choose_threads(1000, min_work=100, configured=2, usable=2, online=2, busy=1)
+    1
+    """
+    if work < min_work:
+        return 1
+    threads = min(configured, usable)
+    if busy is not None:
+        threads = min(threads, online - busy)
+    return max(threads, 1)
+
+
+def _read(path: str) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
+def _own_running() -> int:
+    """Threads of this process in state R (running or runnable), the caller included."""
+    running = 0
+    for tid in os.listdir(_TASKS):
+        try:
+            stat = _read(f"{_TASKS}/{tid}/stat")
+        except OSError:  # the thread ended meanwhile
+            continue
+        # "tid (comm) S ...": the state follows the last parenthesis (comm may hold any byte)
+        state = stat.rfind(b")") + 2
+        running += stat[state : state + 1] == b"R"
+    return running
+
+
+def busy_threads() -> int | None:
+    """Runnable threads of other processes right now (Linux), or ``None`` where unknown."""
+    try:
+        runnable = int(_read(_LOADAVG).split()[3].split(b"/")[0])
+        if runnable <= 1:  # only the caller
+            return 0
+        # read after /proc/loadavg: a thread of ours that stops meanwhile makes `busy` larger,
+        # which errs on the serial side
+        return max(runnable - _own_running(), 0)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def hold(
+    reading: int | None, now: float, held: int | None, held_at: float
+) -> tuple[int | None, float]:
+    """The busy count to act on and its time: the largest reading of the last ``_HOLD``
+    seconds (a reading replaces the held count when it is larger or the held one is older).
+
+    >>> hold(0, 10.0, 1, 9.9)  # a competitor seen 0.1 s ago still counts
+    (1, 9.9)
+    >>> hold(0, 10.0, 1, 9.5)
+    (0, 10.0)
+    """
+    if reading is None or held is None or reading >= held or now - held_at > _HOLD:
+        return reading, now
+    return held, held_at
+
+
+def _busy_now() -> int | None:
+    """:func:`busy_threads` through :func:`hold`, read at most every ``_PROBE_TTL`` seconds."""
+    global _probe
+    now = time.monotonic()
+    read_at, held_at, held = _probe
+    if now - read_at > _PROBE_TTL:
+        held, held_at = hold(busy_threads(), now, held, held_at)
+        _probe = (now, held_at, held)
+    return held
+
+
+@cache
+def _online_cores() -> int:
+    return os.cpu_count() or 1  # reads /sys on every call (3 µs): kept
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # may change at run time (taskset): read each time
+        return len(os.sched_getaffinity(0))
+    return _online_cores()
+
+
+def parallel_threads(work: int, *, min_work: int) -> int:
+    """Threads a parallel kernel should run on for ``work`` items (see the module docstring).
+
+    1 means: call the serial kernel. Below ``min_work`` nothing is read (no numba import,
+    no ``/proc``).
+    """
+    if work < min_work:
+        return 1
+    import numba
+
+    configured = int(numba.get_num_threads())
+    if configured < 2:  # numba.set_num_threads(1), worker processes: nothing to read
+        return 1
+    return choose_threads(
+        work,
+        min_work=min_work,
+        configured=configured,
+        usable=_usable_cores(),
+        online=_online_cores(),
+        busy=_busy_now(),
+    )
+
+
+def num_threads() -> int:
+    """Threads a parallel kernel may use now, whatever its size: numba's thread count capped
+    at the cores that other processes leave free (imports numba)."""
+    return parallel_threads(1, min_work=1)
+
+
+@contextmanager
+def numba_threads(threads: int) -> Iterator[None]:
+    """Run numba's parallel regions of the calling thread on ``threads`` threads inside the
+    block (``numba.set_num_threads``, thread-local), then restore the previous count, also
+    when the block raises."""
+    import numba
+
+    previous = int(numba.get_num_threads())
+    if threads == previous:
+        yield
+        return
+    numba.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def on_threads(kernel: Callable[_P, _T], threads: int) -> Callable[_P, _T]:
+    """``kernel`` made to run on ``threads`` threads: each call inside :func:`numba_threads`.
+
+    For a parallel kernel without a serial twin, or a threaded kernel chosen in an
+    expression: ``on_threads(k.pairwise, parallel_threads(n * m, min_work=...))(...)``.
+    """
+
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        with numba_threads(threads):
+            return kernel(*args, **kwargs)
+
+    return run
