@@ -75,8 +75,8 @@ def main() -> None:
     }
     ious = {}
     for name, (dt, gt) in pairs.items():
-        ious[name] = rle.iou(dt, gt, crowd)
-        ours[f"iou {name}"] = median_time(lambda dt=dt, gt=gt: rle.iou(dt, gt, crowd))
+        ious[name] = rle.iou(dt, gt, crowd=crowd)
+        ours[f"iou {name}"] = median_time(lambda dt=dt, gt=gt: rle.iou(dt, gt, crowd=crowd))
 
     # ---- peers
     peers: dict[str, Any] = {}

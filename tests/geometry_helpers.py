@@ -1,4 +1,5 @@
-"""Random shapes shared by the polygon tests (importable because ``tests/`` holds a conftest)."""
+"""Random shapes and a signed area shared by the polygon tests (importable because ``tests/``
+holds a conftest)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,9 @@ def rand_convex(
         turned = rng.random(n) < 0.5
         pts[turned] = pts[turned, ::-1]
     return pts
+
+
+def polygon_area_signed(p: np.ndarray) -> float:
+    """Shoelace area of one ``(K, 2)`` polygon: positive counter-clockwise with y up."""
+    x, y = p[:, 0], p[:, 1]
+    return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ioukit._errors import BackendError, InputError, ParameterError
-from ioukit.geometry import boxes as B
+from ioukit.geometry import _box_iou
 from ioukit.geometry.boxes import (
     box_area,
-    box_convert,
     box_iou,
     box_iou_aligned,
     complete_box_iou,
@@ -245,7 +244,7 @@ def test_chunked_rows_match(xp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(11)
     b1, b2 = random_boxes(rng, 40), random_boxes(rng, 9)
     full = {k: f(b1, b2) for k, f in PAIRWISE.items()}
-    monkeypatch.setattr(B, "_CHUNK_ELEMENTS", 20)  # 2 rows per chunk, 20 chunks
+    monkeypatch.setattr(_box_iou, "_CHUNK_ELEMENTS", 20)  # 2 rows per chunk, 20 chunks
     x1, x2 = xp.asarray(b1), xp.asarray(b2)
     for k, f in PAIRWISE.items():
         got = f(x1, x2)
@@ -318,12 +317,12 @@ def test_torch_half_and_autograd() -> None:
         assert torch.isfinite(g).all()
     # through the chunked path too (rows written into a preallocated output)
     xs = torch.tensor(random_boxes(np.random.default_rng(1), 30), requires_grad=True)
-    old = B._CHUNK_ELEMENTS
+    old = _box_iou._CHUNK_ELEMENTS
     try:
-        B._CHUNK_ELEMENTS = 8
+        _box_iou._CHUNK_ELEMENTS = 8
         g = torch.autograd.grad(complete_box_iou(xs, y).sum(), xs)[0]
     finally:
-        B._CHUNK_ELEMENTS = old
+        _box_iou._CHUNK_ELEMENTS = old
     g_full = torch.autograd.grad(complete_box_iou(xs, y).sum(), xs)[0]
     assert torch.allclose(g, g_full)
 
@@ -427,54 +426,6 @@ def test_sort_corners_avoids_giou_one() -> None:
     assert box_area(inv2, on_invalid="zero")[0] == 0.0
 
 
-# ----------------------------------------------------------------------------- convert
-
-
-def test_box_convert_hand() -> None:
-    xyxy = np.array([[10.0, 20.0, 30.0, 60.0]])
-    # xywh: w = 30 - 10 = 20, h = 60 - 20 = 40; cxcywh: centre (20, 40)
-    np.testing.assert_array_equal(box_convert(xyxy, "xyxy", "xywh"), [[10, 20, 20, 40]])
-    np.testing.assert_array_equal(box_convert(xyxy, "xyxy", "cxcywh"), [[20, 40, 20, 40]])
-    np.testing.assert_array_equal(box_convert([[20, 40, 20, 40]], "cxcywh", "xyxy"), xyxy)
-    # uint8 xywh near 255: 200 + 100 = 300 would wrap to 44 in uint8
-    u8 = np.array([[200, 200, 100, 100]], dtype=np.uint8)
-    out = box_convert(u8, "xywh", "xyxy")
-    assert out.dtype == np.float64
-    np.testing.assert_array_equal(out, [[200, 200, 300, 300]])
-    # 1-D single box and float32 kept
-    assert box_convert(np.array([0, 0, 2, 2], dtype=np.float32), "xyxy", "xywh").dtype == np.float32
-
-
-def test_box_convert_backends(xp: Any) -> None:
-    b = xp.asarray(np.array([[10.0, 20.0, 30.0, 60.0], [0, 0, 1, 1]]))
-    for fmt in ("xywh", "cxcywh"):
-        there = box_convert(b, "xyxy", fmt)
-        xp.check(there, like=b)
-        back = box_convert(there, fmt, "xyxy")
-        np.testing.assert_allclose(xp.to_numpy(back), xp.to_numpy(b))
-    # IoU is the same whichever format the boxes came in
-    xywh = box_convert(b, "xyxy", "xywh")
-    np.testing.assert_array_equal(
-        xp.to_numpy(box_iou(box_convert(xywh, "xywh", "xyxy"), b)), xp.to_numpy(box_iou(b, b))
-    )
-
-
-finite = st.floats(-1e6, 1e6, allow_nan=False, width=64)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    boxes=arrays(np.float64, st.tuples(st.integers(0, 5), st.just(4)), elements=finite),
-    fmts=st.permutations(["xyxy", "xywh", "cxcywh"]),
-)
-def test_box_convert_round_trip(boxes: np.ndarray, fmts: list[str]) -> None:
-    a, b, c = fmts
-    there = box_convert(box_convert(boxes, a, b), b, c)
-    back = box_convert(box_convert(there, c, a), a, a)
-    assert back.shape == boxes.shape
-    np.testing.assert_allclose(back, boxes, rtol=1e-9, atol=1e-6)
-
-
 @settings(max_examples=40, deadline=None)
 @given(
     b1=arrays(np.int64, st.tuples(st.integers(1, 4), st.just(4)), elements=st.integers(0, 255)),
@@ -513,8 +464,6 @@ def test_bad_shapes() -> None:
         box_iou_aligned(np.zeros((2, 4)), np.zeros((3, 4)))
     with pytest.raises(InputError, match=r"box_area: `boxes` must have shape \(\.\.\., 4\)"):
         box_area(np.zeros((2, 5)))
-    with pytest.raises(InputError, match=r"box_convert: `boxes`.*\(3,\)"):
-        box_convert(np.zeros(3), "xyxy", "xywh")
     with pytest.raises(InputError, match="real numbers; got dtype bool"):
         box_iou(np.zeros((1, 4), dtype=bool), good)
 
@@ -529,12 +478,6 @@ def test_bad_parameters() -> None:
         box_iou(good, good, on_invalid="clip")
     with pytest.raises(ParameterError, match="complete_box_iou_aligned: `on_invalid`"):
         complete_box_iou_aligned(good, good, on_invalid=None)  # type: ignore[arg-type]
-    with pytest.raises(
-        ParameterError, match=r"box_convert: `in_fmt` must be one of 'xyxy', 'xywh', 'cxcywh'"
-    ):
-        box_convert(good, "xyxyxy", "xyxy")
-    with pytest.raises(ParameterError, match=r"`out_fmt` .*got 'XYWH'"):
-        box_convert(good, "xyxy", "XYWH")
     with pytest.raises(ParameterError, match="box_area: `on_invalid`"):
         box_area(good, on_invalid="ignore")
 
@@ -633,7 +576,19 @@ def test_peak_memory_is_the_output(kind: str, monkeypatch: pytest.MonkeyPatch) -
     assert peak <= 1.1 * out
     # the Array API path writes float32 chunks into a float32 output as well
     strict = pytest.importorskip("array_api_strict")
-    monkeypatch.setattr(B, "_CHUNK_ELEMENTS", 1 << 14)
+    monkeypatch.setattr(_box_iou, "_CHUNK_ELEMENTS", 1 << 14)
     s1, s2 = strict.asarray(b1), strict.asarray(b2)
     peak, out = _peak_extra(lambda: PAIRWISE[kind](s1, s2))
     assert peak <= 1.4 * out  # before: a float64 output, then a float32 copy (3x)
+
+
+def test_import_does_not_load_numba() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ioukit.geometry.boxes, ioukit.geometry.box_formats, "
+        "ioukit.geometry.sparse_boxes; print('numba' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

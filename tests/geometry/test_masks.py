@@ -23,6 +23,7 @@ from ioukit.geometry.masks import (
     mask_overlap_counts,
     masks_to_boxes,
 )
+from ioukit.kernels import masks as mask_kernels
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -193,7 +194,7 @@ def test_vs_loop(xp: Any, spatial: tuple[int, ...]) -> None:
     np.testing.assert_array_equal(aligned, np.diag(loop_iou(a[:5], b)))
 
 
-def test_counts_vs_matmul_large_parallel() -> None:
+def test_counts_vs_matmul_large_parallel(idle_machine: None) -> None:
     # large enough for the threaded packer and pair kernel (N*M*words >= 2**20)
     rng = np.random.default_rng(1)
     a = rectangles(rng, 70, 128, 130)
@@ -212,7 +213,7 @@ def test_counts_vs_matmul_large_parallel() -> None:
 
 def test_numba_cache_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     # tiny cache tiles: every tile boundary of the pair kernel is crossed
-    monkeypatch.setattr(M, "_TILE_BYTES", 8)
+    monkeypatch.setattr(mask_kernels, "_TILE_BYTES", 8)
     rng = np.random.default_rng(2)
     a, b = random_masks(rng, 9, (11, 13)), random_masks(rng, 7, (11, 13))
     np.testing.assert_array_equal(mask_iou(a, b), loop_iou(a, b))

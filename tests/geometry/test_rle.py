@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ioukit import InputError, ParameterError, rle
+from ioukit.kernels import rle as rle_kernels
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -81,10 +84,10 @@ def test_iou_hand_and_crowd() -> None:
     a[:2, :2] = True
     b = np.zeros((4, 4), bool)
     b[:2, :] = True
-    out = rle.iou(rle.encode(a), [rle.encode(b), rle.encode(b)], iscrowd=[False, True])
+    out = rle.iou(rle.encode(a), [rle.encode(b), rle.encode(b)], crowd=[False, True])
     np.testing.assert_array_equal(out, [[0.5, 1.0]])
     # crowd the other way round: dt = b, gt = a crowd -> |a ∩ b| / |b| = 4 / 8
-    np.testing.assert_array_equal(rle.iou(rle.encode(b), rle.encode(a), [1]), [[0.5]])
+    np.testing.assert_array_equal(rle.iou(rle.encode(b), rle.encode(a), crowd=[1]), [[0.5]])
     assert out.dtype == np.float64
 
 
@@ -100,7 +103,7 @@ def test_iou_empty_and_disjoint_are_zero() -> None:
     z = rle.encode(np.zeros((3, 3), bool))
     one = rle.encode(_mask(3, 3, [(0, 0)]))
     other = rle.encode(_mask(3, 3, [(2, 2)]))
-    np.testing.assert_array_equal(rle.iou([z, one], [z, other], [0, 1]), np.zeros((2, 2)))
+    np.testing.assert_array_equal(rle.iou([z, one], [z, other], crowd=[0, 1]), np.zeros((2, 2)))
 
 
 def test_merge_hand() -> None:
@@ -184,6 +187,59 @@ def test_long_strings_beyond_the_parallel_buffer() -> None:
     np.testing.assert_array_equal(rle.decode(r[1]), m)
 
 
+def _runs(m: np.ndarray) -> list[int]:
+    """Uncompressed COCO counts of a mask: run lengths down the columns, zeros first."""
+    flat = m.T.reshape(-1).astype(np.int8)
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]])
+    runs = np.diff(edges).tolist()
+    return [0, *runs] if flat[0] else runs
+
+
+def _all_functions(masks: np.ndarray, crowd: np.ndarray) -> list[object]:
+    r = rle.encode(masks)
+    unc = [{"size": list(m.shape), "counts": _runs(m)} for m in masks]
+    return [
+        r,
+        rle.decode(r),
+        rle.area(r),
+        rle.to_bbox(r),
+        rle.iou(r[:7], r[7:], crowd=crowd),  # compressed strings: the fused kernel
+        rle.iou(unc[:7], unc[7:], crowd=crowd),  # uncompressed runs: index, then IoU
+        rle.merge(r),
+        rle.merge(r, intersect=True),
+    ]
+
+
+@pytest.mark.parametrize("thin", [False, True])
+def test_threaded_and_serial_kernels_agree(
+    thin: bool, monkeypatch: pytest.MonkeyPatch, idle_machine: None
+) -> None:
+    # every threshold of ioukit.kernels.rle at 0 (threaded twins) or out of reach (serial)
+    rng = np.random.default_rng(7)
+    masks = rng.random((12, 31, 17)) < (0.03 if thin else 0.5)
+    masks[3] = np.indices((31, 17)).sum(axis=0) % 2  # a long string: encoded a second time
+    monkeypatch.setattr(rle_kernels, "_ENCODE_CAP", 64)
+    crowd = np.arange(5) % 2 == 1
+    results = []
+    for limit in (0, 1 << 62):
+        for name in ("_PARALLEL_PIXELS", "_PARALLEL_RUNS", "_PARALLEL_PAIRS", "_PARALLEL_BYTES"):
+            monkeypatch.setattr(rle_kernels, name, limit)
+        monkeypatch.setattr(rle_kernels, "_PARALLEL_INTERVALS", limit)
+        results.append(_all_functions(masks, crowd))
+    for threaded, serial in zip(*results, strict=True):
+        if isinstance(threaded, np.ndarray):
+            np.testing.assert_array_equal(threaded, serial)
+        else:
+            assert threaded == serial
+    np.testing.assert_array_equal(results[0][1], masks)
+
+
+def test_import_does_not_load_numba() -> None:
+    code = "import sys, ioukit.geometry.rle; print('numba' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
 # ------------------------------------------------------------------------------ properties
 
 masks_2d = hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=24))
@@ -221,7 +277,7 @@ def test_iou_merge_match_dense_oracle(data: st.DataObject) -> None:
     dm = data.draw(hnp.arrays(np.bool_, (nd, h, w)))
     gm = data.draw(hnp.arrays(np.bool_, (ng, h, w)))
     crowd = data.draw(hnp.arrays(np.bool_, (ng,)))
-    out = rle.iou(rle.encode(dm), rle.encode(gm), crowd)
+    out = rle.iou(rle.encode(dm), rle.encode(gm), crowd=crowd)
     expected = np.zeros((nd, ng))
     for i in range(nd):
         for j in range(ng):
@@ -297,11 +353,11 @@ def test_iou_bad_input() -> None:
     with pytest.raises(
         InputError, match=r"one flag per ground truth \(length 2\); got shape \(1,\)"
     ):
-        rle.iou([a], [a, a], [1])
+        rle.iou([a], [a, a], crowd=[1])
     with pytest.raises(InputError, match=r"ints 0 and 1; got values \[0, 2\]"):
-        rle.iou([a], [a, a], [0, 2])
+        rle.iou([a], [a, a], crowd=[0, 2])
     with pytest.raises(InputError, match=r"dtype float64"):
-        rle.iou([a], [a], [0.5])
+        rle.iou([a], [a], crowd=[0.5])
     with pytest.raises(InputError, match=r"`gt\[0\]`.*add up to h \* w = 4"):
         rle.iou([a], [{"size": [2, 2], "counts": "5"}])
 

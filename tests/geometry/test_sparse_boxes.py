@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ioukit._errors import InputError, ParameterError
-from ioukit.geometry.boxes import box_iou, sparse_box_iou
+from ioukit.geometry.boxes import box_iou
+from ioukit.geometry.sparse_boxes import sparse_box_iou
 
 
 def dense_pairs(

@@ -18,15 +18,15 @@ torch = pytest.importorskip("torch")
 tv_ops = pytest.importorskip("torchvision.ops")
 
 from ioukit._errors import InputError  # noqa: E402
+from ioukit.geometry.box_formats import box_convert  # noqa: E402
 from ioukit.geometry.boxes import (  # noqa: E402
     box_area,
-    box_convert,
     box_iou,
     complete_box_iou,
     distance_box_iou,
     generalized_box_iou,
-    sparse_box_iou,
 )
+from ioukit.geometry.sparse_boxes import sparse_box_iou  # noqa: E402
 
 pytestmark = pytest.mark.reference
 
@@ -88,12 +88,12 @@ def test_box_convert_and_area_match_torchvision(fmt: str, dtype: Any) -> None:
     rng = np.random.default_rng(5)
     b = torch.tensor(valid_boxes(rng, 100), dtype=dtype)
     for i, o in (("xyxy", fmt), (fmt, "xyxy")):
-        torch.testing.assert_close(box_convert(b, i, o), tv_ops.box_convert(b, i, o))
+        torch.testing.assert_close(box_convert(b, in_fmt=i, out_fmt=o), tv_ops.box_convert(b, i, o))
     torch.testing.assert_close(box_area(b), tv_ops.box_area(b))
     # box_area of other formats (torchvision's fmt= argument): convert first
     other = tv_ops.box_convert(b, "xyxy", fmt)
     torch.testing.assert_close(
-        box_area(box_convert(other, fmt, "xyxy")),
+        box_area(box_convert(other, in_fmt=fmt, out_fmt="xyxy")),
         tv_ops.box_area(tv_ops.box_convert(other, fmt, "xyxy")),
     )
 

@@ -101,11 +101,11 @@ def test_iou_identical(seed: int) -> None:
     crowd = rng.integers(0, 2, ng)
     dt, gt = _ref_encode(dm), _ref_encode(gm)
     ref = pm.iou(_as_bytes(dt), _as_bytes(gt), crowd.tolist())
-    np.testing.assert_array_equal(rle.iou(dt, gt, crowd), ref)
-    np.testing.assert_array_equal(rle.iou(dt, gt, crowd.astype(bool)), ref)
+    np.testing.assert_array_equal(rle.iou(dt, gt, crowd=crowd), ref)
+    np.testing.assert_array_equal(rle.iou(dt, gt, crowd=crowd.astype(bool)), ref)
     # uncompressed and bytes counts give the same numbers
     unc = [{"size": r["size"], "counts": _runs(m)} for r, m in zip(gt, gm, strict=True)]
-    np.testing.assert_array_equal(rle.iou(_as_bytes(dt), unc, crowd), ref)
+    np.testing.assert_array_equal(rle.iou(_as_bytes(dt), unc, crowd=crowd), ref)
 
 
 def _runs(m: np.ndarray) -> list[int]:
@@ -126,13 +126,13 @@ def test_iou_identical_large_masks() -> None:
     dt, gt = _ref_encode(dm), _ref_encode(gm)
     crowd = [0, 1, 0, 1, 0, 0, 1]
     ref = pm.iou(_as_bytes(dt), _as_bytes(gt), crowd)
-    np.testing.assert_array_equal(rle.iou(dt, gt, crowd), ref)
+    np.testing.assert_array_equal(rle.iou(dt, gt, crowd=crowd), ref)
 
 
 def test_iou_empty_sides_are_2d_where_pycocotools_gives_a_list() -> None:
     r = _ref_encode(np.ones((1, 3, 3), bool))
     assert pm.iou([], _as_bytes(r), [0]) == []
-    assert rle.iou([], r, [0]).shape == (0, 1)
+    assert rle.iou([], r, crowd=[0]).shape == (0, 1)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -217,5 +217,5 @@ def test_faster_coco_eval_agrees() -> None:
     assert [r["counts"].decode() for r in fdt] == [r["counts"] for r in dt]
     crowd = [0, 1, 0, 1]
     np.testing.assert_array_equal(
-        rle.iou(dt, gt, crowd), fm.iou(_as_bytes(dt), _as_bytes(gt), crowd)
+        rle.iou(dt, gt, crowd=crowd), fm.iou(_as_bytes(dt), _as_bytes(gt), crowd)
     )

@@ -38,10 +38,8 @@ Conventions shared by every function here:
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -59,7 +57,7 @@ from ioukit._xp import (
     to_numpy,
 )
 from ioukit.core._checks import check_flags
-from ioukit.kernels import num_threads
+from ioukit.kernels import masks as kernels
 
 __all__ = [
     "MaskOverlapCounts",
@@ -75,19 +73,6 @@ _TILE_ELEMENTS = 1 << 24
 _BLOCK = 4096
 #: float32 sums of 0/1 products are exact up to this many pixels per chunk.
 _F32_EXACT = 1 << 24
-#: Below this much work (pixels to pack, words of pair work) the numba kernels use one thread.
-_PARALLEL_MIN = 1 << 20
-#: Bytes of packed masks2 kept in a core's cache while rows of masks1 are compared with them.
-_TILE_BYTES = 1 << 19
-
-
-@cache
-def _jit() -> Any:
-    # imports numba: only here, when a kernel first runs
-    from ioukit.kernels import _numba_masks as k
-
-    return k
-
 
 # ----------------------------------------------------------------------------- validation
 
@@ -173,64 +158,12 @@ def _use_numba(xp: Any, *masks: Array) -> bool:
 
 
 def _pack(func: str, name: str, flat: np.ndarray[Any, Any]) -> tuple[Any, Any]:
-    """Bit-pack ``(N, P)`` masks: ``(N, ceil(P / 64))`` uint64 words and ``(N, 3)`` int64
-    ``(area, first non-zero word, last non-zero word + 1)``; raise on non-binary values."""
-    n, p = flat.shape
-    words = np.zeros((n, -(-p // 64)), dtype=np.uint64)
-    info = np.zeros((n, 3), dtype=np.int64)
-    if n == 0 or p == 0:
-        return words, info
-    k = _jit()
-    bad = np.empty(n, dtype=np.bool_)
-    parallel = n > 1 and n * p >= _PARALLEL_MIN and num_threads() > 1
-    if flat.dtype.itemsize == 1 and flat.dtype.kind in "biu" and sys.byteorder == "little":
-        # bool, uint8, int8: check for bytes other than 0/1 (bool never has any), then NumPy's
-        # SIMD packbits, then the areas and word ranges
-        u8 = np.ascontiguousarray(flat).view(np.uint8)
-        if flat.dtype != np.bool_:
-            check = k._check_bytes if parallel else k._check_bytes_serial
-            if p % 8 == 0 and u8.flags.aligned:  # eight bytes per load
-                check(u8.view(np.uint64), np.uint64(0xFEFEFEFEFEFEFEFE), bad)
-            else:
-                check(u8, np.uint8(0xFE), bad)
-            if bool(bad.any()):
-                _raise_values(func, name, bad, flat)
-        words.view(np.uint8)[:, : -(-p // 8)] = np.packbits(
-            u8.view(np.bool_), axis=1, bitorder="little"
-        )
-        (k._finish if parallel else k._finish_serial)(words, info)
-        return words, info
-    src = flat.astype(np.float32) if flat.dtype == np.float16 else flat
-    kernel = k._pack_any if parallel else k._pack_any_serial
-    kernel(np.ascontiguousarray(src), words, info, bad)
+    """Bit-packed masks and their ``(area, first word, last word + 1)``; raise on non-binary
+    values."""
+    words, info, bad = kernels.pack(flat)
     if bool(bad.any()):
         _raise_values(func, name, bad, flat)
     return words, info
-
-
-def _numba_pairs(a: Any, ia: Any, b: Any, ib: Any) -> np.ndarray[Any, Any]:
-    n, m, w = a.shape[0], b.shape[0], a.shape[1]
-    if n == 0 or m == 0:
-        return np.zeros((n, m), dtype=np.int64)
-    if n < m:  # parallelise over the longer side
-        return np.ascontiguousarray(_numba_pairs(b, ib, a, ia).T)
-    k = _jit()
-    tile = max(1, _TILE_BYTES // max(1, 8 * w))
-    threads = num_threads()
-    if threads > 1 and n > 1 and n * m * w >= _PARALLEL_MIN:
-        return k._pair_counts(a, ia, b, ib, 4 * threads, tile)  # type: ignore[no-any-return]
-    return k._pair_counts_serial(a, ia, b, ib, tile)  # type: ignore[no-any-return]
-
-
-def _numba_aligned(a: Any, ia: Any, b: Any, ib: Any) -> np.ndarray[Any, Any]:
-    n, w = a.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    k = _jit()
-    threads = num_threads()
-    if threads > 1 and n > 1 and n * w >= _PARALLEL_MIN:
-        return k._aligned_counts(a, ia, b, ib, 4 * threads)  # type: ignore[no-any-return]
-    return k._aligned_counts_serial(a, ia, b, ib)  # type: ignore[no-any-return]
 
 
 # ----------------------------------------------------------------------------- array path
@@ -399,7 +332,7 @@ def _overlap(
     if _use_numba(xp, a, b):
         wa, ia = _pack(func, "masks1", to_numpy(a))
         wb, ib = _pack(func, "masks2", to_numpy(b))
-        inter = _numba_pairs(wa, ia, wb, ib)
+        inter = kernels.pair_counts(wa, ia, wb, ib)
         arrays = (inter, ia[:, 0].copy(), ib[:, 0].copy())
         if not is_numpy(xp):
             arrays = tuple(xp.asarray(x, device=device_of(m1)) for x in arrays)
@@ -548,7 +481,7 @@ def mask_iou_aligned(masks1: Array, masks2: Array) -> Array:
     if _use_numba(xp, a, b):
         wa, ia = _pack(func, "masks1", to_numpy(a))
         wb, ib = _pack(func, "masks2", to_numpy(b))
-        inter_np = _numba_aligned(wa, ia, wb, ib)
+        inter_np = kernels.aligned_counts(wa, ia, wb, ib)
         union_np = ia[:, 0] + ib[:, 0] - inter_np
         inter, union = (xp.asarray(x, device=device_of(m1)) for x in (inter_np, union_np))
     else:

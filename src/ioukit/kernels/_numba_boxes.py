@@ -1,12 +1,13 @@
-"""The numba kernels behind the NumPy paths of :mod:`ioukit.geometry.boxes`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.kernels.boxes`, compiled on first use.
 
-This module imports numba, so only :mod:`ioukit.geometry.boxes` imports it, lazily, when a kernel
+This module imports numba, so only :mod:`ioukit.kernels.boxes` imports it, lazily, when a kernel
 first runs. Kernels live at module level (not in closures) so that numba's disk cache
 (``cache=True``) finds them again in a new process.
 
 Dense kernels (``pairwise``, ``aligned``) evaluate the same float64 formulas, in the same order,
-as the Array API path of :mod:`ioukit.geometry.boxes` (``_score``), so both paths give the same
-numbers; they write each score straight into the caller's output array of the final dtype.
+as the Array API path of the box IoU family (:func:`ioukit.geometry._box_iou.score`), so both
+paths give the same numbers; they write each score straight into the caller's output array of
+the final dtype.
 
 The sparse kernels index ``boxes2`` in a multi-level uniform grid. A box of width ``w`` and
 height ``h`` goes to the level whose cells are at least ``w`` wide and ``h`` high (x and y levels
@@ -40,7 +41,7 @@ IOU, GIOU, DIOU, CIOU = 0, 1, 2, 3
 def _score(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     kind, ax1, ay1, ax2, ay2, area_a, at_a, bx1, by1, bx2, by2, area_b, at_b
 ):
-    # mirrors ioukit.geometry.boxes._score operation by operation
+    # mirrors ioukit.geometry._box_iou.score operation by operation
     iw = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
     ih = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
     iw = iw if iw > 0 else 0.0

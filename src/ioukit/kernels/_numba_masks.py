@@ -1,4 +1,4 @@
-"""The numba kernels behind :mod:`ioukit.geometry.masks`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.kernels.masks`, compiled on first use.
 
 Masks are bit-packed into ``uint64`` words (bit ``k`` of word ``w`` is pixel ``64 w + k``); the
 intersection of two masks is then ``Σ popcount(a[w] & b[w])``, 64 pixel pairs per instruction.
@@ -7,8 +7,9 @@ intersection of two masks is then ``Σ popcount(a[w] & b[w])``, 64 pixel pairs p
 that hold its pixels, so a pair only reads the words where both masks may be non-zero: two
 small objects far apart cost nothing, as in pycocotools' bounding-box early exit, but exactly.
 
-This module imports numba, so only :func:`ioukit.geometry.masks._jit` imports it. The kernels
-live at module level so that numba's disk cache (``cache=True``) works across processes.
+This module imports numba, so only :mod:`ioukit.kernels.masks` imports it, when a kernel first
+runs. The kernels live at module level so that numba's disk cache (``cache=True``) works across
+processes.
 """
 
 from __future__ import annotations

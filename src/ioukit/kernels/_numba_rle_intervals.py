@@ -1,0 +1,515 @@
+"""COCO RLE kernels on intervals of ones: indexing, pairwise IoU and merging.
+
+Runs (or compressed strings, in one fused pass) become intervals with areas and bounding boxes;
+the IoU matrix and the union / intersection of masks are computed on those intervals. The
+representations are described in :mod:`ioukit.kernels._numba_rle_codec`. Compiled on first use:
+only :mod:`ioukit.kernels.rle` imports this module (it imports numba).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# ---------------------------------------------------------------------------- runs → intervals
+
+
+@nb.njit(cache=True, nogil=True)
+def _index_one(runs, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # intervals of the runs[lo:hi] (empty runs dropped, touching intervals joined) written
+    # from starts/ends[i0]; the pixel-inclusive bbox (x0, y0, x1, y1) into bbox[s] ((0, 0, -1,
+    # -1) when empty); returns (number of intervals, area)
+    pos = np.int64(0)
+    cnt = 0
+    area = np.int64(0)
+    for j in range(lo, hi):
+        r = runs[j]
+        if (j - lo) & 1 and r > 0:
+            if cnt > 0 and ends[i0 + cnt - 1] == pos:
+                ends[i0 + cnt - 1] = pos + r
+            else:
+                starts[i0 + cnt] = pos
+                ends[i0 + cnt] = pos + r
+                cnt += 1
+            area += r
+        pos += r
+    x0 = np.int64(0)
+    y0 = np.int64(0)
+    x1 = np.int64(-1)
+    y1 = np.int64(-1)
+    for k in range(i0, i0 + cnt):
+        a = starts[k]
+        b = ends[k] - 1
+        xa = a // h
+        ya = a - xa * h
+        xb = b // h
+        yb = b - xb * h
+        if xb > xa:  # the interval wraps from one column into the next: every row is covered
+            ya = 0
+            yb = h - 1
+        if k == i0:
+            x0, y0, x1, y1 = xa, ya, xb, yb
+        else:
+            x0 = min(x0, xa)
+            x1 = max(x1, xb)
+            y0 = min(y0, ya)
+            y1 = max(y1, yb)
+    bbox[s, 0] = x0
+    bbox[s, 1] = y0
+    bbox[s, 2] = x1
+    bbox[s, 3] = y1
+    return cnt, area
+
+
+@nb.njit(cache=True, nogil=True)
+def _index_layout(roffs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = roffs.shape[0] - 1
+    ioffs = np.zeros(n + 1, np.int64)
+    for s in range(n):
+        ioffs[s + 1] = ioffs[s] + (roffs[s + 1] - roffs[s]) // 2
+    return (
+        np.empty(ioffs[n], np.int64),
+        np.empty(ioffs[n], np.int64),
+        ioffs,
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+        np.empty((n, 4), np.int64),
+    )
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def index_runs(runs, roffs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Intervals, areas and bboxes of a batch of runs.
+
+    Returns ``(starts, ends, ioffs, icount, area, bbox)`` with ``bbox`` int64 ``(N, 4)``
+    pixel-inclusive ``(x0, y0, x1, y1)``.
+    """
+    starts, ends, ioffs, icount, area, bbox = _index_layout(roffs)
+    for s in nb.prange(roffs.shape[0] - 1):
+        c, a = _index_one(runs, roffs[s], roffs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s)
+        icount[s] = c
+        area[s] = a
+    return starts, ends, ioffs, icount, area, bbox
+
+
+@nb.njit(cache=True, nogil=True)
+def index_runs_serial(runs, roffs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`index_runs` on one thread."""
+    starts, ends, ioffs, icount, area, bbox = _index_layout(roffs)
+    for s in range(roffs.shape[0] - 1):
+        c, a = _index_one(runs, roffs[s], roffs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s)
+        icount[s] = c
+        area[s] = a
+    return starts, ends, ioffs, icount, area, bbox
+
+
+# ---------------------------------------------------------------------------- iou
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _first_ending_after(ends, lo, hi, v):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # first k in [lo, hi) with ends[k] > v (binary search; ends is increasing)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ends[mid] > v:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@nb.njit(cache=True, nogil=True)
+def _intersection(starts, ends, a0, a1, b0, b1, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # |A ∩ B| where both lie in [lo, hi): walk both interval lists from lo to hi
+    ia = _first_ending_after(ends, a0, a1, lo)
+    ib = _first_ending_after(ends, b0, b1, lo)
+    inter = np.int64(0)
+    while ia < a1 and ib < b1:
+        sa = starts[ia]
+        sb = starts[ib]
+        if max(sa, sb) >= hi:  # one list has passed the overlap region: nothing more to meet
+            break
+        ea = ends[ia]
+        eb = ends[ib]
+        inter += max(min(ea, eb) - max(sa, sb), 0)
+        # advance the interval that ends first (branch-free: the order is unpredictable)
+        step = np.int64(ea < eb)
+        ia += step
+        ib += 1 - step
+    return inter
+
+
+@nb.njit(cache=True, nogil=True)
+def _spans_layout(bbox):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = bbox.shape[0]
+    soffs = np.zeros(n + 1, np.int64)
+    for s in range(n):
+        soffs[s + 1] = soffs[s] + max(bbox[s, 2] - bbox[s, 0] + 1, 0)
+    return soffs, np.zeros(soffs[n], np.int32), np.zeros(soffs[n], np.int32), np.ones(n, np.bool_)
+
+
+@nb.njit(cache=True, nogil=True)
+def _partnered(bbox, nd):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # which masks have a bbox that meets the bbox of a mask of the other side
+    n = bbox.shape[0]
+    out = np.zeros(n, np.bool_)
+    for d in range(nd):
+        for gi in range(nd, n):
+            if max(bbox[d, 0], bbox[gi, 0]) <= min(bbox[d, 2], bbox[gi, 2]) and max(
+                bbox[d, 1], bbox[gi, 1]
+            ) <= min(bbox[d, 3], bbox[gi, 3]):
+                out[d] = True
+                out[gi] = True
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _spans_one(starts, ends, a0, cnt, h, x0, top, bot, o0):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # Rows [top, bot) of the ones of each column x (at top/bot[o0 + x - x0]), for a mask whose
+    # columns hold at most one run of ones each (blobs, polygons: most masks); returns False
+    # (and leaves partial spans) for any other mask
+    col = np.int64(0)
+    base = np.int64(0)
+    for k in range(a0, a0 + cnt):
+        s = starts[k]
+        e = ends[k]
+        col, base = _column_of(col, base, s, h)
+        xa = col
+        col, base = _column_of(col, base, e - 1, h)
+        xb = col
+        for x in range(xa, xb + 1):
+            j = o0 + x - x0
+            if bot[j] > 0:
+                return False
+            top[j] = s - x * h if x == xa else 0
+            bot[j] = e - x * h if x == xb else h
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _span_intersection(top, bot, ja, jb, n):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # sum over n columns of the overlap of two column spans (slices: LLVM vectorises this)
+    ta = top[ja : ja + n]
+    tb = top[jb : jb + n]
+    ba = bot[ja : ja + n]
+    bb = bot[jb : jb + n]
+    inter = np.int64(0)
+    for c in range(n):
+        d = min(ba[c], bb[c]) - max(ta[c], tb[c])
+        inter += d if d > 0 else 0
+    return inter
+
+
+@nb.njit(cache=True, nogil=True)
+def _iou_row(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
+):
+    ng = out.shape[1]
+    dx0 = bbox[d, 0]
+    dy0 = bbox[d, 1]
+    dx1 = bbox[d, 2]
+    dy1 = bbox[d, 3]
+    a0 = ioffs[d]
+    a1 = a0 + icount[d]
+    for g in range(ng):
+        out[d, g] = 0.0
+    for g in range(ng):
+        gi = nd + g
+        # bbox prefilter: masks can only meet where their bboxes do
+        x0 = max(dx0, bbox[gi, 0])
+        x1 = min(dx1, bbox[gi, 2])
+        if x1 < x0 or min(dy1, bbox[gi, 3]) < max(dy0, bbox[gi, 1]):
+            continue
+        if simple[d] and simple[gi]:
+            ja = soffs[d] + x0 - dx0
+            jb = soffs[gi] + x0 - bbox[gi, 0]
+            inter = _span_intersection(top, bot, ja, jb, x1 - x0 + 1)
+        else:
+            b0 = ioffs[gi]
+            inter = _intersection(starts, ends, a0, a1, b0, b0 + icount[gi], x0 * h, (x1 + 1) * h)
+        if inter == 0:
+            continue
+        if crowd[g]:
+            out[d, g] = inter / area[d]
+        else:
+            out[d, g] = inter / (area[d] + area[gi] - inter)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``(nd, N - nd)`` IoU of items ``0..nd-1`` (dt) against ``nd..N-1`` (gt), one height.
+
+    Masks whose columns hold one run of ones at most are first turned into per-column row
+    spans, and a pair of such masks is intersected column by column over the columns their
+    bboxes share; any other pair walks both interval lists over those columns.
+    """
+    soffs, top, bot, simple = _spans_layout(bbox)
+    needed = _partnered(bbox, nd)
+    for s in nb.prange(icount.shape[0]):
+        if needed[s]:
+            simple[s] = _spans_one(
+                starts, ends, ioffs[s], icount[s], h, bbox[s, 0], top, bot, soffs[s]
+            )
+    out = np.empty((nd, icount.shape[0] - nd), np.float64)
+    for d in nb.prange(nd):
+        _iou_row(
+            d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
+        )
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def iou_matrix_serial(starts, ends, ioffs, icount, area, bbox, h, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`iou_matrix` on one thread (small inputs, where starting threads costs more)."""
+    soffs, top, bot, simple = _spans_layout(bbox)
+    needed = _partnered(bbox, nd)
+    for s in range(icount.shape[0]):
+        if needed[s]:
+            simple[s] = _spans_one(
+                starts, ends, ioffs[s], icount[s], h, bbox[s, 0], top, bot, soffs[s]
+            )
+    out = np.empty((nd, icount.shape[0] - nd), np.float64)
+    for d in range(nd):
+        _iou_row(
+            d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- merge
+
+
+@nb.njit(cache=True, nogil=True)
+def _union(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = as_.shape[0] + bs.shape[0]
+    os_ = np.empty(n, np.int64)
+    oe = np.empty(n, np.int64)
+    m = 0
+    i = 0
+    j = 0
+    while i < as_.shape[0] or j < bs.shape[0]:
+        if j >= bs.shape[0] or (i < as_.shape[0] and as_[i] <= bs[j]):
+            s, e = as_[i], ae[i]
+            i += 1
+        else:
+            s, e = bs[j], be[j]
+            j += 1
+        if m > 0 and s <= oe[m - 1]:  # overlaps or touches the last one: extend it
+            oe[m - 1] = max(oe[m - 1], e)
+        else:
+            os_[m] = s
+            oe[m] = e
+            m += 1
+    return os_[:m], oe[:m]
+
+
+@nb.njit(cache=True, nogil=True)
+def _intersect(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = as_.shape[0] + bs.shape[0]
+    os_ = np.empty(n, np.int64)
+    oe = np.empty(n, np.int64)
+    m = 0
+    i = 0
+    j = 0
+    while i < as_.shape[0] and j < bs.shape[0]:
+        s = max(as_[i], bs[j])
+        e = min(ae[i], be[j])
+        if e > s:
+            if m > 0 and s == oe[m - 1]:
+                oe[m - 1] = e
+            else:
+                os_[m] = s
+                oe[m] = e
+                m += 1
+        if ae[i] < be[j]:
+            i += 1
+        else:
+            j += 1
+    return os_[:m], oe[:m]
+
+
+@nb.njit(cache=True, nogil=True)
+def merge_intervals(starts, ends, ioffs, icount, intersect):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Union (or intersection) of all items' intervals: ``(starts, ends)``."""
+    cs = starts[ioffs[0] : ioffs[0] + icount[0]].copy()
+    ce = ends[ioffs[0] : ioffs[0] + icount[0]].copy()
+    for k in range(1, icount.shape[0]):
+        bs = starts[ioffs[k] : ioffs[k] + icount[k]]
+        be = ends[ioffs[k] : ioffs[k] + icount[k]]
+        if intersect:
+            cs, ce = _intersect(cs, ce, bs, be)
+        else:
+            cs, ce = _union(cs, ce, bs, be)
+    return cs, ce
+
+
+# ---------------------------------------------------------------------------- fused iou
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _column_of(col, base, p, h):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # (column, first position of the column) of position p >= base, from the column of base:
+    # a step or two without dividing in the common case (a mask's runs move column by column)
+    if p - base >= 4 * h:
+        col = p // h
+        return col, col * h
+    while p - base >= h:
+        col += 1
+        base += h
+    return col, base
+
+
+@nb.njit(cache=True, nogil=True)
+def _index_string(buf, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # One pass over the string buf[lo:hi]: decode the runs and write the intervals of ones
+    # from starts/ends[i0], the bbox into bbox[s] (as _index_one). Returns (number of
+    # intervals, area, sum of runs, error) with the errors of _scan_chars/_decode_chars.
+    m = 0
+    x = np.int64(0)
+    k = 0
+    r1 = np.int64(0)
+    r2 = np.int64(0)
+    pos = np.int64(0)
+    cnt = 0
+    area = np.int64(0)
+    col = np.int64(0)
+    base = np.int64(0)
+    x0 = np.int64(0)
+    y0 = np.int64(0)
+    x1 = np.int64(-1)
+    y1 = np.int64(-1)
+    for p in range(lo, hi):
+        c = np.int64(buf[p]) - 48
+        if c < 0 or c > 63:
+            return cnt, area, pos, 1
+        if k == 12:
+            return cnt, area, pos, 4
+        x |= (c & 0x1F) << (5 * k)
+        k += 1
+        if (c & 0x20) == 0:
+            if (c & 0x10) != 0:
+                x |= np.int64(-1) << (5 * k)
+            if m > 2:
+                x += r2
+            if x < 0:
+                return cnt, area, pos, 3
+            r = x
+            if (m & 1) and r > 0:
+                if h == 0:
+                    return cnt, area, pos + r, 0  # cannot fit any image: the total says so
+                if cnt > 0 and ends[i0 + cnt - 1] == pos:
+                    ends[i0 + cnt - 1] = pos + r
+                else:
+                    starts[i0 + cnt] = pos
+                    ends[i0 + cnt] = pos + r
+                    cnt += 1
+                area += r
+                col, base = _column_of(col, base, pos, h)
+                xa = col
+                ya = pos - base
+                col, base = _column_of(col, base, pos + r - 1, h)
+                xb = col
+                yb = pos + r - 1 - base
+                if xb > xa:  # the run wraps into the next column: every row is covered
+                    ya = 0
+                    yb = h - 1
+                if x1 < 0:
+                    x0, y0, x1, y1 = xa, ya, xb, yb
+                else:
+                    x1 = xb  # runs come in increasing position: xa >= x0
+                    y0 = min(y0, ya)
+                    y1 = max(y1, yb)
+            pos += r
+            r2 = r1
+            r1 = r
+            m += 1
+            x = np.int64(0)
+            k = 0
+    bbox[s, 0] = x0
+    bbox[s, 1] = y0
+    bbox[s, 2] = x1
+    bbox[s, 3] = y1
+    if k != 0:
+        return cnt, area, pos, 2
+    return cnt, area, pos, 0
+
+
+@nb.njit(cache=True, nogil=True)
+def _strings_layout(offs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = offs.shape[0] - 1
+    ioffs = np.zeros(n + 1, np.int64)
+    for s in range(n):  # a run takes one character at least, an interval two runs
+        ioffs[s + 1] = ioffs[s] + (offs[s + 1] - offs[s]) // 2
+    return (
+        np.empty(ioffs[n], np.int64),
+        np.empty(ioffs[n], np.int64),
+        ioffs,
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+        np.empty((n, 4), np.int64),
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+    )
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def index_strings(buf, offs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`index_runs` straight from compressed strings, plus ``(totals, err)``."""
+    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(offs)
+    for s in nb.prange(offs.shape[0] - 1):
+        c, a, t, e = _index_string(
+            buf, offs[s], offs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s
+        )
+        icount[s] = c
+        area[s] = a
+        totals[s] = t
+        err[s] = e
+    return starts, ends, ioffs, icount, area, bbox, totals, err
+
+
+@nb.njit(cache=True, nogil=True)
+def index_strings_serial(buf, offs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`index_strings` on one thread."""
+    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(offs)
+    for s in range(offs.shape[0] - 1):
+        c, a, t, e = _index_string(
+            buf, offs[s], offs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s
+        )
+        icount[s] = c
+        area[s] = a
+        totals[s] = t
+        err[s] = e
+    return starts, ends, ioffs, icount, area, bbox, totals, err
+
+
+@nb.njit(cache=True, nogil=True)
+def _valid(err, totals, total):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    for s in range(err.shape[0]):  # noqa: SIM110 - numba compiles loops, not generators
+        if err[s] != 0 or totals[s] != total:
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def iou_strings_serial(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """IoU of compressed strings of one size ``(h, w)``, items ``0..nd-1`` against the rest.
+
+    One call for the common case (index the strings, then the pairs). Returns ``(iou, ok)``;
+    ``ok`` is False when a string is malformed or its runs do not add up to ``h * w`` (the
+    caller then validates in detail to say which).
+    """
+    heights = np.full(offs.shape[0] - 1, h, np.int64)
+    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings_serial(buf, offs, heights)
+    if not _valid(err, totals, h * w):
+        return np.empty((0, 0), np.float64), False
+    return iou_matrix_serial(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
+
+
+@nb.njit(cache=True, nogil=True)
+def iou_strings(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`iou_strings_serial` with the threaded kernels."""
+    heights = np.full(offs.shape[0] - 1, h, np.int64)
+    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings(buf, offs, heights)
+    if not _valid(err, totals, h * w):
+        return np.empty((0, 0), np.float64), False
+    return iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True

@@ -1,0 +1,125 @@
+"""Rotated-box and polygon kernels on the CPU (numba): per-shape preparation and exact IoU.
+
+:func:`box_polygons` and :func:`classify` turn rotated boxes and polygons into the layout of the
+clipping kernel (vertices relative to an anchor, areas, bounding boxes; see
+:mod:`ioukit.kernels._numba_polygon_clip`); :func:`iou` clips every pair (or every row-aligned
+pair) of two prepared sets; :func:`box_iou_aligned` and :func:`polygon_iou_aligned` fuse both
+steps for row-aligned pairs. Used by :mod:`ioukit.geometry.polygons`.
+
+numba is imported when a kernel first runs, never at ``import ioukit``; compiled code is cached
+on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ioukit.kernels import on_threads, parallel_threads
+
+__all__ = [
+    "CONVEX",
+    "DEGENERATE",
+    "NONCONVEX",
+    "SELF_INTERSECTING",
+    "box_iou_aligned",
+    "box_polygons",
+    "classify",
+    "iou",
+    "polygon_iou_aligned",
+]
+
+_NDArray = np.ndarray[Any, Any]
+
+# status codes of `classify` (the kernels import them from here)
+CONVEX = 0
+DEGENERATE = 1  # zero area: scores 0
+NONCONVEX = 2  # simple as far as the turning test can tell: computed elsewhere (shapely)
+SELF_INTERSECTING = 3  # turning number other than +-1: certainly not a simple polygon
+
+#: below this many pairs the single-threaded kernel is used. A pair costs ~0.3 µs, so 4096 pairs
+#: are ~1 ms of work against tens of microseconds to wake the worker threads on an idle machine
+#: (10k aligned 6-gon/8-gon pairs: 5.1 ms serial, 2.7 ms on 2 threads). On a busy machine a
+#: descheduled worker can cost a scheduler slice instead.
+_PARALLEL_MIN = 1 << 12
+
+
+@cache
+def _jit() -> tuple[Any, Any]:
+    # imports numba: only here, when a kernel first runs
+    from ioukit.kernels import _numba_polygon_clip, _numba_polygons
+
+    return _numba_polygons, _numba_polygon_clip
+
+
+def _buffer_size(k1: int, k2: int) -> int:
+    """Length of the clipping work buffers for polygons of ``k1`` and ``k2`` vertices.
+
+    Clipping a convex ``n``-gon by a half-plane adds at most one vertex, so ``k1 + k2`` is
+    enough in exact arithmetic; the margin absorbs near-duplicate points from rounding. A pair
+    that still overflows is flagged (-1.0) for the caller to recompute exactly, never dropped.
+    """
+    return 4 * (k1 + k2) + 16
+
+
+def box_polygons(boxes: _NDArray) -> tuple[_NDArray, ...]:
+    """Corners of rotated boxes ``(N, 5)`` float64 relative to their centres ``(N, 4, 2)``,
+    shoelace areas ``(N,)``, bounding boxes ``lo``, ``hi`` ``(N, 2)`` and the invalid flags
+    ``(N,)`` (non-finite value, negative size; such boxes get zeros)."""
+    return _jit()[0].box_polygons(boxes)  # type: ignore[no-any-return]
+
+
+def classify(polys: _NDArray) -> tuple[_NDArray, ...]:
+    """Polygons ``(N, K, 2)`` float64 moved to their vertex mean, turned counter-clockwise and
+    classified: ``(rel, anchor, status, area, lo, hi, bad, counts)``, ``status`` one of
+    :data:`CONVEX`, :data:`DEGENERATE`, :data:`NONCONVEX`, :data:`SELF_INTERSECTING` and
+    ``counts`` the numbers of invalid, degenerate, non-convex and self-intersecting polygons
+    (see :func:`ioukit.kernels._numba_polygons.classify`)."""
+    return _jit()[0].classify(polys)  # type: ignore[no-any-return]
+
+
+def iou(shapes1: tuple[_NDArray, ...], shapes2: tuple[_NDArray, ...], aligned: bool) -> _NDArray:
+    """IoU of every pair of two prepared sets of convex shapes, flat row-major ``(N * M,)``,
+    or of the row-aligned pairs ``(N,)`` when ``aligned``.
+
+    ``shapesX`` is ``(rel, anchor, area, lo, hi)``; a shape of area 0 scores 0 with everything.
+    A pair whose clipping outgrew the work buffers gets -1.0: the caller recomputes it.
+    """
+    cap = _buffer_size(shapes1[0].shape[1], shapes2[0].shape[1])
+    n, m = shapes1[0].shape[0], shapes2[0].shape[0]
+    total = n if aligned else n * m
+    clip = _jit()[1]
+    threads = parallel_threads(total, min_work=_PARALLEL_MIN)
+    if threads > 1:
+        return on_threads(clip.iou_parallel, threads)(*shapes1, *shapes2, cap, aligned, 4 * threads)  # type: ignore[no-any-return]
+    return clip.iou_serial(*shapes1, *shapes2, cap, aligned)  # type: ignore[no-any-return]
+
+
+def _fused(kernel: str, d1: _NDArray, d2: _NDArray, cap: int) -> tuple[_NDArray, int]:
+    k = _jit()[0]
+    threads = parallel_threads(d1.shape[0], min_work=_PARALLEL_MIN)
+    if threads > 1:
+        out, trouble = on_threads(getattr(k, kernel + "_parallel"), threads)(
+            d1, d2, cap, 4 * threads
+        )
+    else:
+        out, trouble = getattr(k, kernel)(d1, d2, cap)
+    return out, int(trouble)
+
+
+def box_iou_aligned(boxes1: _NDArray, boxes2: _NDArray) -> tuple[_NDArray, int]:
+    """IoU of the row-aligned pairs of rotated boxes ``(N, 5)`` float64 in one fused pass:
+    ``(out, trouble)``. ``trouble`` counts invalid boxes and pairs that overflowed the work
+    buffers; when it is not 0, ``out`` is incomplete and the caller takes the general path."""
+    return _fused("box_iou_aligned", boxes1, boxes2, _buffer_size(4, 4))
+
+
+def polygon_iou_aligned(polys1: _NDArray, polys2: _NDArray) -> tuple[_NDArray, int]:
+    """IoU of the row-aligned pairs of polygons ``(N, K1, 2)``, ``(N, K2, 2)`` float64 in one
+    fused pass: ``(out, trouble)``. ``trouble`` counts invalid, non-convex and
+    self-intersecting polygons and overflowing pairs; when it is not 0, ``out`` is incomplete
+    and the caller takes the general path."""
+    cap = _buffer_size(polys1.shape[1], polys2.shape[1])
+    return _fused("polygon_iou_aligned", polys1, polys2, cap)
