@@ -422,13 +422,13 @@ CASES = [
     pytest.param(
         lambda: ioukit.set_jaccard("abc", {"a"}),
         InputError,
-        r"set_jaccard: `a` must be an iterable of items, not a str",
+        r"set_jaccard: `pred` must be an iterable of items, not a str",
         id="set-string",
     ),
     pytest.param(
         lambda: ioukit.set_jaccard({1}, 3),
         InputError,
-        r"`b` must be an iterable of hashable items; got int",
+        r"`target` must be an iterable of hashable items; got int",
         id="set-int",
     ),
 ]

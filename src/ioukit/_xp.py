@@ -14,6 +14,7 @@ import array_api_compat
 import numpy as np
 
 from ioukit._errors import BackendError
+from ioukit._typing import Array
 
 __all__ = [
     "Array",
@@ -29,9 +30,6 @@ __all__ = [
     "safe_divide",
     "to_numpy",
 ]
-
-Array = Any
-"""Any Array API compatible array (NumPy, PyTorch, CuPy, JAX, array-api-strict)."""
 
 
 def namespace(*arrays: Any, func: str) -> tuple[Any, list[Any]]:

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError, ParameterError
-from ioukit._xp import Array, device_of, namespace, to_numpy
+from ioukit._typing import Array
+from ioukit._xp import device_of, namespace, to_numpy
 from ioukit.core._checks import check_choice, check_flags
 from ioukit.core.counts import Counts
 
@@ -432,7 +433,7 @@ def match_detections(
     iou_matrix : Array
         ``(D, G)`` IoU of every detection (row) with every ground truth (column), values in
         [0, 1]. For crowd ground truths, compute the IoU the COCO way (intersection over the
-        detection's area: ``ioukit.rle.iou(..., iscrowd=...)``, ``ioukit.mask_iou(...,
+        detection's area: ``ioukit.rle.iou(..., crowd=...)``, ``ioukit.mask_iou(...,
         crowd=...)``).
     scores : Array, optional
         ``(D,)`` detection confidences; detections are matched in decreasing score order

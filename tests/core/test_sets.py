@@ -21,14 +21,22 @@ def test_seed():
 
 
 def test_set_counts():
-    # a is the target, b the prediction: tp = |A ∩ B| = 3, fp = |B − A| = |{4, 9}| = 2,
-    # fn = |A − B| = |{1, 5}| = 2, tn = 0
-    c = set_counts({1, 2, 3, 5, 8}, {2, 3, 4, 8, 9})
+    # pred P = {2, 3, 4, 8, 9}, target T = {1, 2, 3, 5, 8}: tp = |P ∩ T| = 3,
+    # fp = |P − T| = |{4, 9}| = 2, fn = |T − P| = |{1, 5}| = 2, tn = 0
+    c = set_counts({2, 3, 4, 8, 9}, {1, 2, 3, 5, 8})
     assert c.task == "binary"
     assert [int(c.tp[0]), int(c.fp[0]), int(c.fn[0]), int(c.tn[0])] == [3, 2, 2, 0]
     assert c.tp.dtype == np.int64
     # the same counts give the same score through the reduce module
     assert float(ioukit.jaccard(c, average="micro")) == 3 / 7
+
+
+def test_set_counts_argument_order_is_pred_target():
+    # pred {1, 2, 3}, target {3}: tp = 1, fp = |{1, 2}| = 2, fn = 0
+    c = set_counts({1, 2, 3}, {3})
+    assert [int(c.tp[0]), int(c.fp[0]), int(c.fn[0])] == [1, 2, 0]
+    c = set_counts(pred={3}, target={1, 2, 3})  # swapped roles: fp = 0, fn = 2
+    assert [int(c.tp[0]), int(c.fp[0]), int(c.fn[0])] == [1, 0, 2]
 
 
 def test_iterables_and_duplicates():
@@ -58,7 +66,7 @@ def test_empty_sets():
 
 
 def test_strings_are_rejected_with_a_hint():
-    with pytest.raises(ioukit.InputError, match=r"`a` must be an iterable of items, not a str"):
+    with pytest.raises(ioukit.InputError, match=r"`pred` must be an iterable of items, not a str"):
         set_jaccard("word", {"word"})
     with pytest.raises(ioukit.InputError, match=r"wrap it as \{'word'\}.*set\('word'\)"):
         set_jaccard({"word"}, "word")
@@ -67,7 +75,9 @@ def test_strings_are_rejected_with_a_hint():
 
 
 def test_non_iterables_and_unhashable_items():
-    with pytest.raises(ioukit.InputError, match="`a` must be an iterable of hashable items; got"):
+    with pytest.raises(
+        ioukit.InputError, match="`pred` must be an iterable of hashable items; got"
+    ):
         set_jaccard(5, {5})  # type: ignore[arg-type]
-    with pytest.raises(ioukit.InputError, match="every item of `b` must be hashable"):
+    with pytest.raises(ioukit.InputError, match="every item of `target` must be hashable"):
         set_jaccard({1}, [[1, 2]])

@@ -117,13 +117,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ioukit._errors import InputError, ParameterError
+from ioukit._typing import Average, Reduction, ZeroDivision
 from ioukit._xp import namespace
 from ioukit.core.counts import Counts
-from ioukit.core.reduce import Average, ZeroDivision, jaccard, nanmean
+from ioukit.core.reduce import jaccard, nanmean
 
 __all__ = ["CONVENTIONS", "mean_iou_from_counts", "needs_per_image"]
-
-Reduction = Literal["macro", "micro", "samples", "pairs", "images"]
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from ioukit._xp import Array, namespace
+from ioukit._typing import Array, Average, ZeroDivision
+from ioukit._xp import namespace
 from ioukit.core.counts import binary_counts, multiclass_counts, multilabel_counts
-from ioukit.core.reduce import Average, ZeroDivision, jaccard
+from ioukit.core.reduce import jaccard
 
 __all__ = ["binary_jaccard", "multiclass_jaccard", "multilabel_jaccard"]
 

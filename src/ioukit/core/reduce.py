@@ -27,10 +27,11 @@ import math
 import warnings
 from collections.abc import Callable
 from numbers import Real
-from typing import Any, Literal
+from typing import Any, get_args
 
 from ioukit._errors import ParameterError, UndefinedMetricWarning
-from ioukit._xp import Array, float_dtype, namespace, safe_divide
+from ioukit._typing import Array, Average, ZeroDivision
+from ioukit._xp import float_dtype, namespace, safe_divide
 from ioukit.core.counts import Counts
 
 __all__ = [
@@ -46,10 +47,7 @@ __all__ = [
     "specificity",
 ]
 
-Average = Literal["micro", "macro", "weighted", "samples", "none"]
-ZeroDivision = Literal["nan", "warn"] | float
-
-AVERAGES = ("micro", "macro", "weighted", "samples", "none")
+AVERAGES: tuple[str, ...] = get_args(Average)
 
 # A score is num(tp, fp, fn, tn) / den(tp, fp, fn, tn), both linear in the counts, so that
 # "micro" (sum, then divide) is well defined.
