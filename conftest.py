@@ -11,6 +11,6 @@ import importlib.util
 
 collect_ignore: list[str] = []
 if importlib.util.find_spec("plotly") is None:
-    collect_ignore.append("src/ioukit/plot.py")
+    collect_ignore.append("src/ioukit/plot")
 if importlib.util.find_spec("torch") is None:
     collect_ignore.append("src/ioukit/losses")

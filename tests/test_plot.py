@@ -50,7 +50,7 @@ def test_set_overlap_sets():
     fig = P.plot_set_overlap(a, b)
     # A only {1, 5}, A ∩ B {2, 3, 8}, B only {4, 9}: J = 3 / 7
     assert "3 / 7 = 0.4286" in fig.layout.title.text
-    c = ioukit.set_counts(a, b)
+    c = ioukit.set_counts(b, a)  # b is the prediction, a the target
     assert list(_trace(fig, "A only").x) == [int(c.fn[0])] * 2
     assert list(_trace(fig, "A ∩ B").x) == [int(c.tp[0])] * 3
     assert list(_trace(fig, "B only").x) == [int(c.fp[0])] * 2
@@ -64,11 +64,23 @@ def test_set_overlap_binary_vectors_and_empty():
     assert "undefined (0/0)" in P.plot_set_overlap(set(), []).layout.title.text
 
 
+def test_set_overlap_iterators_are_read_once():
+    # A = {1, 2, 3} (target), B = {2, 3, 4} (prediction) given as one-shot iterators: the
+    # counts and the items in the hover text come from the same elements
+    fig = P.plot_set_overlap(iter([1, 2, 3]), (x for x in [2, 3, 4]))
+    assert "2 / 4 = 0.5000" in fig.layout.title.text
+    assert _trace(fig, "A only").hovertext[0] == "A only: 1<br>1"
+    assert _trace(fig, "A ∩ B").hovertext[0] == "A ∩ B: 2<br>2, 3"
+    assert _trace(fig, "B only").hovertext[0] == "B only: 1<br>4"
+
+
 def test_set_overlap_bad_input():
     with pytest.raises(ioukit.InputError, match="both be sets"):
         P.plot_set_overlap({1, 2}, np.array([1, 0]))
     with pytest.raises(ioukit.InputError, match="not a str"):
         P.plot_set_overlap("abc", {"a"})
+    with pytest.raises(ioukit.InputError, match="not a bytes"):
+        P.plot_set_overlap({1}, b"ab")
     with pytest.raises(ioukit.ParameterError, match="`names` must be a tuple of two"):
         P.plot_set_overlap({1}, {1}, names=("a",))
 
@@ -113,9 +125,9 @@ def test_jaccard_curve_equals_library():
     rng = np.random.default_rng(1)
     y = (rng.random(200) < 0.3).astype(int)
     s = rng.random(200) * 0.6 + 0.4 * y
-    fig = P.plot_jaccard_curve(y, s)
-    thr, j = ioukit.jaccard_curve(y, s)
-    t_best, j_best = ioukit.best_threshold(y, s)
+    fig = P.plot_jaccard_curve(s, y)
+    thr, j = ioukit.jaccard_curve(s, y)
+    t_best, j_best = ioukit.best_threshold(s, y)
     curve, best = fig.data
     np.testing.assert_array_equal(curve.x, thr)
     np.testing.assert_array_equal(curve.y, j)
@@ -126,23 +138,23 @@ def test_jaccard_curve_equals_library():
 def test_jaccard_curve_mapping_and_grid():
     y = np.array([0, 1, 1, 0, 1])
     models = {"a": np.array([0.1, 0.8, 0.4, 0.4, 0.9]), "b": np.array([0.9, 0.2, 0.3, 0.1, 0.5])}
-    fig = P.plot_jaccard_curve(y, models, grid=11)
+    fig = P.plot_jaccard_curve(models, y, grid=11)
     assert [t.name.split(":")[0] for t in fig.data] == ["a", "a", "b", "b"]
     for k, (name, s) in enumerate(models.items()):
-        thr, j = ioukit.jaccard_curve(y, s, grid=11)
+        thr, j = ioukit.jaccard_curve(s, y, grid=11)
         np.testing.assert_array_equal(fig.data[2 * k].x, thr)
         np.testing.assert_array_equal(fig.data[2 * k].y, j)
-        assert fig.data[2 * k + 1].x[0] == ioukit.best_threshold(y, s, grid=11)[0]
+        assert fig.data[2 * k + 1].x[0] == ioukit.best_threshold(s, y, grid=11)[0]
         assert name + ": best J" in fig.layout.title.text
 
 
 def test_jaccard_curve_bad_input():
     with pytest.raises(ioukit.InputError, match="empty mapping"):
-        P.plot_jaccard_curve(np.array([0, 1]), {})
+        P.plot_jaccard_curve({}, np.array([0, 1]))
     with pytest.raises(ioukit.InputError, match="only 0 and 1"):
-        P.plot_jaccard_curve(np.array([0, 2]), np.array([0.1, 0.2]))
+        P.plot_jaccard_curve(np.array([0.1, 0.2]), np.array([0, 2]))
     with pytest.raises(ioukit.ParameterError, match="grid"):
-        P.plot_jaccard_curve(np.array([0, 1]), np.array([0.1, 0.2]), grid=1)
+        P.plot_jaccard_curve(np.array([0.1, 0.2]), np.array([0, 1]), grid=1)
 
 
 # -------------------------------------------------------------------------- FP × FN, F1, TN
