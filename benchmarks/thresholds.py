@@ -23,7 +23,8 @@ def median_ms(f: Callable[[], Any], repeats: int = REPEATS) -> float:
 
 
 def main() -> None:
-    from ioukit.core.sweep import precision_recall_curve, threshold_sweep
+    from ioukit.core.sweep import threshold_sweep
+    from ioukit.sklearn import precision_recall_curve
 
     rng = np.random.default_rng(0)
     target = rng.random(N) < 0.05  # 5 % positives
@@ -34,12 +35,12 @@ def main() -> None:
         ("np.argsort(scores) alone (reference cost)", median_ms(lambda: np.argsort(scores)), "")
     )
     rows.append(
-        ("ioukit threshold_sweep, exact", median_ms(lambda: threshold_sweep(target, scores)), "")
+        ("ioukit threshold_sweep, exact", median_ms(lambda: threshold_sweep(scores, target)), "")
     )
     rows.append(
         (
             "ioukit threshold_sweep, grid=201",
-            median_ms(lambda: threshold_sweep(target, scores, grid=GRID)),
+            median_ms(lambda: threshold_sweep(scores, target, grid=GRID)),
             "",
         )
     )
@@ -101,7 +102,7 @@ def main() -> None:
         rows.append(
             (
                 "ioukit threshold_sweep, exact, torch CPU tensors",
-                median_ms(lambda: threshold_sweep(tt, ts)),
+                median_ms(lambda: threshold_sweep(ts, tt)),
                 "torch.sort path",
             )
         )

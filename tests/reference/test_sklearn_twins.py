@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,7 +79,12 @@ def _same_value(got: Any, expected: Any) -> None:
     assert type(got) is type(expected), (type(got), type(expected))
     got_a, exp_a = np.asarray(got), np.asarray(expected)
     np.testing.assert_array_equal(got_a, exp_a, strict=True)
-    assert got_a.tobytes() == exp_a.tobytes(), (got, expected)  # -0.0, NaN payloads, last bits
+    if exp_a.dtype == object:  # the bytes are pointers: compare each element's type and bytes
+        for g, e in zip(got_a.ravel().tolist(), exp_a.ravel().tolist(), strict=True):
+            assert type(g) is type(e), (got, expected)
+            assert np.asarray(g).tobytes() == np.asarray(e).tobytes(), (got, expected)
+    else:
+        assert got_a.tobytes() == exp_a.tobytes(), (got, expected)  # -0.0, NaN payloads, bits
 
 
 def assert_same(name: str, *args: Any, **kwargs: Any) -> Outcome:
@@ -98,9 +105,11 @@ def assert_same(name: str, *args: Any, **kwargs: Any) -> Outcome:
         assert got.error is None, f"ioukit raised {got.error!r}, not {expected.value!r}"
         _same_value(got.value, expected.value)
     assert got.warnings == expected.warnings
-    for category in got.categories:
-        if category.__name__ == "UndefinedMetricWarning":
-            assert category is UndefinedMetricWarning
+    for ours, theirs in zip(got.categories, expected.categories, strict=True):
+        # a filter or pytest.warns on scikit-learn's class catches ours too
+        assert issubclass(ours, theirs), (ours, theirs)
+        if ours.__name__ == "UndefinedMetricWarning":
+            assert issubclass(ours, UndefinedMetricWarning)  # and on ioukit's class
     return got
 
 
@@ -176,12 +185,17 @@ def targets_multilabel(draw: st.DrawFn) -> tuple[Any, Any, int]:
 
 @st.composite
 def sample_weights(draw: st.DrawFn, n: int) -> Any:
-    kind = draw(st.sampled_from(["none", "none", "int", "list", "float", "float32", "signed"]))
+    kind = draw(
+        st.sampled_from(["none", "none", "int", "list", "float", "float32", "signed", "object"])
+    )
     if kind == "none":
         return None
     if kind in ("int", "list"):
         w = draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
         return w if kind == "list" else np.asarray(w)
+    if kind == "object":  # Python ints and floats in an object array
+        values = st.one_of(st.integers(0, 4), st.sampled_from([0.5, 1.25, 3.0]))
+        return np.asarray(draw(st.lists(values, min_size=n, max_size=n)), dtype=object)
     finite = st.floats(0, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     if kind == "signed":
         finite = st.floats(-5, 5, allow_nan=False, allow_infinity=False, allow_subnormal=False)
@@ -325,6 +339,26 @@ EXPLICIT: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     (M, (Y3, P3), {"sample_weight": np.array([True, False, True])}),
     (M, ([0, 1], [1, 0]), {"sample_weight": [1, 2]}),
     (M, ([0, 1], [1, 0]), {}),  # no true positive: float64
+    # object sample_weight: float64 sums in confusion_matrix, a cast error in the others
+    *[
+        (C, ([0, 1, 1], [0, 1, 0]), {"sample_weight": np.array(w, dtype=object)})
+        for w in ([1, 2.5, 1], [1, 2, 1], [True, False, True], [None, 1, 1], ["1", "2.5", "1"])
+    ],
+    *[
+        (C, ([0, 1, 1], [0, 1, 0]), {"sample_weight": np.array(w, dtype=object)})
+        for w in ([1, np.nan, 1], [1, np.inf, 1], [1, "a", 1], [1, 2, 3 + 1j], [0, 0.0, 0])
+    ],
+    (C, ([0, 1, 2], [0, 1, 2]), {"labels": [0, 1], "sample_weight": np.array([2, 3, "x"], "O")}),
+    (C, ([0, 1, 1], [0, 1, 0]), {"sample_weight": np.array([1, 2.5, 1], "O"), "normalize": "all"}),
+    (J, ([0, 1, 1], [0, 1, 0]), {"sample_weight": np.array([1, 2.5, 1], dtype=object)}),
+    (J, (Y3, P3), {"average": "macro", "sample_weight": np.array([1, 2.5, 1], dtype=object)}),
+    (J, (Y3, P3), {"average": "samples", "sample_weight": np.array([1, 2.5, 1], dtype=object)}),
+    (M, (Y3, P3), {"sample_weight": np.array([1, 2.5, 1], dtype=object)}),
+    (M, ([0, 1, 1], [0, 1, 0]), {"sample_weight": np.array([1, np.nan, 1], dtype=object)}),
+    (M, (Z23, Z23), {"sample_weight": np.array([1, 2.5], dtype=object)}),  # nothing to sum
+    (J, (Z23, Z23), {"average": "macro", "sample_weight": np.array([1, 2.5], dtype=object)}),
+    (M, (Y3, P3), {"sample_weight": ["1", "2", "3"]}),
+    (C, ([0, 1, 1], [0, 1, 0]), {"sample_weight": ["1", "2", "3"]}),
     # zero_division
     *[(J, ([0, 0], [0, 0]), {"zero_division": z}) for z in ZERO_DIVISIONS],
     *[
@@ -481,3 +515,66 @@ def test_types_and_warning_class() -> None:
     assert type(twins.jaccard_score([0, 1, 1], [0, 1, 0])) is float
     with pytest.warns(UndefinedMetricWarning, match="ill-defined"):
         assert twins.jaccard_score([0, 0], [0, 0]) == 0.0
+
+
+# ----------------------------------------------------- scikit-learn's UndefinedMetricWarning
+
+SK_UNDEFINED = pytest.importorskip("sklearn.exceptions").UndefinedMetricWarning
+
+
+@pytest.mark.parametrize(
+    ("call", "text"),
+    [
+        (lambda: twins.jaccard_score([0, 0], [0, 0]), "Jaccard is ill-defined"),
+        (lambda: twins.jaccard_score(Z23, Z23, average="samples"), "Jaccard is ill-defined"),
+        (lambda: twins.roc_curve([1, 1], [0.1, 0.2]), "No negative samples"),
+        (lambda: twins.roc_curve([0, 0], [0.1, 0.2]), "No positive samples"),
+    ],
+)
+def test_undefined_metric_warning_is_sklearns(call: Callable[[], Any], text: str) -> None:
+    """What a scikit-learn user writes around sklearn's functions catches the twins' warning."""
+    with pytest.warns(SK_UNDEFINED, match=text) as record:
+        call()
+    category = record[0].category
+    assert issubclass(category, UndefinedMetricWarning)  # ioukit's class too
+    assert category.__name__ == "UndefinedMetricWarning"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=SK_UNDEFINED)
+        with pytest.raises(SK_UNDEFINED, match=text):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # anything not ignored would raise
+        warnings.filterwarnings("ignore", category=SK_UNDEFINED)  # inserted in front
+        call()
+    # built once: the same class every time
+    with pytest.warns(SK_UNDEFINED) as again:
+        call()
+    assert again[0].category is category
+
+
+def test_precision_recall_warning_is_not_sklearns_undefined() -> None:
+    # scikit-learn warns a plain UserWarning here: a filter on its UndefinedMetricWarning must
+    # not catch ours either
+    for func in (sk_metrics.precision_recall_curve, twins.precision_recall_curve):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", category=SK_UNDEFINED)
+            with pytest.warns(UserWarning, match="No positive class found") as record:
+                func([0, 0], [0.1, 0.2])
+        assert not issubclass(record[0].category, SK_UNDEFINED)
+
+
+def test_sklearn_imported_after_ioukit() -> None:
+    """The class is chosen when the warning is raised, not when ioukit is imported."""
+    code = (
+        "import warnings, ioukit.sklearn as twins\n"
+        "from sklearn.exceptions import UndefinedMetricWarning as U\n"
+        "warnings.simplefilter('error', U)\n"
+        "try:\n"
+        "    twins.jaccard_score([0, 0], [0, 0])\n"
+        "except U as exc:\n"
+        "    print(type(exc).__module__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "ioukit.sklearn._warnings"

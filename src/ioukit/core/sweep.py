@@ -11,23 +11,22 @@ and of negatives are value-sorted separately and merged); every other Array API 
 (PyTorch on CPU or CUDA, …) uses its own ``argsort`` / ``cumulative_sum`` / ``searchsorted`` and
 stays on its device.
 
-:func:`precision_recall_curve` and :func:`roc_curve` are twins of scikit-learn's functions: same
-signature, defaults, return values, numbers and warnings.
+Data arguments are ``(scores, target)``. scikit-learn's ``precision_recall_curve`` and
+``roc_curve`` twins, built on :func:`sort_sweep` and :func:`ioukit.kernels.sweep.exact`, are in
+:mod:`ioukit.sklearn`.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from numbers import Integral
 from typing import Any, Literal
 
 import numpy as np
 
-from ioukit._errors import InputError, ParameterError, UndefinedMetricWarning
+from ioukit._errors import InputError, ParameterError
 from ioukit._xp import (
     Array,
     bincount,
@@ -36,33 +35,17 @@ from ioukit._xp import (
     device_of,
     is_numpy,
     namespace,
-    safe_divide,
     to_numpy,
 )
 from ioukit.core import reduce
 from ioukit.core._checks import check_nonempty, check_sample_weight, is_floating, is_integer_like
 from ioukit.core.counts import Counts
+from ioukit.kernels import sweep as kernels
 
-__all__ = [
-    "Sweep",
-    "best_threshold",
-    "best_thresholds",
-    "jaccard_curve",
-    "precision_recall_curve",
-    "roc_curve",
-    "threshold_sweep",
-]
+__all__ = ["Sweep", "best_threshold", "best_thresholds", "jaccard_curve", "threshold_sweep"]
 
 Metric = Literal["jaccard", "dice", "f1", "precision", "recall"]
 METRICS = ("jaccard", "dice", "f1", "precision", "recall")
-
-
-@cache
-def _jit() -> Any:
-    # imports numba: only here, when a kernel first runs
-    from ioukit.kernels import _numba_sweep as k
-
-    return k
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,16 +73,20 @@ class Sweep:
 # ------------------------------------------------------------------------------------ validation
 
 
-def _prepare(
-    func: str, target: Any, scores: Any, sample_weight: Any
-) -> tuple[Any, Array, Array, Array | None]:
-    """Flattened (target, scores, per-element weights or None) after validation."""
-    xp, (target, scores, sample_weight) = namespace(target, scores, sample_weight, func=func)
+def _check_same_shape(func: str, scores: Any, target: Any) -> None:
     if tuple(target.shape) != tuple(scores.shape):
         raise InputError(
             f"{func}: `target` and `scores` must have the same shape; got {tuple(target.shape)} "
             f"and {tuple(scores.shape)}."
         )
+
+
+def _prepare(
+    func: str, scores: Any, target: Any, sample_weight: Any
+) -> tuple[Any, Array, Array, Array | None]:
+    """(namespace, flat scores, flat target, per-element weights or None) after validation."""
+    xp, (scores, target, sample_weight) = namespace(scores, target, sample_weight, func=func)
+    _check_same_shape(func, scores, target)
     check_nonempty(func, target)
     if not (is_integer_like(xp, target) or is_floating(xp, target)):
         raise InputError(
@@ -126,7 +113,7 @@ def _prepare(
         t = comparable_labels(xp, t)
         if s.dtype == xp.bool:
             s = xp.astype(s, xp.uint8)
-    return xp, t, s, weights
+    return xp, s, t, weights
 
 
 def _bad_target(func: str, t: Array) -> InputError:
@@ -145,7 +132,15 @@ def _nan_scores(func: str, n_nan: int) -> InputError:
     )
 
 
-def _check_xp_values(func: str, xp: Any, t: Array, s: Array) -> None:
+def _check_counted(func: str, t: Array, n_nan: int, n_bad: int) -> None:
+    """Raise for the bad values a NumPy kernel counted (target first, as the other paths)."""
+    if n_bad:
+        raise _bad_target(func, t)
+    if n_nan:
+        raise _nan_scores(func, n_nan)
+
+
+def _check_xp_values(func: str, xp: Any, s: Array, t: Array) -> None:
     if bool(xp.any((t != 0) & (t != 1))):
         raise _bad_target(func, t)
     if is_floating(xp, s):
@@ -178,25 +173,15 @@ def _check_grid(func: str, grid: object) -> np.ndarray[Any, Any]:
 # ----------------------------------------------------------------------------------------- sweeps
 
 
-def _exact_numpy(func: str, t: Array, s: Array) -> tuple[Array, Array, Array]:
-    """(thresholds decreasing in the dtype of ``s``, tp, fp) at every distinct score."""
-    k = _jit()
-    buf, n_pos, n_nan, n_bad = k.split(s, t)
-    if n_bad:
-        raise _bad_target(func, t)
-    if n_nan:
-        raise _nan_scores(func, int(n_nan))
-    pos = buf[:n_pos]
-    neg = buf[n_pos:]
-    pos.sort()
-    neg.sort()
-    return k.merge(pos, neg)  # type: ignore[no-any-return]
-
-
-def _exact_xp(
-    xp: Any, t: Array, s: Array, w: Array | None, stable: bool = False
+def sort_sweep(
+    xp: Any, s: Array, t: Array, w: Array | None, *, stable: bool = False
 ) -> tuple[Array, Array, Array]:
-    """Sort-once sweep in any namespace: (thresholds decreasing, tp, fp)."""
+    """Sort-once sweep of flat scores ``s`` and 0/1 labels ``t`` in any namespace:
+    (thresholds decreasing, tp, fp), int64 counts or float64 sums of the weights ``w``.
+
+    ``stable=True`` keeps tied scores in data order, so that weighted sums are added in
+    scikit-learn's order (used by the :mod:`ioukit.sklearn` curve twins).
+    """
     order = xp.argsort(s, descending=True, stable=stable)
     ss = xp.take(s, order)
     ts = xp.astype(xp.take(t, order), xp.float64 if w is not None else xp.int64)
@@ -215,22 +200,15 @@ def _exact_xp(
 
 
 def _grid_counts(
-    func: str, xp: Any, t: Array, s: Array, w: Array | None, g: np.ndarray[Any, Any]
+    func: str, xp: Any, s: Array, t: Array, w: Array | None, g: np.ndarray[Any, Any]
 ) -> tuple[Array, Array, Array, Array]:
     """(tp, fp, positives, negatives) at the ascending grid ``g``, from one bucketing pass."""
     size = int(g.size)
     if is_numpy(xp) and w is None:
-        span = g[-1] - g[0]
-        uniform = g.size > 1 and bool(
-            np.all(np.abs(np.diff(g) - span / (g.size - 1)) <= 1e-9 * span)
-        )
-        hist, n_nan, n_bad = _jit().grid_hist(s, t, g, uniform)
-        if n_bad:
-            raise _bad_target(func, t)
-        if n_nan:
-            raise _nan_scores(func, int(n_nan))
+        hist, n_nan, n_bad = kernels.grid_hist(s, t, g)
+        _check_counted(func, t, n_nan, n_bad)
     else:
-        _check_xp_values(func, xp, t, s)
+        _check_xp_values(func, xp, s, t)
         dev = device_of(s)
         gx = xp.asarray(g, dtype=xp.float64, device=dev)
         bucket = xp.searchsorted(gx, xp.astype(s, xp.float64), side="right")
@@ -242,20 +220,21 @@ def _grid_counts(
 
 
 def _sweep(
-    func: str, target: Any, scores: Any, grid: object, sample_weight: Any, stable: bool = False
+    func: str, scores: Any, target: Any, grid: object, sample_weight: Any
 ) -> tuple[Any, Sweep]:
-    xp, t, s, w = _prepare(func, target, scores, sample_weight)
+    xp, s, t, w = _prepare(func, scores, target, sample_weight)
     if grid is not None:
         g = _check_grid(func, grid)
-        tp, fp, n_pos, n_neg = _grid_counts(func, xp, t, s, w, g)
+        tp, fp, n_pos, n_neg = _grid_counts(func, xp, s, t, w, g)
         thr = xp.asarray(g[::-1].copy(), dtype=xp.float64, device=device_of(s))
         tp, fp = xp.flip(tp), xp.flip(fp)
     else:
         if is_numpy(xp) and w is None:
-            thr, tp, fp = _exact_numpy(func, t, s)
+            thr, tp, fp, n_nan, n_bad = kernels.exact(s, t)
+            _check_counted(func, t, n_nan, n_bad)
         else:
-            _check_xp_values(func, xp, t, s)
-            thr, tp, fp = _exact_xp(xp, t, s, w, stable)
+            _check_xp_values(func, xp, s, t)
+            thr, tp, fp = sort_sweep(xp, s, t, w)
         thr = xp.astype(thr, xp.float64)
         n_pos, n_neg = tp[-1], fp[-1]  # the lowest threshold predicts everything
     counts = Counts(tp, fp, n_pos - tp, n_neg - fp, task="binary")
@@ -263,8 +242,8 @@ def _sweep(
 
 
 def threshold_sweep(
-    target: Array,
     scores: Array,
+    target: Array,
     *,
     grid: int | Sequence[float] | Array | None = None,
     sample_weight: Array | None = None,
@@ -273,10 +252,10 @@ def threshold_sweep(
 
     Parameters
     ----------
-    target : Array, any shape
-        Binary labels: bool, or integers / floats holding only 0 and 1.
-    scores : Array, same shape as ``target``
+    scores : Array, any shape
         Real scores (probabilities, logits, …); NaN is an error. Flattened with ``target``.
+    target : Array, same shape as ``scores``
+        Binary labels: bool, or integers / floats holding only 0 and 1.
     grid : int or 1-D sequence of float, optional
         ``None`` (default): every distinct score value is a threshold (the exact curve).
         An integer ``G``: the ``G`` evenly spaced thresholds ``linspace(0, 1, G)`` (as
@@ -302,7 +281,7 @@ def threshold_sweep(
     Examples
     --------
     >>> import numpy as np
-    >>> sw = threshold_sweep(np.array([0, 1, 1, 0, 1]), np.array([0.1, 0.8, 0.4, 0.4, 0.9]))
+    >>> sw = threshold_sweep(np.array([0.1, 0.8, 0.4, 0.4, 0.9]), np.array([0, 1, 1, 0, 1]))
     >>> sw.thresholds.tolist()
     [0.9, 0.8, 0.4, 0.1]
     >>> sw.counts.tp.tolist(), sw.counts.fp.tolist()  # at 0.4: {0.9, 0.8, 0.4, 0.4} predicted
@@ -310,12 +289,12 @@ def threshold_sweep(
     >>> sw.counts.fn.tolist(), sw.counts.tn.tolist()
     ([2, 1, 0, 0], [2, 2, 1, 0])
     """
-    return _sweep("threshold_sweep", target, scores, grid, sample_weight)[1]
+    return _sweep("threshold_sweep", scores, target, grid, sample_weight)[1]
 
 
 def jaccard_curve(
-    target: Array,
     scores: Array,
+    target: Array,
     *,
     grid: int | Sequence[float] | Array | None = None,
     sample_weight: Array | None = None,
@@ -329,11 +308,11 @@ def jaccard_curve(
     Examples
     --------
     >>> import numpy as np
-    >>> thr, j = jaccard_curve(np.array([0, 1, 1, 0, 1]), np.array([0.1, 0.8, 0.4, 0.4, 0.9]))
+    >>> thr, j = jaccard_curve(np.array([0.1, 0.8, 0.4, 0.4, 0.9]), np.array([0, 1, 1, 0, 1]))
     >>> j.round(4).tolist()  # 1/3, 2/3, 3/4, 3/5
     [0.3333, 0.6667, 0.75, 0.6]
     """
-    sw = threshold_sweep(target, scores, grid=grid, sample_weight=sample_weight)
+    sw = threshold_sweep(scores, target, grid=grid, sample_weight=sample_weight)
     return sw.thresholds, reduce.jaccard(sw.counts, average="none")
 
 
@@ -360,8 +339,8 @@ def _best(xp: Any, thresholds: Array, values: Array) -> tuple[float, float]:
 
 
 def best_threshold(
-    target: Array,
     scores: Array,
+    target: Array,
     *,
     metric: Metric = "jaccard",
     grid: int | Sequence[float] | Array | None = None,
@@ -371,7 +350,7 @@ def best_threshold(
 
     Parameters
     ----------
-    target, scores, grid, sample_weight
+    scores, target, grid, sample_weight
         As in :func:`threshold_sweep`. Without ``grid`` every distinct score is a candidate,
         so the result is the exact optimum.
     metric : {"jaccard", "dice", "f1", "precision", "recall"}, default "jaccard"
@@ -386,17 +365,17 @@ def best_threshold(
     Examples
     --------
     >>> import numpy as np
-    >>> best_threshold(np.array([0, 1, 1, 0, 1]), np.array([0.1, 0.8, 0.4, 0.4, 0.9]))
+    >>> best_threshold(np.array([0.1, 0.8, 0.4, 0.4, 0.9]), np.array([0, 1, 1, 0, 1]))
     (0.4, 0.75)
     """
     func = "best_threshold"
-    xp, sw = _sweep(func, target, scores, grid, sample_weight)
+    xp, sw = _sweep(func, scores, target, grid, sample_weight)
     return _best(xp, sw.thresholds, _metric(func, metric, sw.counts))
 
 
 def best_thresholds(
-    target: Array,
     scores: Array,
+    target: Array,
     *,
     axis: int = 1,
     metric: Metric = "jaccard",
@@ -406,11 +385,11 @@ def best_thresholds(
 
     Parameters
     ----------
-    target : Array
-        Binary (0/1 or bool) labels, e.g. multilabel ``(N, L)`` or one-hot / binary masks
-        ``(N, C, H, W)``.
-    scores : Array, same shape
-        Per-label / per-pixel scores (probabilities, logits).
+    scores : Array
+        Per-label / per-pixel scores (probabilities, logits), e.g. multilabel ``(N, L)`` or
+        per-class maps ``(N, C, H, W)``.
+    target : Array, same shape
+        Binary (0/1 or bool) labels, e.g. multilabel indicators or one-hot / binary masks.
     axis : int, default 1
         The label / channel axis: each of its ``K`` entries gets its own threshold, computed
         over all the other axes together.
@@ -419,25 +398,22 @@ def best_thresholds(
 
     Returns
     -------
-    (thresholds, scores) : tuple of Array
-        Both ``(K,)`` float64, in the namespace and on the device of the input.
+    (thresholds, best) : tuple of Array
+        The best threshold and its score per entry of ``axis``; both ``(K,)`` float64, in
+        the namespace and on the device of the input.
 
     Examples
     --------
     >>> import numpy as np
     >>> t = np.array([[1, 0], [1, 1], [0, 1]])
     >>> s = np.array([[0.9, 0.2], [0.6, 0.3], [0.5, 0.7]])
-    >>> thr, best = best_thresholds(t, s, axis=1)
+    >>> thr, best = best_thresholds(s, t, axis=1)
     >>> thr.tolist(), best.tolist()  # label 0: >= 0.6 gives {0.9, 0.6}; label 1: >= 0.3
     ([0.6, 0.3], [1.0, 1.0])
     """
     func = "best_thresholds"
-    xp, (target, scores) = namespace(target, scores, func=func)
-    if tuple(target.shape) != tuple(scores.shape):
-        raise InputError(
-            f"{func}: `target` and `scores` must have the same shape; got {tuple(target.shape)} "
-            f"and {tuple(scores.shape)}."
-        )
+    xp, (scores, target) = namespace(scores, target, func=func)
+    _check_same_shape(func, scores, target)
     ndim = int(target.ndim)
     if isinstance(axis, bool) or not isinstance(axis, Integral) or not -ndim <= axis < ndim:
         raise ParameterError(
@@ -450,234 +426,7 @@ def best_thresholds(
     thr = np.full(k, math.nan)
     best = np.full(k, math.nan)
     for c in range(k):
-        _, sw = _sweep(func, t2[:, c], s2[:, c], grid, None)
+        _, sw = _sweep(func, s2[:, c], t2[:, c], grid, None)
         thr[c], best[c] = _best(xp, sw.thresholds, _metric(func, metric, sw.counts))
     dev = device_of(target)
     return xp.asarray(thr, device=dev), xp.asarray(best, device=dev)
-
-
-# ------------------------------------------------------------------------ scikit-learn twins
-
-
-def _twin_prepare(
-    func: str, y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
-    """scikit-learn's input rules: (y == pos_label as int32, scores, weights or None)."""
-    yt = np.asarray(to_numpy(y_true) if hasattr(y_true, "shape") else y_true)
-    ys = np.asarray(to_numpy(y_score) if hasattr(y_score, "shape") else y_score)
-    arrays = [yt, ys]
-    sw = None
-    if sample_weight is not None:
-        sw = np.asarray(
-            to_numpy(sample_weight) if hasattr(sample_weight, "shape") else sample_weight
-        )
-        arrays.append(sw)
-    lengths = [int(a.shape[0]) if a.ndim else 1 for a in arrays]
-    if len(set(lengths)) > 1:
-        raise InputError(
-            f"{func}: Found input variables with inconsistent numbers of samples: {lengths}."
-        )
-    for name, a in (("y_true", yt), ("y_score", ys)):
-        if not (a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1)):
-            raise InputError(
-                f"{func}: `{name}` must be 1-D of shape (n_samples,); got shape {a.shape}. "
-                "(Multilabel and multiclass curves are computed one column at a time.)"
-            )
-    yt, ys = yt.reshape(-1), ys.reshape(-1)
-    if yt.size == 0:
-        raise InputError(f"{func}: `y_true` is empty; there is no curve to compute.")
-    if ys.dtype.kind not in "biuf":
-        raise InputError(f"{func}: `y_score` must be numeric; got dtype {ys.dtype}.")
-    for name, a in (("y_true", yt), ("y_score", ys)):
-        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-            raise InputError(
-                f"{func}: Input {name} contains NaN or infinity; scikit-learn rejects "
-                "non-finite values here too."
-            )
-    classes = np.unique(yt)
-    if yt.dtype.kind == "f" and np.any(classes != np.floor(classes)):
-        raise InputError(f"{func}: continuous format is not supported")
-    if classes.size > 2 and pos_label is None:
-        raise InputError(f"{func}: multiclass format is not supported")
-    if pos_label is None:
-        ok = yt.dtype.kind not in "OUS" and any(
-            classes.size == len(ref) and np.all(classes == np.asarray(ref))
-            for ref in ([0, 1], [-1, 1], [0], [-1], [1])
-        )
-        if not ok:
-            shown = ", ".join(repr(c) for c in classes.tolist())
-            raise InputError(
-                f"{func}: y_true takes value in {{{shown}}} and pos_label is not specified: "
-                "either make y_true take value in {0, 1} or {-1, 1} or pass pos_label "
-                "explicitly."
-            )
-        pos_label = 1
-    y = np.asarray(yt == pos_label, dtype=np.int32)
-    w = None
-    if sw is not None:
-        w = sw.reshape(-1)
-        if w.shape != yt.shape:
-            raise InputError(
-                f"{func}: `sample_weight` must have shape ({yt.size},); got {sw.shape}."
-            )
-        w = w.astype(w.dtype if w.dtype in (np.float32, np.float64) else np.float64)
-        if not np.any(w != 0):
-            raise InputError(
-                f"{func}: Sample weights must contain at least one non-zero number; got all "
-                "zero weights."
-            )
-        keep = w != 0  # zero-weight samples take no part, not even as thresholds
-        y, ys, w = y[keep], ys[keep], w[keep]
-    return y, ys, w
-
-
-def _twin_counts(
-    func: str, y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """(fps, tps, thresholds decreasing): scikit-learn's confusion_matrix_at_thresholds."""
-    y, ys, w = _twin_prepare(func, y_true, y_score, pos_label, sample_weight)
-    if w is None:
-        s = ys.view(np.uint8) if ys.dtype == np.bool_ else np.ascontiguousarray(ys)
-        thr, tp, fp = _exact_numpy(func, y, s)
-        thr = thr.astype(ys.dtype, copy=False)
-        return fp.astype(np.float64), tp.astype(np.float64), thr
-    import array_api_compat.numpy as cnp
-
-    # weighted sums depend on the summation order: keep scikit-learn's (stable, descending)
-    thr, tp, fp = _exact_xp(cnp, y, ys, w, stable=True)
-    return np.asarray(fp), np.asarray(tp), np.asarray(thr)
-
-
-def _ratio(num: np.ndarray[Any, Any], total: np.floating[Any]) -> np.ndarray[Any, Any]:
-    return np.asarray(safe_divide(np, num, np.full_like(num, total), math.nan))
-
-
-def precision_recall_curve(
-    y_true: Any,
-    y_score: Any,
-    *,
-    pos_label: Any = None,
-    sample_weight: Any = None,
-    drop_intermediate: bool = False,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Precision-recall pairs at every threshold; twin of scikit-learn's function.
-
-    Same signature, defaults, values and warnings as
-    ``sklearn.metrics.precision_recall_curve`` (1.9), computed from one sort.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels, in {0, 1} or {-1, 1} unless ``pos_label`` is given.
-    y_score : array-like of shape (n_samples,)
-        Scores; higher means more positive.
-    pos_label : int, float, bool or str, optional
-        The positive class; 1 by default.
-    sample_weight : array-like of shape (n_samples,), optional
-        Sample weights; zero-weight samples are dropped first.
-    drop_intermediate : bool, default False
-        Drop thresholds where tp does not change from the previous *and* to the next point.
-
-    Returns
-    -------
-    precision, recall : ndarray of shape (n_thresholds + 1,)
-        At ``thresholds[i]``, of the prediction ``y_score >= thresholds[i]``; the last entries
-        are 1 and 0 (no threshold). Precision ``tp / (tp + fp)``; recall ``tp / P``.
-    thresholds : ndarray of shape (n_thresholds,)
-        Increasing distinct scores, in the dtype of ``y_score``.
-
-    Warns
-    -----
-    UndefinedMetricWarning
-        When ``y_true`` has no positive sample (recall is then 1 everywhere); scikit-learn
-        raises a plain ``UserWarning`` with the same message (ours subclasses it).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> p, r, t = precision_recall_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
-    >>> p.round(4).tolist(), r.tolist(), t.tolist()
-    ([0.5, 0.6667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8])
-    """
-    func = "precision_recall_curve"
-    fps, tps, thr = _twin_counts(func, y_true, y_score, pos_label, sample_weight)
-    if drop_intermediate and fps.shape[0] > 2:
-        keep = np.concatenate([[True], np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:])), [True]])
-        fps, tps, thr = fps[keep], tps[keep], thr[keep]
-    zeros = np.zeros_like(tps)
-    counts = Counts(tps, fps, zeros, zeros, task="binary")
-    precision = np.asarray(reduce.precision(counts, average="none", zero_division=0.0))
-    if tps[-1] == 0:
-        warnings.warn(
-            "No positive class found in y_true, recall is set to one for all thresholds.",
-            UndefinedMetricWarning,
-            stacklevel=2,
-        )
-        recall = np.full(tps.shape, 1.0)
-    else:
-        recall = _ratio(tps, tps[-1])
-    return (
-        np.concatenate([precision[::-1], [1.0]]),
-        np.concatenate([recall[::-1], [0.0]]),
-        thr[::-1].copy(),
-    )
-
-
-def roc_curve(
-    y_true: Any,
-    y_score: Any,
-    *,
-    pos_label: Any = None,
-    sample_weight: Any = None,
-    drop_intermediate: bool = True,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Receiver operating characteristic; twin of scikit-learn's ``roc_curve``.
-
-    Same signature, defaults, values and warnings as ``sklearn.metrics.roc_curve`` (1.9),
-    computed from one sort. Arguments as in :func:`precision_recall_curve`;
-    ``drop_intermediate`` (default True) drops points collinear with their neighbours (zero
-    second difference of both fp and tp).
-
-    Returns
-    -------
-    fpr, tpr : ndarray
-        Increasing false / true positive rates ``fp / N``, ``tp / P`` of
-        ``y_score >= thresholds[i]``, starting at (0, 0). NaN (with an
-        :class:`UndefinedMetricWarning`) when there is no negative / positive sample.
-    thresholds : ndarray of float64
-        Decreasing; the first is ``inf`` (nothing predicted positive).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fpr, tpr, t = roc_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
-    >>> fpr.tolist(), tpr.tolist(), t.tolist()
-    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
-    """
-    func = "roc_curve"
-    fps, tps, thr = _twin_counts(func, y_true, y_score, pos_label, sample_weight)
-    if drop_intermediate and fps.shape[0] > 2:
-        keep = np.concatenate([[True], np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), [True]])
-        fps, tps, thr = fps[keep], tps[keep], thr[keep]
-    tps = np.concatenate([[0.0], tps])
-    fps = np.concatenate([[0.0], fps])
-    thr = np.concatenate([[np.inf], thr.astype(np.float64)])
-    if fps[-1] <= 0:
-        warnings.warn(
-            "No negative samples in y_true, false positive value should be meaningless",
-            UndefinedMetricWarning,
-            stacklevel=2,
-        )
-        fpr = np.full(fps.shape, np.nan)
-    else:
-        fpr = _ratio(fps, fps[-1])
-    if tps[-1] <= 0:
-        warnings.warn(
-            "No positive samples in y_true, true positive value should be meaningless",
-            UndefinedMetricWarning,
-            stacklevel=2,
-        )
-        tpr = np.full(tps.shape, np.nan)
-    else:
-        tpr = _ratio(tps, tps[-1])
-    return fpr, tpr, thr

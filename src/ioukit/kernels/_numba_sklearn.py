@@ -1,7 +1,8 @@
-"""numba kernels of :mod:`ioukit.sklearn` (multilabel counts in scikit-learn's summation order).
+"""numba kernels behind :mod:`ioukit.kernels.sklearn` (multilabel counts in scikit-learn's
+summation order).
 
 Module-level functions, so that numba's disk cache (``cache=True``) is reused across processes;
-imported only when a twin first needs them.
+imported only by :mod:`ioukit.kernels.sklearn`, when a twin first needs them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The numba kernels behind :mod:`ioukit.core.sweep`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.kernels.sweep`, compiled on first use.
 
-This module imports numba, so only :func:`ioukit.core.sweep._jit` imports it, when a sweep on
+This module imports numba, so only :mod:`ioukit.kernels.sweep` imports it, when a sweep on
 NumPy data first runs. Kernels live at module level so that numba's disk cache
 (``cache=True``) finds them again in a new process.
 
