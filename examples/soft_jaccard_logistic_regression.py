@@ -4,7 +4,7 @@ An imbalanced 2-D problem (about 7% positives, two overlapping Gaussian blobs, f
 model ``p = σ(w·x + b)`` is trained twice by full-batch gradient descent in plain NumPy:
 
 (a) on the log-loss, gradient ``Xᵀ (p − y) / n``;
-(b) on the soft-Jaccard loss ``1 − J(y, p)`` of :func:`ioukit.core.soft.soft_jaccard`, with the
+(b) on the soft-Jaccard loss ``1 − J(p, y)`` of :func:`ioukit.core.soft.soft_jaccard`, with the
     analytic gradient :func:`ioukit.core.soft.soft_jaccard_grad` (``∂J/∂p``) chained through
     the sigmoid: ``∂L/∂z = −∂J/∂p · p (1 − p)``.
 
@@ -68,7 +68,7 @@ def train(x: NDArray, y: NDArray, loss: str, *, steps: int = STEPS) -> NDArray:
         if loss == "log-loss":
             dz = (p - y) / y.shape[0]
         else:  # L = 1 − J: dL/dz = −dJ/dp · dp/dz
-            dz = -np.asarray(soft_jaccard_grad(y, p, eps=EPS)) * p * (1.0 - p)
+            dz = -np.asarray(soft_jaccard_grad(p, y, eps=EPS)) * p * (1.0 - p)
         theta = theta - lr * (xb.T @ dz)
     return theta
 
@@ -96,10 +96,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
         theta = train(x_tr, y_tr, loss, steps=args.steps)
         p_tr, p_te = predict(x_tr, theta), predict(x_te, theta)
         z_tr = x_tr @ theta[:2] + theta[2]
-        t_best, _ = ioukit.best_threshold(y_tr, p_tr)  # chosen on the training split only
+        t_best, _ = ioukit.best_threshold(p_tr, y_tr)  # chosen on the training split only
         row = {
             "train log-loss": log_loss(y_tr, z_tr),
-            "train soft J": float(soft_jaccard(y_tr, p_tr, eps=EPS)),
+            "train soft J": float(soft_jaccard(p_tr, y_tr, eps=EPS)),
             "test J@0.5": float(ioukit.binary_jaccard(p_te, y_te, threshold=0.5)),
             "t* (train)": t_best,
             "test J@t*": float(ioukit.binary_jaccard(p_te, y_te, threshold=t_best)),
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     if args.plot:
         from ioukit.plot import plot_jaccard_curve
 
-        fig = plot_jaccard_curve(y_te, scores_test)
+        fig = plot_jaccard_curve(scores_test, y_te)
         for k, (model, t) in enumerate(chosen.items()):
             fig.add_vline(
                 x=t,

@@ -6,7 +6,8 @@ The soft Jaccard replaces set sizes by sums of memberships in ``[0, 1]``::
 
 On binary (0/1) inputs with ``ε = 0`` it equals the hard IoU exactly. Written against the Array
 API: results stay in the input's library and on its device. The torch losses of
-:mod:`ioukit.losses` compute the same quantity with autograd.
+:mod:`ioukit.losses` compute the same ratio with the same two helpers (:func:`_jaccard_ratio`,
+:func:`_smoothed_ratio`), on per-class sums and with autograd.
 """
 
 from __future__ import annotations
@@ -16,21 +17,41 @@ from numbers import Real
 from typing import Any
 
 from ioukit._errors import InputError, ParameterError
-from ioukit._xp import Array, describe_values, float_dtype, namespace, to_numpy
-from ioukit.core._checks import check_same_shape, is_floating, is_integer_like
+from ioukit._xp import Array, describe_values, float_dtype, namespace, safe_divide, to_numpy
+from ioukit.core._checks import is_floating, is_integer_like
 
 __all__ = ["soft_jaccard", "soft_jaccard_grad"]
 
 
-def _check_eps(func: str, eps: object) -> float:
+def check_nonneg(func: str, name: str, value: object) -> float:
+    """``value`` as a float after checking it is a finite real number ``>= 0`` (not a bool)."""
     if (
-        isinstance(eps, bool)
-        or not isinstance(eps, Real)
-        or not math.isfinite(float(eps))
-        or float(eps) < 0
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not math.isfinite(float(value))
+        or float(value) < 0
     ):
-        raise ParameterError(f"{func}: `eps` must be a finite real number >= 0; got {eps!r}.")
-    return float(eps)
+        raise ParameterError(f"{func}: `{name}` must be a finite real number >= 0; got {value!r}.")
+    return float(value)
+
+
+def _smoothed_ratio(xp: Any, num: Array, den: Array, smooth: float, eps: float) -> Array:
+    """``(num + smooth) / (den + smooth + eps)``, and **1** where that denominator is 0.
+
+    The one soft-score formula of ioukit: :func:`soft_jaccard` and the soft losses of
+    :mod:`ioukit.losses` (Jaccard, Dice, Tversky) all end here. Elementwise, so ``num`` and
+    ``den`` may hold one value per class and image. The denominator is made safe before the
+    division (:func:`ioukit._xp.safe_divide`), so an empty group scores 1 with a finite (zero)
+    gradient in autograd libraries.
+    """
+    return safe_divide(xp, num + smooth, (den + smooth) + eps, 1.0)
+
+
+def _jaccard_ratio(
+    xp: Any, inter: Array, sum_scores: Array, sum_target: Array, smooth: float, eps: float
+) -> Array:
+    """Soft Jaccard ``(I + smooth) / (U + smooth + eps)`` from the sums, ``U = Σy + Σp − I``."""
+    return _smoothed_ratio(xp, inter, (sum_target + sum_scores) - inter, smooth, eps)
 
 
 def _check_unit(func: str, xp: Any, x: Array, name: str) -> Array:
@@ -53,26 +74,33 @@ def _check_unit(func: str, xp: Any, x: Array, name: str) -> Array:
     return xf
 
 
-def _terms(func: str, target: Array, prob: Array, eps: object) -> tuple[Any, Array, Array, float]:
-    eps_f = _check_eps(func, eps)
-    xp, (t, p) = namespace(target, prob, func=func)
-    check_same_shape(func, p, t)
+def _terms(
+    func: str, scores: Array, target: Array, eps: object
+) -> tuple[Any, Array, Array, Array, Array, Array, float]:
+    """(namespace, p, y, I = Σ y·p, Σ p, Σ y) as float arrays after validation, and ``eps``."""
+    eps_f = check_nonneg(func, "eps", eps)
+    xp, (p, t) = namespace(scores, target, func=func)
+    if tuple(p.shape) != tuple(t.shape):
+        raise InputError(
+            f"{func}: `scores` and `target` must have the same shape; got {tuple(p.shape)} and "
+            f"{tuple(t.shape)}."
+        )
     y = _check_unit(func, xp, t, "target")
-    q = _check_unit(func, xp, p, "prob")
-    return xp, y, q, eps_f
+    q = _check_unit(func, xp, p, "scores")
+    return xp, q, y, xp.sum(y * q), xp.sum(q), xp.sum(y), eps_f
 
 
-def soft_jaccard(target: Array, prob: Array, *, eps: float = 0.0) -> Array:
-    """Soft Jaccard index of a (soft) target and predicted probabilities.
+def soft_jaccard(scores: Array, target: Array, *, eps: float = 0.0) -> Array:
+    """Soft Jaccard index of predicted probabilities and a (soft) target.
 
     ``I = Σ y·p``, ``U = Σ y + Σ p − I``, ``J = (I + ε) / (U + ε)``, summed over all elements.
 
     Parameters
     ----------
-    target : array of any shape
-        Memberships ``y`` in ``[0, 1]`` (0/1 labels, or soft labels).
-    prob : array, same shape as ``target``
+    scores : array of any shape
         Predicted probabilities ``p`` in ``[0, 1]``.
+    target : array, same shape as ``scores``
+        Memberships ``y`` in ``[0, 1]`` (0/1 labels, or soft labels).
     eps : float, default 0.0
         Smoothing added to numerator and denominator. Note that it *rewards* empty predictions:
         with an empty target, ``J = ε / (Σ p + ε)`` is largest (1) for ``p = 0``.
@@ -96,21 +124,15 @@ def soft_jaccard(target: Array, prob: Array, *, eps: float = 0.0) -> Array:
     ``I = 0.8·1 + 0.5·1 = 1.3``, ``U = 2 + 1.5 − 1.3 = 2.2``, ``J = 1.3 / 2.2``:
 
     >>> import numpy as np
-    >>> round(float(soft_jaccard(np.array([1, 1, 0]), np.array([0.8, 0.5, 0.2]))), 4)
+    >>> round(float(soft_jaccard(np.array([0.8, 0.5, 0.2]), np.array([1, 1, 0]))), 4)
     0.5909
     """
-    func = "soft_jaccard"
-    xp, y, p, eps_f = _terms(func, target, prob, eps)
-    inter = xp.sum(y * p)
-    union = xp.sum(y) + xp.sum(p) - inter
-    den = union + eps_f
-    if bool(den == 0):
-        return xp.ones_like(inter)
-    return (inter + eps_f) / den
+    xp, _, _, inter, sum_p, sum_y, eps_f = _terms("soft_jaccard", scores, target, eps)
+    return _jaccard_ratio(xp, inter, sum_p, sum_y, eps_f, 0.0)
 
 
-def soft_jaccard_grad(target: Array, prob: Array, *, eps: float = 0.0) -> Array:
-    """Analytic gradient ``∂J/∂p`` of :func:`soft_jaccard` with respect to ``prob``.
+def soft_jaccard_grad(scores: Array, target: Array, *, eps: float = 0.0) -> Array:
+    """Analytic gradient ``∂J/∂p`` of :func:`soft_jaccard` with respect to ``scores``.
 
     With ``∂I/∂pᵢ = yᵢ`` and ``∂U/∂pᵢ = 1 − yᵢ``::
 
@@ -118,12 +140,12 @@ def soft_jaccard_grad(target: Array, prob: Array, *, eps: float = 0.0) -> Array:
 
     Parameters
     ----------
-    target, prob, eps
+    scores, target, eps
         As in :func:`soft_jaccard`.
 
     Returns
     -------
-    array, same shape as ``prob``
+    array, same shape as ``scores``
         float64 (float32 on devices without float64), in the input's library.
 
     Notes
@@ -137,14 +159,11 @@ def soft_jaccard_grad(target: Array, prob: Array, *, eps: float = 0.0) -> Array:
     ``U = 2``, ``I = 1``: ``∂J/∂p₀ = (1·2 − 0)/4 = 0.5``, ``∂J/∂p₁ = (0 − 1·1)/4 = −0.25``.
 
     >>> import numpy as np
-    >>> soft_jaccard_grad(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
+    >>> soft_jaccard_grad(np.array([1.0, 1.0]), np.array([1.0, 0.0]))
     array([ 0.5 , -0.25])
     """
-    func = "soft_jaccard_grad"
-    xp, y, p, eps_f = _terms(func, target, prob, eps)
-    inter = xp.sum(y * p)
-    union = xp.sum(y) + xp.sum(p) - inter
-    den = union + eps_f
+    xp, p, y, inter, sum_p, sum_y, eps_f = _terms("soft_jaccard_grad", scores, target, eps)
+    den = ((sum_y + sum_p) - inter) + eps_f
     if bool(den == 0):
         return xp.zeros_like(p)
     return (y * den - (inter + eps_f) * (1 - y)) / (den * den)

@@ -3,12 +3,16 @@
 Not imported by ``import ioukit``: use ``import ioukit.losses`` (or
 ``from ioukit.losses import jaccard_loss``). Importing this module imports torch.
 
-Functions (:mod:`ioukit.losses.functional`): :func:`jaccard_loss`, :func:`dice_loss`,
-:func:`tversky_loss`, :func:`lovasz_hinge_loss`, :func:`lovasz_softmax_loss`,
-:func:`generalized_box_iou_loss`, :func:`distance_box_iou_loss`,
-:func:`complete_box_iou_loss`. Modules (:mod:`ioukit.losses.modules`): :class:`JaccardLoss`,
-:class:`DiceLoss`, :class:`TverskyLoss`, :class:`LovaszHingeLoss`, :class:`LovaszSoftmaxLoss`,
-:class:`GIoULoss`, :class:`DIoULoss`, :class:`CIoULoss`.
+* soft losses (:mod:`ioukit.losses.functional`): :func:`jaccard_loss`, :func:`dice_loss`,
+  :func:`tversky_loss`;
+* Lovász losses (:mod:`ioukit.losses.lovasz`): :func:`lovasz_hinge_loss`,
+  :func:`lovasz_softmax_loss`;
+* box losses (:mod:`ioukit.losses.boxes`): :func:`generalized_box_iou_loss`,
+  :func:`distance_box_iou_loss`, :func:`complete_box_iou_loss`;
+* ``nn.Module`` wrappers (:mod:`ioukit.losses.modules`), one per function and named after it:
+  :class:`JaccardLoss`, :class:`DiceLoss`, :class:`TverskyLoss`, :class:`LovaszHingeLoss`,
+  :class:`LovaszSoftmaxLoss`, :class:`GeneralizedBoxIoULoss`, :class:`DistanceBoxIoULoss`,
+  :class:`CompleteBoxIoULoss`.
 """
 
 from __future__ import annotations
@@ -23,21 +27,18 @@ except ImportError as exc:  # pragma: no cover - exercised in an environment wit
         "with `pip install torch` (or the extra: `pip install ioukit[torch]`)."
     ) from exc
 
-from ioukit.losses.functional import (
+from ioukit.losses.boxes import (
     complete_box_iou_loss,
-    dice_loss,
     distance_box_iou_loss,
     generalized_box_iou_loss,
-    jaccard_loss,
-    lovasz_hinge_loss,
-    lovasz_softmax_loss,
-    tversky_loss,
 )
+from ioukit.losses.functional import dice_loss, jaccard_loss, tversky_loss
+from ioukit.losses.lovasz import lovasz_hinge_loss, lovasz_softmax_loss
 from ioukit.losses.modules import (
-    CIoULoss,
+    CompleteBoxIoULoss,
     DiceLoss,
-    DIoULoss,
-    GIoULoss,
+    DistanceBoxIoULoss,
+    GeneralizedBoxIoULoss,
     JaccardLoss,
     LovaszHingeLoss,
     LovaszSoftmaxLoss,
@@ -45,10 +46,10 @@ from ioukit.losses.modules import (
 )
 
 __all__ = [
-    "CIoULoss",
-    "DIoULoss",
+    "CompleteBoxIoULoss",
     "DiceLoss",
-    "GIoULoss",
+    "DistanceBoxIoULoss",
+    "GeneralizedBoxIoULoss",
     "JaccardLoss",
     "LovaszHingeLoss",
     "LovaszSoftmaxLoss",
