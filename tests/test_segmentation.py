@@ -19,16 +19,7 @@ from hypothesis import strategies as st
 
 import ioukit
 from ioukit import InputError, ParameterError, SegmentationEvaluator
-
-
-def two_images() -> tuple[np.ndarray, np.ndarray]:
-    """The anchors' two-image example: 4×4 maps, 3 classes, class 2 absent everywhere."""
-    target = np.zeros((2, 4, 4), dtype=np.uint8)
-    target[0, 1:3, 1:3] = 1  # image 0: a 2×2 block of class 1, predicted exactly
-    target[1] = 1  # image 1: all class 1 ...
-    pred = target.copy()
-    pred[1, 2:] = 0  # ... predicted as class 0 on the bottom half
-    return pred, target
+from segmentation_helpers import two_images
 
 
 def test_hand_computed_two_images() -> None:
@@ -241,6 +232,11 @@ def test_torch_input_matches_numpy() -> None:
             InputError,
             r"expected a \(3, 3\) matrix",
         ),
+        (
+            lambda ev: ev.update(np.zeros((2, 2, 2), int), np.zeros((2, 2, 2), int), names="ab"),
+            InputError,
+            r"`names` must be a sequence of names; got the str 'ab'",
+        ),
         (lambda ev: ev.result(), InputError, r"no image has been added yet"),
         (lambda ev: ev.merge(SegmentationEvaluator(4)), InputError, r"differ in num_classes"),
     ],
@@ -258,11 +254,68 @@ def test_bad_input(call, error, match) -> None:
         ({"class_names": "abc"}, r"must be a sequence of names"),
         ({"spatial_dims": 4}, r"`spatial_dims` must be 1, 2 or 3"),
         ({"ignore_index": "255"}, r"`ignore_index` must be None, an integer"),
+        ({"per_image": "no"}, r"`per_image` must be True or False; got 'no'"),
+        ({"spatial_dims": True}, r"`spatial_dims` must be 1, 2 or 3; got True"),
     ],
 )
 def test_bad_configuration(kwargs, match) -> None:
     with pytest.raises(ParameterError, match=match):
         SegmentationEvaluator(3, **kwargs)
+
+
+def test_configuration_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The constructor checks num_classes and ignore_index; update checks only its data."""
+    ev = SegmentationEvaluator(3, ignore_index=255)
+
+    def fail(*args: object) -> None:
+        raise AssertionError("an option was checked again in update")
+
+    import ioukit.core.counts as counts_module
+
+    monkeypatch.setattr(counts_module, "check_num_classes", fail)
+    monkeypatch.setattr(counts_module, "check_ignore_index", fail)
+    pred, target = two_images()
+    ev.update(pred, target)
+    ev.update(np.eye(3)[pred[0]].transpose(2, 0, 1), target[0])  # class scores, one image
+    assert ev.num_images == 3
+    # the data is still checked, in the evaluator's name: pred + 3 puts all 2·16 labels at 3, 4
+    with pytest.raises(InputError, match=r"SegmentationEvaluator.update: `pred` has 32 label"):
+        ev.update(pred + 3, target)
+
+
+def test_state_is_one_counts_object() -> None:
+    pred, target = two_images()
+    ev = SegmentationEvaluator(3)
+    ev.update(pred, target, names=["a", "b"])
+    ev.add_confusion_matrix(np.diag([1, 2, 3]))
+    state = ev.counts  # per-image counts with names and the dataset confusion matrix
+    assert (state.per_sample, state.num_samples, state.sample_names) == (True, 3, ("a", "b", None))
+    # image 1: class 0 fp 8, class 1 tp 8 and fn 8; valid pixels tp + fp + fn + tn = 16
+    assert state.tp[1].tolist() == [0, 8, 0]
+    assert (state.tp + state.fp + state.fn + state.tn)[1].tolist() == [16, 16, 16]
+    np.testing.assert_array_equal(state.confusion_matrix, ev.confusion_matrix)
+    r = ev.result()
+    assert r.per_image_counts is state
+    assert r.image_names == ("a", "b", "2")  # unnamed: the image's index
+    # per_image=False: dataset-level counts that record the number of images
+    flat = SegmentationEvaluator(3, per_image=False)
+    flat.update(pred, target)
+    assert (flat.counts.per_sample, flat.counts.num_samples, flat.num_images) == (False, 2, 2)
+    np.testing.assert_array_equal(flat.counts.tp, state.total().tp - [1, 2, 3])
+
+
+def test_many_single_images_stay_few_parts() -> None:
+    """Images added one by one are merged as they come: the parts stay O(log N), and the
+    state equals one batch update."""
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 3, (300, 4, 4))
+    pred = rng.integers(0, 3, (300, 4, 4))
+    one_by_one, batch = SegmentationEvaluator(3), SegmentationEvaluator(3)
+    for i in range(300):
+        one_by_one.update(pred[i], target[i])
+        assert len(one_by_one._parts) <= 2 * (i + 1).bit_length()
+    batch.update(pred, target)
+    assert one_by_one.state_dict() == batch.state_dict()
 
 
 def test_all_reduce_two_gloo_processes(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ The tree::
 
     IoUKitError (Exception)
     ├── InputError (IoUKitError, ValueError)          bad shapes, dtypes or values of data
+    │   └── StateError (InputError)                    a saved state that cannot be loaded
     ├── ParameterError (IoUKitError, ValueError)      bad option values (``average=``, …)
     ├── BackendError (IoUKitError, TypeError)         unsupported or mixed array libraries
     └── MissingDependencyError (IoUKitError, ImportError)   an optional extra is not installed
@@ -21,6 +22,7 @@ __all__ = [
     "IoUKitError",
     "MissingDependencyError",
     "ParameterError",
+    "StateError",
     "UndefinedMetricWarning",
 ]
 
@@ -31,6 +33,11 @@ class IoUKitError(Exception):
 
 class InputError(IoUKitError, ValueError):
     """A data argument has the wrong shape, dtype or values."""
+
+
+class StateError(InputError):
+    """A saved state (a file from ``save``, a dict from ``state_dict`` or ``to_dict``) is
+    malformed, of an unknown version, or does not fit the evaluator it is loaded into."""
 
 
 class ParameterError(IoUKitError, ValueError):

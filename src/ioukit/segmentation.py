@@ -1,10 +1,14 @@
 """Dataset evaluation of segmentation label maps: a streaming evaluator and its result.
 
-The state is exact integer counts: a ``(C, C)`` confusion matrix (rows = target, columns =
-prediction) summed over every image, plus, when ``per_image=True``, each image's true/false
-positives and false negatives per class. Memory grows with the number of images (``O(N·C)``),
-never with pixels. Evaluators merge by integer addition (exact, associative, commutative), save
-to JSON or ``.npz`` and resume, and sum across ``torch.distributed`` ranks.
+The evaluator's state is one :class:`~ioukit.Counts` of exact int64 multiclass counts. It
+carries the ``(C, C)`` confusion matrix summed over every image (rows = target, columns =
+prediction) and, with ``per_image=True``, each image's tp, fp, fn and tn per class (their sum
+is the image's valid pixel count) and name; with ``per_image=False``, dataset-level counts and
+the number of images. Memory grows with the number of images (``O(N·C)``), never with pixels.
+Merging evaluators, saving them (JSON or ``.npz``; the format is described in
+:mod:`ioukit._segmentation_state`), loading them and summing them across ``torch.distributed``
+ranks all handle that one object; merging is integer addition (exact, associative,
+commutative).
 
 Every number of a :class:`SegmentationResult` is a reduction of those counts by
 :mod:`ioukit.core.reduce`; the averaging conventions of other libraries are presets of
@@ -13,20 +17,27 @@ Every number of a :class:`SegmentationResult` is a reduction of those counts by
 
 from __future__ import annotations
 
-import json
-import math
+import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError, MissingDependencyError, ParameterError
+from ioukit._errors import InputError, MissingDependencyError, ParameterError, StateError
+from ioukit._segmentation_result import QUALITY_BANDS, SegmentationResult, _rows, quality_band
+from ioukit._segmentation_state import (
+    CONFIG_KEYS,
+    parse_state,
+    read_state,
+    state_dict,
+    write_state,
+)
 from ioukit._xp import Array, namespace, to_numpy
 from ioukit.core._checks import check_ignore_index, check_num_classes
-from ioukit.core.counts import Counts, multiclass_confusion_matrix
-from ioukit.core.reduce import accuracy, dice, jaccard, nanmean, precision, recall
+from ioukit.core.counts import Counts, confusion_per_sample
 
 __all__ = [
     "QUALITY_BANDS",
@@ -36,325 +47,16 @@ __all__ = [
     "quality_band",
 ]
 
-QUALITY_BANDS: tuple[tuple[float, str], ...] = ((0.95, "excellent"), (0.7, "good"))
-"""IoU above 0.95 is "excellent", above 0.7 "good", anything else "poor" (NaN: "n/a")."""
-
-_STATE_VERSION = 1
 NDArray = np.ndarray[Any, Any]
-
-
-def quality_band(iou: float) -> str:
-    """The quality band of one IoU value (see :data:`QUALITY_BANDS`).
-
-    >>> quality_band(0.97), quality_band(0.8), quality_band(0.2), quality_band(float("nan"))
-    ('excellent', 'good', 'poor', 'n/a')
-    """
-    if math.isnan(iou):
-        return "n/a"
-    for bound, name in QUALITY_BANDS:
-        if iou > bound:
-            return name
-    return "poor"
-
-
-def _image_scores(counts: Counts) -> dict[str, NDArray]:
-    """Per-image scores of per-sample multiclass counts ``(N, C)``: IoU per class, mIoU (NaN
-    classes skipped) and pixel accuracy — all through the reduce module."""
-    per_class = np.asarray(jaccard(counts, average="none"), dtype=np.float64)  # ignored: NaN
-    # pixel accuracy of each image: its classes summed into one (ignored classes have no
-    # target pixels, so they add nothing to tp or fn)
-    tp, fp, fn = (np.sum(a, axis=1, keepdims=True) for a in (counts.tp, counts.fp, counts.fn))
-    pixels = Counts(tp, fp, fn, np.zeros_like(tp), task="multiclass", per_sample=True)
-    return {
-        "iou": per_class,
-        "miou": np.asarray(nanmean(per_class, axis=1)),
-        "pixel_accuracy": np.asarray(accuracy(pixels, average="none"))[:, 0],
-    }
-
-
-@dataclass(frozen=True, eq=False)
-class SegmentationResult:
-    """Scores of a segmentation evaluation, all derived from its exact counts.
-
-    Per class (arrays of shape ``(C,)``): ``iou``, ``dice``, ``precision``, ``recall`` (= class
-    accuracy), ``support`` (target pixels), ``tp``, ``fp``, ``fn``. Summary: ``miou``, ``mdice``,
-    ``pixel_accuracy`` (aAcc), ``mean_accuracy`` (mAcc), ``fw_iou`` (frequency-weighted IoU).
-    NaN marks an undefined score; :attr:`nan_reasons` says why. Means skip NaN classes.
-    """
-
-    num_classes: int
-    class_names: tuple[str, ...]
-    ignore_index: tuple[int, ...]
-    confusion_matrix: NDArray
-    counts: Counts
-    per_image_counts: Counts | None = None
-    image_names: tuple[str, ...] = ()
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    # -- per class -----------------------------------------------------------------------
-    @property
-    def iou(self) -> NDArray:
-        return np.asarray(jaccard(self.counts, average="none"))
-
-    @property
-    def dice(self) -> NDArray:
-        return np.asarray(dice(self.counts, average="none"))
-
-    @property
-    def precision(self) -> NDArray:
-        return np.asarray(precision(self.counts, average="none"))
-
-    @property
-    def recall(self) -> NDArray:
-        return np.asarray(recall(self.counts, average="none"))
-
-    @property
-    def support(self) -> NDArray:
-        return np.asarray(self.counts.support)
-
-    @property
-    def tp(self) -> NDArray:
-        return np.asarray(self.counts.tp)
-
-    @property
-    def fp(self) -> NDArray:
-        return np.asarray(self.counts.fp)
-
-    @property
-    def fn(self) -> NDArray:
-        return np.asarray(self.counts.fn)
-
-    @property
-    def nan_reasons(self) -> dict[int, str]:
-        """Why a class's IoU is NaN: ``"ignored"`` (its target pixels are removed by
-        ``ignore_index``) or ``"absent"`` (in neither target nor prediction)."""
-        reasons: dict[int, str] = {}
-        for c in range(self.num_classes):
-            if c in self.counts.ignored_classes:
-                reasons[c] = "ignored"
-            elif self.tp[c] + self.fp[c] + self.fn[c] == 0:
-                reasons[c] = "absent"
-        return reasons
-
-    @property
-    def class_quality(self) -> list[str]:
-        """Quality band of each class's IoU."""
-        return [quality_band(float(v)) for v in self.iou]
-
-    # -- summary -------------------------------------------------------------------------
-    @property
-    def miou(self) -> float:
-        """Dataset-level mean IoU over classes, absent and ignored classes skipped."""
-        return float(jaccard(self.counts, average="macro"))
-
-    @property
-    def mdice(self) -> float:
-        return float(dice(self.counts, average="macro"))
-
-    @property
-    def pixel_accuracy(self) -> float:
-        """Fraction of (non-ignored) pixels labelled correctly (aAcc)."""
-        return float(accuracy(self.counts, average="micro"))
-
-    @property
-    def mean_accuracy(self) -> float:
-        """Mean class accuracy (mAcc): mean over classes of tp / (tp + fn)."""
-        return float(accuracy(self.counts, average="macro"))
-
-    @property
-    def fw_iou(self) -> float:
-        """Frequency-weighted IoU: per-class IoU weighted by target pixels (support)."""
-        return float(jaccard(self.counts, average="weighted"))
-
-    # -- conventions ---------------------------------------------------------------------
-    def mean_iou(self, convention: str = "ioukit") -> float:
-        """The mean IoU under a named convention (see :mod:`ioukit.core.conventions`)."""
-        from ioukit.core.conventions import mean_iou_from_counts
-
-        return mean_iou_from_counts(self.counts, self.per_image_counts, convention=convention)
-
-    def conventions(self) -> dict[str, float | None]:
-        """Every convention's mean IoU side by side; ``None`` where a convention cannot be
-        computed for this evaluation (see :meth:`convention_notes` for why)."""
-        return {name: value for name, (value, _) in self._conventions().items()}
-
-    def convention_notes(self) -> dict[str, str]:
-        """Why a convention has no value: e.g. it needs per-image counts, or the library it
-        reproduces cannot take this evaluation's void classes."""
-        return {name: note for name, (value, note) in self._conventions().items() if note}
-
-    def _conventions(self) -> dict[str, tuple[float | None, str]]:
-        from ioukit.core.conventions import CONVENTIONS
-
-        if "conventions" not in self._cache:
-            out: dict[str, tuple[float | None, str]] = {}
-            for name in CONVENTIONS:
-                try:
-                    out[name] = (self.mean_iou(name), "")
-                except ParameterError as exc:  # the convention's own explanation
-                    out[name] = (None, str(exc))
-            self._cache["conventions"] = out
-        return self._cache["conventions"]  # type: ignore[no-any-return]
-
-    # -- per image -----------------------------------------------------------------------
-    def _images(self) -> dict[str, NDArray]:
-        if self.per_image_counts is None:
-            raise ParameterError(
-                "SegmentationResult: per-image scores need per_image=True in the evaluator."
-            )
-        if "images" not in self._cache:
-            self._cache["images"] = _image_scores(self.per_image_counts)
-        return self._cache["images"]  # type: ignore[no-any-return]
-
-    @property
-    def per_image_iou(self) -> NDArray:
-        """``(N, C)`` IoU of each class in each image (NaN where absent from both)."""
-        return self._images()["iou"]
-
-    @property
-    def per_image_miou(self) -> NDArray:
-        """``(N,)`` mean IoU of each image over the classes defined in it."""
-        return self._images()["miou"]
-
-    @property
-    def per_image_accuracy(self) -> NDArray:
-        """``(N,)`` pixel accuracy of each image."""
-        return self._images()["pixel_accuracy"]
-
-    @property
-    def image_quality(self) -> list[str]:
-        """Quality band of each image's mIoU."""
-        return [quality_band(float(v)) for v in self.per_image_miou]
-
-    def per_image_rows(self) -> list[dict[str, Any]]:
-        """One dict per image: name, mIoU, pixel accuracy, quality, IoU per class."""
-        return _rows(self._images(), self.image_names, self.class_names)
-
-    # -- export --------------------------------------------------------------------------
-    def per_class_rows(self) -> list[dict[str, Any]]:
-        """One dict per class: id, name, IoU, Dice, precision, recall, support, tp, fp, fn,
-        quality and, where the IoU is NaN, the reason."""
-        reasons = self.nan_reasons
-        iou, dsc, prec, rec = self.iou, self.dice, self.precision, self.recall
-        return [
-            {
-                "id": c,
-                "name": self.class_names[c],
-                "iou": _num(iou[c]),
-                "dice": _num(dsc[c]),
-                "precision": _num(prec[c]),
-                "recall": _num(rec[c]),
-                "support": int(self.support[c]),
-                "tp": int(self.tp[c]),
-                "fp": int(self.fp[c]),
-                "fn": int(self.fn[c]),
-                "quality": quality_band(float(iou[c])),
-                "nan_reason": reasons.get(c),
-            }
-            for c in range(self.num_classes)
-        ]
-
-    def summary(self) -> dict[str, float | None]:
-        """The headline numbers (NaN as ``None``)."""
-        return {
-            "miou": _num(self.miou),
-            "mdice": _num(self.mdice),
-            "pixel_accuracy": _num(self.pixel_accuracy),
-            "mean_accuracy": _num(self.mean_accuracy),
-            "fw_iou": _num(self.fw_iou),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dictionary: configuration, confusion matrix, per-class rows, summary,
-        every convention's mIoU and (when kept) per-image rows. NaN becomes ``None``."""
-        out: dict[str, Any] = {
-            "config": {
-                "num_classes": self.num_classes,
-                "class_names": list(self.class_names),
-                "ignore_index": list(self.ignore_index),
-                "ignored_classes": list(self.counts.ignored_classes),
-                "averaging": "dataset-level; classes with no target and no prediction pixels "
-                "and ignored classes are left out of means",
-                "confusion_matrix_layout": "rows = target, columns = prediction",
-                "num_images": len(self.image_names) if self.per_image_counts is not None else None,
-            },
-            "summary": self.summary(),
-            "conventions": {k: _num(v) for k, v in self.conventions().items()},
-            "per_class": self.per_class_rows(),
-            "confusion_matrix": self.confusion_matrix.tolist(),
-        }
-        if self.per_image_counts is not None:
-            out["per_image"] = self.per_image_rows()
-        return out
-
-    def to_frame(self) -> Any:
-        """The per-class table as a pandas DataFrame (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError(
-                "SegmentationResult.to_frame needs pandas: pip install pandas"
-            ) from exc
-        return pd.DataFrame(self.per_class_rows()).set_index("id")
-
-    def __str__(self) -> str:
-        rows = self.per_class_rows()
-        width = max(5, *(len(r["name"]) for r in rows))
-        head = (
-            f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'Prec':>7}  {'Recall':>7}  "
-            f"{'support':>12}  quality"
-        )
-        lines = [head, "-" * len(head)]
-        for r in rows:
-            note = f"  ({r['nan_reason']})" if r["nan_reason"] else ""
-            lines.append(
-                f"{r['name']:<{width}}  {_fmt(r['iou'])}  {_fmt(r['dice'])}  "
-                f"{_fmt(r['precision'])}  {_fmt(r['recall'])}  {r['support']:>12}  "
-                f"{r['quality']}{note}"
-            )
-        lines.append("-" * len(head))
-        s = self.summary()
-        lines.append(
-            f"mIoU {_fmt(s['miou'])}   mDice {_fmt(s['mdice'])}   aAcc "
-            f"{_fmt(s['pixel_accuracy'])}   mAcc {_fmt(s['mean_accuracy'])}   fwIoU "
-            f"{_fmt(s['fw_iou'])}"
-        )
-        return "\n".join(lines)
-
-
-def _rows(
-    images: dict[str, NDArray] | Counts, names: Sequence[str], class_names: Sequence[str]
-) -> list[dict[str, Any]]:
-    """Per-image table rows from :func:`_image_scores` output (or per-sample counts)."""
-    if isinstance(images, Counts):
-        images = _image_scores(images)
-    rows = []
-    for i, name in enumerate(names):
-        row: dict[str, Any] = {
-            "image": name,
-            "miou": _num(images["miou"][i]),
-            "pixel_accuracy": _num(images["pixel_accuracy"][i]),
-            "quality": quality_band(float(images["miou"][i])),
-        }
-        for c, cname in enumerate(class_names):
-            row[f"iou_{cname}"] = _num(images["iou"][i, c])
-        rows.append(row)
-    return rows
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    f = float(v)
-    return None if math.isnan(f) else f
-
-
-def _fmt(v: float | None) -> str:
-    return f"{'nan':>7}" if v is None else f"{v:7.4f}"
 
 
 class SegmentationEvaluator:
     """Streaming evaluator of segmentation label maps.
+
+    The configuration is checked once, here; :meth:`update` checks only the data it gets. The
+    whole state is one :class:`~ioukit.Counts` (:attr:`counts`): merged by :meth:`merge`
+    (``+``), saved by :meth:`save` / :meth:`state_dict`, summed across ranks by
+    :meth:`all_reduce`.
 
     Parameters
     ----------
@@ -384,6 +86,8 @@ class SegmentationEvaluator:
     [0.5, 0.75, nan]
     >>> round(r.miou, 4), r.nan_reasons
     (0.625, {2: 'absent'})
+    >>> ev.counts.tp.tolist(), ev.counts.confusion_matrix.tolist()  # one image: (1, C)
+    ([[1, 3, 0]], [[1, 1, 0], [0, 3, 0], [0, 0, 0]])
     """
 
     def __init__(
@@ -399,33 +103,48 @@ class SegmentationEvaluator:
         self.num_classes = check_num_classes(func, num_classes)
         self.ignore_index = check_ignore_index(func, ignore_index)
         self.class_names = _class_names(func, class_names, self.num_classes)
+        if not isinstance(per_image, (bool, np.bool_)):
+            raise ParameterError(f"{func}: `per_image` must be True or False; got {per_image!r}.")
         self.per_image = bool(per_image)
-        if spatial_dims not in (1, 2, 3):
+        if (
+            isinstance(spatial_dims, bool)
+            or not isinstance(spatial_dims, Integral)
+            or spatial_dims not in (1, 2, 3)
+        ):
             raise ParameterError(f"{func}: `spatial_dims` must be 1, 2 or 3; got {spatial_dims!r}.")
-        self.spatial_dims = int(spatial_dims)
+        self.spatial_dims: int = int(spatial_dims)
+        # classes in ignore_index: NaN scores, left out of every mean
+        self.ignored_classes: tuple[int, ...] = tuple(
+            v for v in self.ignore_index if 0 <= v < self.num_classes
+        )
         self.reset()
-
-    @property
-    def ignored_classes(self) -> tuple[int, ...]:
-        return tuple(v for v in self.ignore_index if 0 <= v < self.num_classes)
 
     def reset(self) -> None:
         """Forget every image."""
         c = self.num_classes
-        self._cm: NDArray = np.zeros((c, c), dtype=np.int64)
-        self._images: list[NDArray] = []  # (n_i, 4, C): tp, fp, fn, valid pixels (broadcast)
-        self._names: list[str | None] = []  # None: unnamed, shown as the image's index
-        self._count = 0
+        # the state is a few Counts parts, merged as they come (see _push) and into one
+        # whenever it is read (see counts): the counts of no image to start with
+        self._parts: list[Counts] = []
+        self._add(np.zeros((0, c, c), dtype=np.int64), [])
+
+    @property
+    def counts(self) -> Counts:
+        """The whole state: multiclass int64 :class:`~ioukit.Counts` with the confusion
+        matrix; per-sample ``(N, C)`` with image names when ``per_image``, else dataset-level
+        ``(C,)`` with ``num_samples``."""
+        if len(self._parts) > 1:
+            self._parts = [Counts.combine(self._parts)]
+        return self._parts[0]
 
     @property
     def num_images(self) -> int:
         """Images seen so far."""
-        return self._count
+        return sum(int(p.num_samples or 0) for p in self._parts)
 
     @property
     def confusion_matrix(self) -> NDArray:
-        """The ``(C, C)`` int64 confusion matrix so far (rows = target)."""
-        out: NDArray = self._cm.copy()
+        """The ``(C, C)`` int64 confusion matrix so far (rows = target), a copy."""
+        out: NDArray = np.sum([to_numpy(p.confusion_matrix) for p in self._parts], axis=0)
         return out
 
     # -- updating ------------------------------------------------------------------------
@@ -438,7 +157,7 @@ class SegmentationEvaluator:
         small per-image count matrices leave the device.
         """
         func = "SegmentationEvaluator.update"
-        _, (pred, target) = namespace(pred, target, func=func)
+        xp, (pred, target) = namespace(pred, target, func=func)
         batch = target.ndim == self.spatial_dims + 1
         if pred.ndim == target.ndim + 1:  # class scores: (C, ...) or (N, C, ...)
             label_shape = (pred.shape[0], *pred.shape[2:]) if batch else tuple(pred.shape[1:])
@@ -452,37 +171,28 @@ class SegmentationEvaluator:
             )
         if target.ndim == self.spatial_dims:
             pred, target = pred[None, ...], target[None, ...]
-        elif target.ndim != self.spatial_dims + 1:
+        elif not batch:
             raise InputError(
                 f"{func}: `target` must have {self.spatial_dims} dimensions (one image) or "
                 f"{self.spatial_dims + 1} (a batch (N, ...)); got shape {tuple(target.shape)}. "
                 "Set spatial_dims=3 for volumes."
             )
-        class_axis = 1 if pred.ndim == target.ndim + 1 else None
-        stack = multiclass_confusion_matrix(
+        n = int(target.shape[0])
+        if isinstance(names, str):
+            raise InputError(f"{func}: `names` must be a sequence of names; got the str {names!r}.")
+        if names is not None and len(names) != n:
+            raise InputError(f"{func}: got {len(names)} name(s) for a batch of {n} image(s).")
+        stack = confusion_per_sample(
+            func,
+            xp,
             pred,
             target,
             num_classes=self.num_classes,
-            ignore_index=self.ignore_index,
-            class_axis=class_axis,
-            per_sample=True,
+            ignore=self.ignore_index,
+            class_axis=1 if pred.ndim == target.ndim + 1 else None,
         )
         cms = to_numpy(stack).astype(np.int64, copy=False)
-        if names is not None and len(names) != cms.shape[0]:
-            raise InputError(
-                f"{func}: got {len(names)} name(s) for a batch of {cms.shape[0]} image(s)."
-            )
-        self._add(cms, [None] * cms.shape[0] if names is None else [str(n) for n in names])
-
-    def _add(self, cms: NDArray, names: list[str | None]) -> NDArray:
-        """Add ``(n, C, C)`` validated int64 matrices; returns their ``(n, 4, C)`` counts."""
-        images = _image_counts(cms)
-        self._cm += cms.sum(axis=0)
-        if self.per_image:
-            self._images.append(images)
-            self._names.extend(names)
-        self._count += cms.shape[0]
-        return images
+        self._add(cms, [None] * n if names is None else [str(v) for v in names])
 
     def add_confusion_matrix(
         self, confusion_matrix: Array, *, name: str | None = None
@@ -500,9 +210,29 @@ class SegmentationEvaluator:
                 f"SegmentationEvaluator.add_confusion_matrix: expected a ({c}, {c}) matrix of "
                 f"non-negative integers; got shape {cm.shape} and dtype {cm.dtype}."
             )
-        shown = str(self._count) if name is None else str(name)
+        shown = str(self.num_images) if name is None else str(name)
         image = self._add(cm.astype(np.int64, copy=False)[None], [None if name is None else shown])
-        return _rows(_per_image_counts(image, self.ignored_classes), (shown,), self.class_names)[0]
+        return _rows(image, (shown,), self.class_names)[0]
+
+    def _add(self, cms: NDArray, names: list[str | None]) -> Counts:
+        """Add ``(n, C, C)`` checked int64 per-image matrices; returns their per-image counts."""
+        images = Counts.from_confusion_matrix(
+            cms, ignored_classes=self.ignored_classes, keep_matrix=True
+        )
+        images = replace(images, sample_names=tuple(names))
+        self._push(images if self.per_image else replace(images.total(), num_samples=len(names)))
+        return images
+
+    def _push(self, part: Counts) -> None:
+        """Append ``part``, merging the newest parts while the older holds at most twice the
+        images of the newer (dataset-level parts: always). The parts stay few (``O(log N)``)
+        and each image is copied ``O(log N)`` times, however the images come."""
+        parts = self._parts
+        parts.append(part)
+        while len(parts) > 1 and (
+            not self.per_image or parts[-2].tp.shape[0] <= 2 * parts[-1].tp.shape[0]
+        ):
+            parts[-2:] = [Counts.combine(parts[-2:])]
 
     # -- combining -----------------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
@@ -528,12 +258,8 @@ class SegmentationEvaluator:
                 "SegmentationEvaluator.merge: the evaluators differ in "
                 f"{', '.join(diff)}; only evaluations with the same configuration can merge."
             )
-        out = SegmentationEvaluator.__new__(SegmentationEvaluator)
-        out.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_")})
-        out._cm = self._cm + other._cm
-        out._images = [*self._images, *other._images]
-        out._names = [*self._names, *other._names]
-        out._count = self._count + other._count
+        out = copy.copy(self)
+        out._parts = [Counts.combine([self.counts, other.counts])]
         return out
 
     def __add__(self, other: object) -> SegmentationEvaluator:
@@ -541,91 +267,73 @@ class SegmentationEvaluator:
             return NotImplemented
         return self.merge(other)
 
-    def _per_image_array(self) -> NDArray:
-        if not self._images:
-            return np.zeros((0, 4, self.num_classes), dtype=np.int64)
-        if len(self._images) > 1:
-            self._images = [np.concatenate(self._images)]
-        out: NDArray = self._images[0]
-        return out
-
     # -- persistence ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """The whole state as plain Python data (JSON-safe)."""
-        state: dict[str, Any] = {
-            "version": _STATE_VERSION,
-            "config": self._config(),
-            "num_images": self._count,
-            "confusion_matrix": self._cm.tolist(),
-        }
-        if self.per_image:
-            state["per_image"] = self._per_image_array().tolist()
-            state["image_names"] = list(self._names)
-        return state
+        """The whole state as plain Python data (JSON-safe): ``{"version": 2, "config": …,
+        "counts": Counts.to_dict()}`` (see :mod:`ioukit._segmentation_state`)."""
+        return state_dict(self._config(), self.counts)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Replace the state with one from :meth:`state_dict` of an evaluator with the same
-        configuration."""
+        """Replace the state with one from :meth:`state_dict` (of this or an earlier version
+        of ioukit) of an evaluator with the same configuration. A malformed state, or one of
+        another configuration, raises :class:`ioukit._errors.StateError` (an
+        :class:`~ioukit.InputError`)."""
         func = "SegmentationEvaluator.load_state_dict"
-        if state.get("version") != _STATE_VERSION:
-            raise InputError(f"{func}: unknown state version {state.get('version')!r}.")
-        config = dict(state["config"])
-        if config != self._config():
-            diff = [k for k in config if config[k] != self._config().get(k)]
-            raise InputError(
-                f"{func}: the saved evaluation differs in {', '.join(diff)} from this evaluator."
+        self._load(func, *parse_state(func, state))
+
+    def _load(self, where: str, config: dict[str, Any], counts: Counts) -> None:
+        mine = self._config()
+        diff = [k for k in CONFIG_KEYS if config[k] != mine[k]]
+        if diff:
+            details = "; ".join(f"{k}: {config[k]!r} saved, {mine[k]!r} here" for k in diff)
+            raise StateError(
+                f"{where}: the saved evaluation differs in {', '.join(diff)} from this evaluator "
+                f"({details})."
             )
-        cm = np.asarray(state["confusion_matrix"], dtype=np.int64)
-        c = self.num_classes
-        per = np.asarray(state.get("per_image", []), dtype=np.int64)
-        if self.per_image:
-            per = per.reshape((-1, 4, c))
-        names = [None if n is None else str(n) for n in state.get("image_names", [])]
-        if cm.shape != (c, c) or (self.per_image and len(names) != per.shape[0]):
-            raise InputError(f"{func}: the saved state is inconsistent (shapes do not match).")
-        self._cm = cm
-        self._images = [per] if self.per_image and per.shape[0] else []
-        self._names = names
-        self._count = int(state["num_images"])
+        got = _layout(counts)
+        want = {
+            "task": "multiclass",
+            "per_sample": self.per_image,
+            "num_classes": self.num_classes,
+            "ignored_classes": self.ignored_classes,
+            "dtype": "int64",
+            "confusion_matrix": True,
+            "sample_weight": False,
+            "num_samples": True,
+        }
+        bad = [f"{k} ({got[k]!r}, expected {v!r})" for k, v in want.items() if got[k] != v]
+        if bad:
+            raise StateError(
+                f"{where}: the saved counts do not fit its configuration (num_classes="
+                f"{self.num_classes}, per_image={self.per_image}): they differ in "
+                f"{', '.join(bad)}."
+            )
+        self._parts = [counts]
 
     def save(self, path: str | Path) -> None:
-        """Save the state to ``path``: JSON for ``.json``, NumPy's ``.npz`` otherwise."""
+        """Save the state to ``path``: JSON for ``.json``, NumPy's ``.npz`` otherwise (see
+        :mod:`ioukit._segmentation_state`). Written to a temporary file, then renamed."""
         path = Path(path)
-        state = self.state_dict()
-        if path.suffix == ".json":
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(state))
-            tmp.replace(path)  # atomic: a crash never leaves half a checkpoint
-            return
-        with path.open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                state=np.frombuffer(
-                    json.dumps({k: v for k, v in state.items() if k != "per_image"}).encode(),
-                    dtype=np.uint8,
-                ),
-                per_image=self._per_image_array(),
-            )
+        json_file = path.suffix == ".json"
+        write_state(path, state_dict(self._config(), self.counts, as_lists=json_file))
 
     @classmethod
     def load(cls, path: str | Path) -> SegmentationEvaluator:
-        """An evaluator restored from :meth:`save`."""
+        """An evaluator restored from :meth:`save` (of this or an earlier version of ioukit).
+
+        A file that is not such a state (empty, truncated, corrupt, of an unknown version, or
+        a results summary from ``ioukit segment --json``) raises
+        :class:`ioukit._errors.StateError` (an :class:`~ioukit.InputError`) naming the file
+        and what is wrong with it.
+        """
         path = Path(path)
-        if path.suffix == ".json":
-            state = json.loads(path.read_text())
-        else:
-            with np.load(path) as data:
-                state = json.loads(bytes(data["state"]).decode())
-                state["per_image"] = data["per_image"]
-        config = state["config"]
-        ev = cls(
-            config["num_classes"],
-            ignore_index=config["ignore_index"],
-            class_names=config["class_names"],
-            per_image=config["per_image"],
-            spatial_dims=config["spatial_dims"],
-        )
-        ev.load_state_dict(state)
+        where = f"SegmentationEvaluator.load: {str(path)!r}"
+        config, counts = parse_state(where, read_state(where, path))
+        try:
+            ev = cls(**config)
+        except ParameterError as exc:
+            raise StateError(f"{where}: the saved configuration is invalid: {exc}") from None
+        ev._load(where, config, counts)
         return ev
 
     # -- distributed ---------------------------------------------------------------------
@@ -633,7 +341,6 @@ class SegmentationEvaluator:
         """Sum the state across the ranks of ``torch.distributed`` (in place); every rank then
         holds the whole evaluation, per-image rows in rank order. Returns ``self``."""
         try:
-            import torch
             import torch.distributed as dist
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingDependencyError(
@@ -644,61 +351,47 @@ class SegmentationEvaluator:
                 "SegmentationEvaluator.all_reduce: torch.distributed is not initialised; call "
                 "torch.distributed.init_process_group first."
             )
-        device = "cuda" if dist.get_backend(group) == "nccl" else "cpu"
-        cm = torch.as_tensor(self._cm, device=device)
-        dist.all_reduce(cm, op=dist.ReduceOp.SUM, group=group)
-        self._cm = cm.cpu().numpy().astype(np.int64)
         parts: list[Any] = [None] * dist.get_world_size(group)
-        dist.all_gather_object(parts, (self._per_image_array(), self._names, self._count), group)
-        arrays = [p[0] for p in parts if p[0].shape[0]]
-        self._images = [np.concatenate(arrays)] if arrays else []
-        self._names = [n for p in parts for n in p[1]]
-        self._count = sum(p[2] for p in parts)
+        dist.all_gather_object(parts, (self._config(), self.counts), group)
+        diff = sorted({k for config, _ in parts for k in config if config[k] != self._config()[k]})
+        if diff:
+            raise InputError(
+                f"SegmentationEvaluator.all_reduce: the ranks' evaluators differ in "
+                f"{', '.join(diff)}; every rank must evaluate with the same configuration."
+            )
+        self._parts = [Counts.combine([counts for _, counts in parts])]
         return self
 
     # -- result --------------------------------------------------------------------------
     def result(self) -> SegmentationResult:
         """Scores of everything seen so far."""
-        if self._count == 0:
+        state = self.counts
+        n = self.num_images
+        if n == 0:
             raise InputError("SegmentationEvaluator.result: no image has been added yet.")
-        ignored = self.ignored_classes
-        counts = Counts.from_confusion_matrix(self._cm, ignored_classes=ignored)
-        per_image = None
-        if self.per_image:
-            per_image = _per_image_counts(self._per_image_array(), ignored)
+        names = (state.sample_names or (None,) * n) if self.per_image else ()
         return SegmentationResult(
             num_classes=self.num_classes,
             class_names=self.class_names,
             ignore_index=self.ignore_index,
-            confusion_matrix=self._cm.copy(),
-            counts=counts,
-            per_image_counts=per_image,
-            image_names=tuple(str(i) if n is None else n for i, n in enumerate(self._names)),
+            counts=state.total(),
+            per_image_counts=state if self.per_image else None,
+            image_names=tuple(str(i) if v is None else v for i, v in enumerate(names)),
         )
 
 
-def _per_image_counts(arr: NDArray, ignored: tuple[int, ...]) -> Counts:
-    """Per-sample Counts from the ``(n, 4, C)`` per-image state."""
-    tp, fp, fn, valid = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
-    return Counts(
-        tp,
-        fp,
-        fn,
-        valid - tp - fp - fn,
-        task="multiclass",
-        per_sample=True,
-        ignored_classes=ignored,
-    )
-
-
-def _image_counts(cms: NDArray) -> NDArray:
-    """``(n, C, C)`` per-image confusion matrices → ``(n, 4, C)``: tp, fp, fn and the image's
-    valid pixel count (repeated per class, so the array stays rectangular)."""
-    tp = np.diagonal(cms, axis1=1, axis2=2)
-    fp = cms.sum(axis=1) - tp
-    fn = cms.sum(axis=2) - tp
-    valid = np.broadcast_to(cms.sum(axis=(1, 2))[:, None], tp.shape)
-    return np.stack([tp, fp, fn, valid], axis=1).astype(np.int64)
+def _layout(counts: Counts) -> dict[str, object]:
+    """What :meth:`SegmentationEvaluator._load` checks of loaded counts."""
+    return {
+        "task": counts.task,
+        "per_sample": counts.per_sample,
+        "num_classes": counts.num_classes,
+        "ignored_classes": counts.ignored_classes,
+        "dtype": to_numpy(counts.tp).dtype.name,
+        "confusion_matrix": counts.confusion_matrix is not None,
+        "sample_weight": counts.sample_weight is not None,
+        "num_samples": counts.num_samples is not None,
+    }
 
 
 def _class_names(func: str, names: object, c: int) -> tuple[str, ...]:

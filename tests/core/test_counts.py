@@ -4,7 +4,6 @@ array library of the ``xp`` matrix (see conftest.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -116,23 +115,6 @@ def test_multilabel_nd_labels_on_axis_1(xp):
     target = xp.asarray([[[1, 1], [0, 0]], [[0, 1], [0, 0]]])
     c = multilabel_counts(pred, target)
     assert_counts(c, [2, 0], [1, 0], [1, 0], [0, 4])
-
-
-def test_from_confusion_matrix(xp):
-    # cm = [[2, 0, 0], [0, 1, 1], [0, 1, 1]] -> the multiclass seed counts
-    cm = xp.asarray([[2, 0, 0], [0, 1, 1], [0, 1, 1]], dtype="int64")
-    c = Counts.from_confusion_matrix(cm)
-    assert_counts(c, [2, 1, 1], [0, 1, 1], [0, 1, 1], [4, 3, 3])
-    assert c.task == "multiclass"
-    assert not c.per_sample
-    xp.check(c.tp, like=cm)
-    # a stack (N, C, C): per-sample counts, each sample counted on its own
-    # sample 1 = [[1, 1], [0, 0]]: tp [1, 0], fp [0, 1], fn [1, 0], tn [0, 1]
-    stack = xp.asarray([[[1, 0], [0, 1]], [[1, 1], [0, 0]]], dtype="int64")
-    c = Counts.from_confusion_matrix(stack)
-    assert c.per_sample
-    assert c.num_samples == 2
-    assert_counts(c, [[1, 1], [1, 0]], [[0, 0], [0, 1]], [[0, 0], [1, 0]], [[1, 1], [0, 1]])
 
 
 # -------------------------------------------------------------------------------- ignore_index
@@ -604,68 +586,3 @@ def test_non_contiguous_numpy_input():
         [np.sum(t & (1 - p))],
         [np.sum((1 - t) & (1 - p))],
     )
-
-
-# -------------------------------------------------------------------------------- Counts object
-
-
-def test_counts_add_dataset_level(xp):
-    # seed counts + themselves = doubled counts
-    c = multiclass_counts(
-        xp.asarray([0, 2, 2, 1, 1, 0]), xp.asarray([0, 1, 2, 2, 1, 0]), num_classes=3
-    )
-    s = c + c
-    assert_counts(s, [4, 2, 2], [0, 2, 2], [0, 2, 2], [8, 6, 6])
-    xp.check(s.tp, like=c.tp)
-    assert s.task == "multiclass"
-    with pytest.raises(TypeError):
-        c + 1
-
-
-def test_counts_add_per_sample_concatenates(xp):
-    a = binary_counts(
-        xp.asarray([[1, 0]]), xp.asarray([[1, 1]]), per_sample=True, sample_weight=xp.asarray([2.0])
-    )
-    b = binary_counts(
-        xp.asarray([[0, 0], [1, 1]]),
-        xp.asarray([[0, 0], [1, 0]]),
-        per_sample=True,
-        sample_weight=xp.asarray([1.0, 0.5]),
-    )
-    s = a + b
-    assert s.num_samples == 3
-    # samples: (tp, fp, fn, tn) = (1,0,1,0), (0,0,0,2), (1,1,0,0)
-    assert_counts(s, [[1], [0], [1]], [[0], [0], [1]], [[1], [0], [0]], [[0], [2], [0]])
-    np.testing.assert_array_equal(xp.to_numpy(s.sample_weight), [2.0, 1.0, 0.5])
-    # weighted total: tp = 2*1 + 0.5*1 = 2.5, fp = 0.5, fn = 2, tn = 1*2 = 2
-    assert_counts(s.total(), [2.5], [0.5], [2.0], [2.0])
-
-
-def test_counts_total_is_identity_for_dataset_counts():
-    c = binary_counts([1, 0], [1, 1])
-    assert c.total() is c
-
-
-def test_counts_to_dict_and_repr():
-    c = multiclass_counts(
-        [0, 2, 2, 1, 1, 0], [0, 1, 2, 2, 1, 0], num_classes=3, ignore_index=(0,), per_sample=False
-    )
-    d = c.to_dict()
-    assert json.loads(json.dumps(d)) == d
-    assert d == {
-        "task": "multiclass",
-        "per_sample": False,
-        "ignored_classes": [0],
-        # kept (t, p): (1,2) (2,2) (2,1) (1,1) -> tp [0,1,1] fp [0,1,1] fn [0,1,1] tn [4,1,1]
-        "tp": [0, 1, 1],
-        "fp": [0, 1, 1],
-        "fn": [0, 1, 1],
-        "tn": [4, 1, 1],
-    }
-    w = binary_counts([[1], [0]], [[1], [1]], per_sample=True, sample_weight=[1.0, 2.0])
-    assert w.to_dict()["sample_weight"] == [1.0, 2.0]
-    r = repr(c)
-    assert r.startswith("Counts(task='multiclass', shape=(3,), per_sample=False")
-    assert "tp=[0, 1, 1]" in r
-    long = multiclass_counts(list(range(10)), list(range(10)), num_classes=10)
-    assert "…" in repr(long)

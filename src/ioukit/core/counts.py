@@ -13,12 +13,12 @@ own array operations and stays on its device.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from ioukit._errors import InputError
+from ioukit._typing import Task
 from ioukit._xp import (
     Array,
     bincount,
@@ -43,6 +43,7 @@ from ioukit.core._checks import (
     is_floating,
     is_integer_like,
 )
+from ioukit.core._counts import Counts
 
 __all__ = [
     "Counts",
@@ -51,180 +52,6 @@ __all__ = [
     "multiclass_counts",
     "multilabel_counts",
 ]
-
-Task = Literal["binary", "multiclass", "multilabel", "detection"]
-
-
-@dataclass(frozen=True, eq=False)
-class Counts:
-    """True/false positives/negatives per class, optionally per sample.
-
-    Attributes
-    ----------
-    tp, fp, fn, tn : Array
-        Shape ``(C,)``, or ``(N, C)`` when ``per_sample``. int64, or float64 for dataset-level
-        counts computed with ``sample_weight``. ``C`` is 1 for binary tasks, the number of labels
-        for multilabel tasks, the number of classes for multiclass tasks and the number of IoU
-        thresholds for detection counts (:func:`ioukit.detection_counts`).
-    task : {"binary", "multiclass", "multilabel", "detection"}
-        How the counts were made. Decides what "accuracy" means (see
-        :func:`ioukit.accuracy`); detection counts have no true negatives.
-    per_sample : bool
-        Whether the first axis indexes samples.
-    sample_weight : Array or None
-        ``(N,)`` float64 weights of per-sample counts (the counts themselves stay unweighted
-        integers; weights apply when samples are aggregated). ``None`` for dataset-level counts.
-    ignored_classes : tuple of int
-        Classes whose target pixels were removed by ``ignore_index``. Their scores are NaN and
-        they take no part in any average.
-
-    Notes
-    -----
-    ``a + b`` combines the counts of two disjoint pieces of data: dataset-level counts add,
-    per-sample counts are concatenated along the sample axis.
-    """
-
-    tp: Array
-    fp: Array
-    fn: Array
-    tn: Array
-    task: Task
-    per_sample: bool = False
-    sample_weight: Array | None = None
-    ignored_classes: tuple[int, ...] = field(default=())
-
-    @property
-    def num_classes(self) -> int:
-        """Number of classes (labels); 1 for binary counts."""
-        return int(self.tp.shape[-1])
-
-    @property
-    def num_samples(self) -> int | None:
-        """Number of samples for per-sample counts, else ``None``."""
-        return int(self.tp.shape[0]) if self.per_sample else None
-
-    @property
-    def support(self) -> Array:
-        """Number of target positives per class, ``tp + fn``."""
-        return self.tp + self.fn
-
-    def total(self) -> Counts:
-        """Dataset-level counts: per-sample counts summed over samples (weighted when weights
-        are set). Dataset-level counts are returned unchanged."""
-        if not self.per_sample:
-            return self
-        xp, _ = namespace(self.tp, func="Counts.total")
-        if self.sample_weight is None:
-            arrays = [xp.sum(a, axis=0) for a in (self.tp, self.fp, self.fn, self.tn)]
-        else:
-            w = xp.reshape(self.sample_weight, (-1, 1))
-            arrays = [
-                xp.sum(xp.astype(a, xp.float64) * w, axis=0)
-                for a in (self.tp, self.fp, self.fn, self.tn)
-            ]
-        tp, fp, fn, tn = arrays
-        return Counts(tp, fp, fn, tn, task=self.task, ignored_classes=self.ignored_classes)
-
-    def __add__(self, other: object) -> Counts:
-        if not isinstance(other, Counts):
-            return NotImplemented
-        xp, _ = namespace(self.tp, other.tp, func="Counts.__add__")
-        weighted = [bool(xp.isdtype(k.tp.dtype, "real floating")) for k in (self, other)]
-        mismatch = [
-            name
-            for name, a, b in (
-                ("task", self.task, other.task),
-                ("num_classes", self.num_classes, other.num_classes),
-                ("per_sample", self.per_sample, other.per_sample),
-                ("ignored_classes", self.ignored_classes, other.ignored_classes),
-                ("weighted", self.sample_weight is None, other.sample_weight is None),
-                ("count dtype (weighted or not)", weighted[0], weighted[1]),
-            )
-            if a != b
-        ]
-        if mismatch:
-            raise InputError(
-                "Counts.__add__: both counts must come from the same kind of evaluation; "
-                f"they differ in {', '.join(mismatch)}."
-            )
-        if not self.per_sample:
-            return Counts(
-                self.tp + other.tp,
-                self.fp + other.fp,
-                self.fn + other.fn,
-                self.tn + other.tn,
-                task=self.task,
-                ignored_classes=self.ignored_classes,
-            )
-        weights = None
-        if self.sample_weight is not None and other.sample_weight is not None:
-            weights = xp.concat([self.sample_weight, other.sample_weight])
-        return Counts(
-            xp.concat([self.tp, other.tp]),
-            xp.concat([self.fp, other.fp]),
-            xp.concat([self.fn, other.fn]),
-            xp.concat([self.tn, other.tn]),
-            task=self.task,
-            per_sample=True,
-            sample_weight=weights,
-            ignored_classes=self.ignored_classes,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dictionary of the counts and their metadata (numbers as lists)."""
-        out: dict[str, Any] = {
-            "task": self.task,
-            "per_sample": self.per_sample,
-            "ignored_classes": list(self.ignored_classes),
-        }
-        for name in ("tp", "fp", "fn", "tn"):
-            out[name] = to_numpy(getattr(self, name)).tolist()
-        if self.sample_weight is not None:
-            out["sample_weight"] = to_numpy(self.sample_weight).tolist()
-        return out
-
-    @classmethod
-    def from_confusion_matrix(
-        cls, confusion_matrix: Array, *, ignored_classes: tuple[int, ...] = ()
-    ) -> Counts:
-        """Multiclass counts from a ``(C, C)`` confusion matrix (rows = target, columns =
-        prediction) or a stack ``(N, C, C)`` of per-sample matrices."""
-        xp, (cm,) = namespace(confusion_matrix, func="Counts.from_confusion_matrix")
-        if cm.ndim not in (2, 3) or cm.shape[-1] != cm.shape[-2]:
-            raise InputError(
-                "Counts.from_confusion_matrix: `confusion_matrix` must have shape (C, C) or "
-                f"(N, C, C); got {tuple(cm.shape)}."
-            )
-        tp = xp.linalg.diagonal(cm) if hasattr(xp, "linalg") else xp.diagonal(cm)
-        target_total = xp.sum(cm, axis=-1)
-        pred_total = xp.sum(cm, axis=-2)
-        total = xp.sum(target_total, axis=-1, keepdims=True)
-        fp = pred_total - tp
-        fn = target_total - tp
-        return cls(
-            tp,
-            fp,
-            fn,
-            total - tp - fp - fn,
-            task="multiclass",
-            per_sample=cm.ndim == 3,
-            ignored_classes=ignored_classes,
-        )
-
-    def __repr__(self) -> str:
-        shape = tuple(self.tp.shape)
-        return (
-            f"Counts(task={self.task!r}, shape={shape}, per_sample={self.per_sample}, "
-            f"tp={_short(self.tp)}, fp={_short(self.fp)}, fn={_short(self.fn)}, "
-            f"tn={_short(self.tn)})"
-        )
-
-
-def _short(a: Array) -> str:
-    values = to_numpy(a).ravel()
-    shown = ", ".join(str(v) for v in values[:6].tolist())
-    return f"[{shown}{', …' if values.size > 6 else ''}]"
-
 
 # --------------------------------------------------------------------------------------- binary
 
@@ -485,6 +312,21 @@ def _multiclass_prepare(
     xp, (pred, target, sample_weight) = namespace(pred, target, sample_weight, func=func)
     c = check_num_classes(func, num_classes)
     ignore = check_ignore_index(func, ignore_index)
+    pred, target, weights = _multiclass_data(func, xp, pred, target, sample_weight, c, class_axis)
+    return xp, pred, target, weights, c, ignore
+
+
+def _multiclass_data(
+    func: str,
+    xp: Any,
+    pred: Array,
+    target: Array,
+    sample_weight: Array | None,
+    c: int,
+    class_axis: object,
+) -> tuple[Array, Array, Array | None]:
+    """The checks of the data (the options are checked already): labels, or scores to argmax
+    along ``class_axis``; returns label arrays of equal shape, at least 1-D, and weights."""
     if class_axis is not None:
         axis = check_class_axis(func, pred, target, class_axis)
         check_finite(func, xp, pred, "pred")
@@ -511,7 +353,26 @@ def _multiclass_prepare(
     weights = None
     if sample_weight is not None:
         weights = check_sample_weight(func, xp, sample_weight, int(target.shape[0]))
-    return xp, pred, target, weights, c, ignore
+    return pred, target, weights
+
+
+def confusion_per_sample(
+    func: str,
+    xp: Any,
+    pred: Array,
+    target: Array,
+    *,
+    num_classes: int,
+    ignore: tuple[int, ...],
+    class_axis: int | None,
+) -> Array:
+    """``(N, C, C)`` confusion matrices, one per sample (first axis), for a caller that checked
+    its options once (``num_classes`` a positive int, ``ignore`` from ``check_ignore_index``)
+    and converted the data with :func:`ioukit._xp.namespace`: only the data is checked here.
+    Not public: the segmentation evaluator's path to the kernels behind
+    :func:`multiclass_confusion_matrix`."""
+    pred, target, _ = _multiclass_data(func, xp, pred, target, None, num_classes, class_axis)
+    return _confusion(func, xp, pred, target, None, num_classes, ignore, per_sample=True)
 
 
 def _valid_mask(xp: Any, target: Array, ignore: tuple[int, ...]) -> Array:
