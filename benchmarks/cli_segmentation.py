@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ioukit.cli import _start_method, main
+from ioukit._pool import _start_method
+from ioukit.cli import main
 
 H, W, CLASSES, VOID = 1024, 2048, 19, 255
 

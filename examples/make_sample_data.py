@@ -14,6 +14,14 @@ Usage::
     python examples/make_sample_data.py  # then:
     ioukit segment examples/sample_data/pred examples/sample_data/target --num-classes 5 \\
         --ignore-index 255 --class-names examples/sample_data/classes.json
+
+or the same from Python (``ev.to_dict()`` is what ``ioukit segment --json`` writes)::
+
+    from ioukit.io import load_class_names
+    names = load_class_names("examples/sample_data/classes.json")
+    ev = ioukit.evaluate_folder("examples/sample_data/pred", "examples/sample_data/target",
+                                num_classes=5, ignore_index=255, class_names=names)
+    print(ev.result)
 """
 
 from __future__ import annotations

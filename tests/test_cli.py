@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ioukit import cli
+from ioukit import _folder, _pool, cli
 from ioukit.core.conventions import CONVENTIONS
 from ioukit.io import reduce_zero_label
 from ioukit.segmentation import SegmentationEvaluator
@@ -169,7 +169,7 @@ def test_workers_start_methods(
     outs = []
     for w in ("1", "2"):
         if w == "2":
-            monkeypatch.setattr(cli, "_start_method", lambda: method)
+            monkeypatch.setattr(_pool, "_start_method", lambda: method)
         out = tmp_path / f"{w}.json"
         assert run(tmp_path, "--workers", w, "-q", "--json", str(out)) == 0
         outs.append(out.read_text())
@@ -435,13 +435,13 @@ def test_checkpoint_resume_gives_the_same_result(
     monkeypatch.setattr(SegmentationEvaluator, "add_confusion_matrix", real_add)
 
     counted: list[str] = []
-    real_count = cli._count_pair
+    real_count = _folder._count_pair
 
     def counting(pred: str, target: str, config: Any = None) -> Any:
         counted.append(pred)
         return real_count(pred, target, config)
 
-    monkeypatch.setattr(cli, "_count_pair", counting)
+    monkeypatch.setattr(_folder, "_count_pair", counting)
     assert run(tmp_path, "-q", "--workers", "1", *args) == 0
     assert len(counted) == 6  # only the pairs not in the checkpoint were read
     assert part_json.read_text() == full_json.read_text()

@@ -47,10 +47,11 @@ from ioukit.core.sweep import (
     threshold_sweep,
 )
 from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
+from ioukit.evaluate import FolderEvaluation, evaluate_folder
 from ioukit.geometry import rle
+from ioukit.geometry.box_formats import box_convert
 from ioukit.geometry.boxes import (
     box_area,
-    box_convert,
     box_iou,
     box_iou_aligned,
     complete_box_iou,
@@ -59,7 +60,6 @@ from ioukit.geometry.boxes import (
     distance_box_iou_aligned,
     generalized_box_iou,
     generalized_box_iou_aligned,
-    sparse_box_iou,
 )
 from ioukit.geometry.masks import (
     MaskOverlapCounts,
@@ -76,6 +76,7 @@ from ioukit.geometry.polygons import (
     rotated_box_iou_aligned,
     rotated_box_to_polygon,
 )
+from ioukit.geometry.sparse_boxes import sparse_box_iou
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
 # ``ioukit.rle`` is the public name of the RLE module: importable as ``import ioukit.rle`` too.
@@ -88,6 +89,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
+    "FolderEvaluation",
     "InputError",
     "IoUKitError",
     "MaskOverlapCounts",
@@ -114,6 +116,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "dice",
     "distance_box_iou",
     "distance_box_iou_aligned",
+    "evaluate_folder",
     "f1_to_jaccard",
     "fbeta",
     "generalized_box_iou",

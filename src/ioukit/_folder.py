@@ -1,0 +1,317 @@
+"""The parts of :func:`ioukit.evaluate_folder` that are not its interface: counting one pair of
+files (the task a worker runs), the checkpoint file, the per-image CSV, the loop that gives
+tasks to the executor and records their results in order, and option checks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from numbers import Integral
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from ioukit._errors import InputError, IoUKitError, ParameterError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ioukit.evaluate import Executor, Problem
+    from ioukit.io import Pair
+    from ioukit.segmentation import SegmentationEvaluator
+
+CHECKPOINT_FORMAT = "ioukit-segment-checkpoint/1"
+
+# one pair's outcome: (confusion matrix, "", "") or (None, problem kind, message)
+Outcome = tuple["np.ndarray[Any, Any] | None", str, str]
+
+
+# -- the task of a worker ----------------------------------------------------------------------
+
+
+def _count_pair(pred_path: str, target_path: str, config: dict[str, Any]) -> Outcome:
+    """Read one pair and count it: ``(confusion matrix, "", "")`` or ``(None, kind, message)``.
+
+    Returns a ``(C, C)`` int64 matrix, a few kilobytes, never the label maps.
+    """
+    from ioukit import multiclass_confusion_matrix
+    from ioukit.io import read_label_map, reduce_zero_label
+
+    try:
+        pred = read_label_map(pred_path)
+        target = read_label_map(target_path)
+    except IoUKitError as exc:
+        return None, "unreadable", str(exc)
+    if pred.shape != target.shape:
+        return (
+            None,
+            "size_mismatch",
+            f"prediction {_shape(pred.shape)}, target {_shape(target.shape)}",
+        )
+    try:
+        if config["reduce_zero_label"]:
+            target = reduce_zero_label(target)
+        cm = multiclass_confusion_matrix(
+            pred, target, num_classes=config["num_classes"], ignore_index=config["ignore_index"]
+        )
+    except InputError as exc:
+        return None, "bad_labels", _label_words(str(exc))
+    return cm, "", ""
+
+
+def count_batch(
+    config: dict[str, Any], task: tuple[int, list[tuple[str, str]]]
+) -> tuple[int, list[Outcome]]:
+    """The task of a worker: ``(index, [(pred path, target path), ...])`` → ``(index,
+    [outcome, ...])``, an outcome per pair (:func:`_count_pair`)."""
+    index, paths = task
+    return index, [_count_pair(pred, target, config) for pred, target in paths]
+
+
+def warm_up(config: dict[str, Any]) -> None:
+    """Load the counting kernel once in this process, so forked workers inherit it."""
+    import numpy as np
+
+    from ioukit import multiclass_confusion_matrix
+
+    z = np.zeros(1, dtype=np.uint8)
+    multiclass_confusion_matrix(
+        z, z, num_classes=config["num_classes"], ignore_index=config["ignore_index"]
+    )
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    if len(shape) == 2:
+        return f"{shape[1]}x{shape[0]} (WxH)"
+    return "x".join(map(str, shape))
+
+
+def _label_words(message: str) -> str:
+    """A counting error about one pair, in the words of a folder evaluation."""
+    message = message.removeprefix("multiclass_confusion_matrix: ")
+    return message.replace(
+        "If these are class scores or probabilities, pass them with `class_axis=` (argmax) "
+        "instead.",
+        "Label maps must hold class ids.",
+    )
+
+
+# -- checkpoint --------------------------------------------------------------------------------
+
+
+class Checkpoint:
+    """The evaluator state (``SegmentationEvaluator.save``) in FILE, and the run's
+    configuration beside it in ``FILE.meta.json``, written once at the start."""
+
+    def __init__(self, path: str | os.PathLike[str], config: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.meta = self.path.with_name(self.path.name + ".meta.json")
+        self.config = config
+        self.last_save = time.monotonic()
+        self.save_seconds = 0.0
+
+    def load(self, make: Callable[[], SegmentationEvaluator]) -> SegmentationEvaluator:
+        from ioukit.segmentation import SegmentationEvaluator
+
+        where = f"evaluate_folder: `checkpoint` {self.path}"
+        if not self.path.exists():
+            self._write_meta()
+            return make()
+        try:
+            meta = json.loads(self.meta.read_text())
+        except (OSError, ValueError) as exc:
+            raise ParameterError(
+                f"{where}: its companion {self.meta.name} is missing or unreadable ({exc}); "
+                f"remove {self.path} to start afresh."
+            ) from None
+        if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+            raise ParameterError(f"{where}: not a checkpoint of a folder evaluation.")
+        saved = meta.get("config", {})
+        diff = [k for k in self.config if saved.get(k) != self.config[k]]
+        if diff:
+            details = "; ".join(f"{k}: {saved.get(k)!r} then, {self.config[k]!r} now" for k in diff)
+            raise ParameterError(
+                f"{where} was made with other options ({details}). Resume with the same "
+                "options, or use another checkpoint file."
+            )
+        try:
+            return SegmentationEvaluator.load(self.path)
+        except Exception as exc:
+            raise InputError(
+                f"{where}: cannot load it ({type(exc).__name__}: {exc}); remove it to start afresh."
+            ) from exc
+
+    def _write_meta(self) -> None:
+        tmp = self.meta.with_name(self.meta.name + ".tmp")
+        tmp.write_text(json.dumps({"format": CHECKPOINT_FORMAT, "config": self.config}, indent=1))
+        tmp.replace(self.meta)
+
+    def maybe_save(self, ev: SegmentationEvaluator) -> None:
+        # every 5 s at most, and never more than ~10% of the time
+        if time.monotonic() - self.last_save >= max(5.0, 10 * self.save_seconds):
+            self.save(ev)
+
+    def save(self, ev: SegmentationEvaluator) -> None:
+        start = time.monotonic()
+        if self.path.suffix == ".json":
+            ev.save(self.path)  # written to a temporary file, then renamed
+        else:
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            ev.save(tmp)
+            tmp.replace(self.path)  # a crash never leaves half a checkpoint
+        self.last_save = time.monotonic()
+        self.save_seconds = self.last_save - start
+
+
+# -- per-image CSV -----------------------------------------------------------------------------
+
+
+class PerImageCsv:
+    """Per-image rows (``SegmentationEvaluator.add_confusion_matrix``), written and flushed as
+    they come."""
+
+    def __init__(self, path: str | os.PathLike[str], class_names: Sequence[str]) -> None:
+        self.fields = ["image", "miou", "pixel_accuracy", "quality"] + [
+            f"iou_{n}" for n in class_names
+        ]
+        self.fh: IO[str] = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.writer = csv.DictWriter(self.fh, fieldnames=self.fields)
+        self.writer.writeheader()
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def count_all(
+    todo: list[Pair],
+    ev: SegmentationEvaluator,
+    problems: list[Problem],
+    *,
+    config: dict[str, Any],
+    executor: Executor | None,
+    workers: int | None,
+    rows: PerImageCsv | None,
+    saver: Checkpoint | None,
+    progress: Callable[[int], object] | None,
+) -> None:
+    """Count the pairs of ``todo`` with the executor and add them to ``ev`` in order."""
+    from ioukit._pool import _END, Interrupts, ProcessPool, SerialExecutor, default_workers
+    from ioukit.evaluate import Problem
+
+    if not todo:
+        return
+    own = None
+    if executor is None:
+        n = max(1, min(workers or default_workers(), len(todo)))
+        executor = own = SerialExecutor() if n == 1 else ProcessPool(n)
+    # in this process: Ctrl-C waits for the end of the task (not raised inside a decoder or
+    # numba's compiler), so one pair per task; else a few pairs per task (fewer messages),
+    # small enough that the workers finish together
+    here = bool(getattr(executor, "in_process", False))
+    size = 1 if here else max(1, min(8, len(todo) // (16 * executor.max_workers)))
+    starts = range(0, len(todo), size)
+    tasks = (
+        (i, [(str(p.pred), str(p.target)) for p in todo[j : j + size]])
+        for i, j in enumerate(starts)
+    )
+    done = ev.num_images
+    with Interrupts() as interrupts:
+        if isinstance(executor, ProcessPool) and executor.start_method == "fork":
+            warm_up(config)  # forked workers inherit the compiled kernel
+        interrupts.check()
+        results = executor.map_unordered(partial(count_batch, config), tasks)
+        early: dict[int, list[Any]] = {}  # results that came before those of earlier tasks
+        try:
+            for index in range(len(starts)):
+                while index not in early:
+                    item = interrupts.next(results, immediate=not here)
+                    if item is _END:
+                        raise IoUKitError(
+                            f"evaluate_folder: the executor {type(executor).__name__} gave no "
+                            f"result for task {index}."
+                        )
+                    got, outcomes = cast("tuple[int, list[Any]]", item)
+                    early[got] = outcomes
+                batch = todo[starts[index] : starts[index] + size]
+                for pair, (cm, kind, message) in zip(batch, early.pop(index), strict=True):
+                    if cm is None:
+                        problems.append(Problem(kind, pair.name, message))
+                    else:
+                        row = ev.add_confusion_matrix(cm, name=pair.name)
+                        if rows is not None:
+                            rows.write(row)
+                        if saver is not None:
+                            saver.maybe_save(ev)
+                    done += 1
+                    if progress is not None:
+                        progress(done)
+                interrupts.check()
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+            if own is not None:
+                own.close()
+
+
+def with_total(progress: Callable[[int, int], object], total: int) -> Callable[[int], object]:
+    """``progress(done, total)`` as a function of ``done``."""
+    return lambda done: progress(done, total)
+
+
+def ordered_ignore(ignore_index: int | Sequence[int] | None) -> tuple[int, ...]:
+    """The ignored values, distinct, in the order given (validated already)."""
+    if ignore_index is None:
+        return ()
+    if isinstance(ignore_index, Integral):
+        return (int(ignore_index),)
+    if isinstance(ignore_index, (set, frozenset)):
+        return tuple(sorted(int(v) for v in ignore_index))
+    import numpy as np
+
+    return tuple(dict.fromkeys(int(v) for v in np.asarray(ignore_index).ravel().tolist()))
+
+
+def check_class_names(
+    func: str, names: object, c: int, ignore: tuple[int, ...]
+) -> dict[int, str] | None:
+    if names is None:
+        return None
+    items: Iterable[tuple[object, object]]
+    if isinstance(names, Mapping):
+        items = names.items()
+    elif isinstance(names, Sequence) and not isinstance(names, str):
+        items = enumerate(names)
+    else:
+        raise ParameterError(
+            f"{func}: `class_names` must be a sequence of names or a mapping id → name; got "
+            f"{type(names).__name__}."
+        )
+    out: dict[int, str] = {}
+    outside = []
+    for key, name in items:
+        if isinstance(key, bool) or not (
+            isinstance(key, Integral) or (isinstance(key, str) and key.strip().isdigit())
+        ):
+            raise ParameterError(f"{func}: `class_names` keys must be class ids; got {key!r}.")
+        k = int(key)
+        if 0 <= k < c:
+            out[k] = str(name)
+        elif k not in ignore:
+            outside.append(k)
+    if outside:
+        raise ParameterError(
+            f"{func}: `class_names` names class id(s) {outside} outside 0..{c - 1} "
+            f"(`num_classes` {c}); raise `num_classes` or add them to `ignore_index`."
+        )
+    return dict(sorted(out.items()))

@@ -1,0 +1,396 @@
+"""The local executors of :func:`ioukit.evaluate_folder` (a process pool, and a serial one that
+runs in this process) and the Ctrl-C guard of a run. Public through :mod:`ioukit.evaluate`.
+
+The pool is a few worker processes, each with a private pipe to this process: a task goes down
+the pipe of an idle worker, its result comes back up the same pipe. No threads, no queues shared
+between processes, no locks, so stopping is always possible: a worker that must stop is
+terminated (it ignores Ctrl-C, which is this process's to handle), and every wait for a worker
+has a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from numbers import Integral
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ioukit._errors import IoUKitError, ParameterError
+
+if TYPE_CHECKING:  # multiprocessing is imported when a pool is made, not by `import ioukit`
+    from multiprocessing.connection import Connection
+
+__all__ = ["ProcessPool", "SerialExecutor"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# runtimes that keep threads of their own, whose state a fork() child would inherit half-way
+_THREADED_RUNTIMES = ("jax", "torch", "tensorflow", "cupy")
+_PREFETCH = 2  # tasks queued per worker: it starts the next one as soon as it sends a result
+_STOP_SECONDS = 2.0  # how long terminated workers get to exit before they are killed
+
+
+def _start_method() -> str | None:
+    """How worker processes start: ``fork`` on Linux, cheap (workers inherit the loaded
+    libraries and compiled kernels), unless a runtime with threads of its own is loaded in this
+    process (a notebook, say): then ``forkserver``, whose workers start from a clean process.
+    Elsewhere the platform's default (spawn)."""
+    if sys.platform != "linux":
+        return None
+    if any(name in sys.modules for name in _THREADED_RUNTIMES):
+        return "forkserver"
+    return "fork"
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(func: str, workers: object) -> int | None:
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1:
+        raise ParameterError(f"{func}: `workers` must be a positive integer; got {workers!r}.")
+    return int(workers)
+
+
+# -- worker side -------------------------------------------------------------------------------
+
+
+def _worker(conn: Connection, parent: int) -> None:
+    """A worker's life: run the tasks that come down ``conn`` until told to stop (``None``), or
+    until the parent process is gone."""
+    # Ctrl-C is the parent's to handle: it stops the workers and saves the checkpoint. SIGINT was
+    # blocked while this process started, so no Ctrl-C can slip in before this line.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # one thread per process: the pool already uses every core
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(1)
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+    while True:
+        try:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:  # orphaned: the parent was killed
+                    return
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, arg = task
+        try:
+            reply: tuple[bool, Any] = (True, fn(arg))
+        except Exception as exc:
+            reply = (False, (exc, traceback.format_exc()))
+        try:
+            try:
+                conn.send(reply)
+            except Exception:  # an exception that cannot be pickled: send its text
+                error, text = reply[1]
+                conn.send((False, (RuntimeError(f"{type(error).__name__}: {error}"), text)))
+        except OSError:  # the parent is gone
+            return
+
+
+# -- the executors -----------------------------------------------------------------------------
+
+
+class SerialExecutor:
+    """Runs each task in this process, one after the other (``workers=1``).
+
+    Examples
+    --------
+    >>> with SerialExecutor() as ex:
+    ...     sorted(ex.map_unordered(abs, [-2, 1, -3]))
+    [1, 2, 3]
+    """
+
+    max_workers = 1
+    in_process = True  # Ctrl-C waits for the end of a task, never interrupts it
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """``fn(task)`` of each task, in order."""
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ProcessPool:
+    """A pool of local worker processes for :func:`ioukit.evaluate_folder`.
+
+    The workers start at the first :meth:`map_unordered` (so that the engine can load its
+    kernels first, and forked workers inherit them) and are reused by later calls until
+    :meth:`close` (or the end of a ``with`` block). Each worker ignores Ctrl-C and counts with
+    one thread. When a map is abandoned (Ctrl-C, an error, the iterator closed early), its
+    workers are terminated at once, waited for at most a few seconds, and started afresh by
+    the next map.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes; default: the cores this process may use.
+    start_method : {"fork", "forkserver", "spawn"}, optional
+        How workers start. Default: ``fork`` on Linux, or ``forkserver`` when a runtime with
+        threads of its own (PyTorch, JAX, TensorFlow, CuPy) is loaded; the platform's default
+        elsewhere.
+
+    Examples
+    --------
+    >>> with ProcessPool(2) as pool:
+    ...     sorted(pool.map_unordered(abs, [-2, 1, -3]))
+    [1, 2, 3]
+    """
+
+    def __init__(self, workers: int | None = None, *, start_method: str | None = None) -> None:
+        n = check_workers("ProcessPool", workers)
+        self.max_workers: int = default_workers() if n is None else n
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        if start_method is not None and start_method not in methods:
+            raise ParameterError(
+                f"ProcessPool: `start_method` must be one of {methods}; got {start_method!r}."
+            )
+        self.start_method: str | None = start_method or _start_method()
+        self.in_process = False  # this process only waits: Ctrl-C may interrupt the wait
+        self._procs: list[Any] = []
+        self._conns: list[Connection] = []
+        self._busy = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def _start(self) -> None:
+        method = self.start_method
+        import multiprocessing
+
+        ctx = multiprocessing.get_context(method)
+        if method == "forkserver":  # imported once in the server, inherited by each worker
+            ctx.set_forkserver_preload(["numpy", "PIL.Image", "ioukit.io", "ioukit._folder"])
+        # a worker starts with SIGINT blocked (the mask is inherited), until it ignores SIGINT
+        mask = hasattr(signal, "pthread_sigmask")
+        if mask:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with warnings.catch_warnings():
+                # Python >= 3.12 warns about fork() in a process with threads (NumPy's BLAS and
+                # numba keep idle pools). The workers only decode images and run
+                # single-threaded kernels, and use no lock of those pools.
+                warnings.filterwarnings(
+                    "ignore", "This process .* is multi-threaded", DeprecationWarning
+                )
+                for i in range(self.max_workers):
+                    ours, theirs = ctx.Pipe()
+                    proc = ctx.Process(  # type: ignore[attr-defined]
+                        target=_worker,
+                        args=(theirs, os.getpid()),
+                        name=f"ioukit-worker-{i}",
+                        daemon=True,
+                    )
+                    proc.start()
+                    theirs.close()
+                    self._procs.append(proc)
+                    self._conns.append(ours)
+        finally:
+            if mask:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _terminate(self) -> None:
+        """Stop every worker now: SIGTERM, a bounded wait, then SIGKILL."""
+        procs, conns = self._procs, self._conns
+        self._procs, self._conns = [], []
+        for proc in procs:
+            if proc.exitcode is None:
+                proc.terminate()
+        deadline = time.monotonic() + _STOP_SECONDS
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join(1.0)
+        for conn in conns:
+            conn.close()
+
+    def close(self) -> None:
+        """Stop the workers: each finishes its task and exits (terminated after a few
+        seconds)."""
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        deadline = time.monotonic() + 5.0
+        for proc in self._procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        self._terminate()
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # Ctrl-C or an error: no waiting for tasks nobody needs
+            self._terminate()
+
+    # -- mapping -------------------------------------------------------------------------------
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """``fn(task)`` of each task, computed in the workers, yielded as they finish.
+
+        ``fn`` and the tasks must be picklable (``fn`` a module-level function or a
+        :func:`functools.partial` of one). Tasks are taken from ``tasks`` as workers free up,
+        at most two per worker ahead. An exception in ``fn`` is raised here, with the worker's
+        traceback as its cause. Closing the iterator early terminates the workers.
+        """
+        if self._busy:
+            raise IoUKitError("ProcessPool.map_unordered: the pool is already running a map.")
+        return self._map(fn, iter(tasks))
+
+    def _map(self, fn: Callable[[T], R], tasks: Iterator[T]) -> Iterator[R]:
+        from multiprocessing.connection import wait
+
+        self._busy = True
+        finished = False
+        try:
+            if not self._procs:
+                self._start()
+            queued = dict.fromkeys(self._conns, 0)
+            owner = dict(zip(self._conns, self._procs, strict=True))
+
+            def feed(conn: Connection) -> None:
+                for task in tasks:
+                    try:
+                        conn.send((fn, task))
+                    except OSError:
+                        raise _died(owner[conn]) from None
+                    queued[conn] += 1
+                    return
+
+            for conn in self._conns:
+                for _ in range(_PREFETCH):
+                    feed(conn)
+            while any(queued.values()):
+                busy = [c for c, n in queued.items() if n]
+                ready = wait([*busy, *(owner[c].sentinel for c in busy)])
+                for conn in busy:
+                    if conn not in ready:
+                        continue
+                    try:
+                        ok, value = conn.recv()
+                    except (EOFError, OSError):
+                        raise _died(owner[conn]) from None
+                    queued[conn] -= 1
+                    if not ok:
+                        error, text = value
+                        raise error from _WorkerTraceback(f"in {owner[conn].name}:\n{text}")
+                    feed(conn)
+                    yield value
+                for conn in busy:
+                    if owner[conn].sentinel in ready:
+                        raise _died(owner[conn])
+            finished = True
+        finally:
+            self._busy = False
+            if not finished:  # abandoned: Ctrl-C, an error, or closed early
+                self._terminate()
+
+
+class _WorkerTraceback(Exception):
+    """The traceback of an exception raised in a worker (shown as the cause)."""
+
+
+def _died(proc: Any) -> IoUKitError:
+    proc.join(1.0)
+    return IoUKitError(
+        f"ProcessPool: a worker process died (exit code {proc.exitcode}); out of memory? Try "
+        "fewer `workers`."
+    )
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------
+
+_END = object()
+
+
+class Interrupts:
+    """Ctrl-C during a run of the engine.
+
+    While the run waits for other processes (:meth:`next`), Ctrl-C raises ``KeyboardInterrupt``
+    at once, inside the executor, whose clean-up stops the workers. Anywhere else (recording
+    results in the evaluator, the CSV, the checkpoint; a task computed in this thread, where it
+    could land in a decoder or numba's compiler and be swallowed) it is deferred to the next
+    :meth:`check`, so that no state is left half-updated. A second Ctrl-C while the run stops
+    is ignored (the stopping is bounded). The handler is installed only in the main thread,
+    and only over Python's default one; it is restored on exit, where a deferred Ctrl-C is
+    raised.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.waiting = False
+        self._old: Any = None
+
+    def __enter__(self) -> Interrupts:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum: int, frame: object) -> None:
+        if self.requested:
+            return
+        self.requested = True
+        if self.waiting:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def next(self, it: Iterator[T], *, immediate: bool = True) -> T | object:
+        """``next(it)``, or :data:`_END`. With ``immediate``, Ctrl-C interrupts the wait (for an
+        iterator that only waits for other processes); else it is deferred (an iterator that
+        computes in this thread: decoders, compilers)."""
+        self.waiting = immediate
+        try:
+            self.check()
+            return next(it, _END)
+        finally:
+            self.waiting = False
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+        if exc_type is None:
+            self.check()

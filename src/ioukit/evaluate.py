@@ -1,0 +1,490 @@
+"""The evaluation engine: a folder of predicted label maps against a folder of targets.
+
+:func:`evaluate_folder` pairs the files (:func:`ioukit.io.pair_files`), counts each pair into a
+small ``(C, C)`` confusion matrix in worker processes (:class:`Executor`), adds the matrices to
+a :class:`~ioukit.segmentation.SegmentationEvaluator` in pair order, and returns a
+:class:`FolderEvaluation`: the result, every problem with the files by name, the configuration
+and :meth:`FolderEvaluation.to_dict`, the summary that ``ioukit segment --json`` writes. Only
+counts travel between processes, never pixels. A checkpoint file makes a long run resumable;
+Ctrl-C stops the workers at once and leaves a checkpoint that resumes exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    NamedTuple,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
+
+from ioukit._errors import InputError, ParameterError
+from ioukit._pool import ProcessPool, SerialExecutor
+
+if TYPE_CHECKING:
+    import os
+
+    from ioukit.segmentation import SegmentationEvaluator, SegmentationResult
+
+__all__ = [
+    "PROBLEM_KINDS",
+    "Executor",
+    "FolderEvaluation",
+    "FolderProblemsError",
+    "Problem",
+    "ProcessPool",
+    "SerialExecutor",
+    "evaluate_folder",
+    "format_problems",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PROBLEM_KINDS: dict[str, str] = {
+    "missing_prediction": "targets without a prediction",
+    "extra_prediction": "predictions without a target",
+    "size_mismatch": "prediction and target sizes differ",
+    "unreadable": "unreadable or corrupt files",
+    "bad_labels": "labels outside the classes (or not integers)",
+}
+"""The kinds of problem with the files, in the order they are listed: kind → heading."""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where :func:`evaluate_folder` runs its tasks: the interface of an engine.
+
+    Implemented here by :class:`ProcessPool` (local worker processes, the default) and
+    :class:`SerialExecutor` (this process, ``workers=1``); a cluster engine (Dask, say) plugs
+    in by implementing the same two members.
+
+    The contract:
+
+    * ``max_workers``: how many tasks run at once; tasks are sized from it.
+    * ``map_unordered(fn, tasks)``: an iterator of ``fn(task)`` for every task, each exactly
+      once, in any order (the engine puts them back in order). ``fn`` is picklable (a
+      :func:`functools.partial` of a module-level function) and so is each task; a task holds
+      file paths and its result holds counts, a few kilobytes. ``tasks`` is consumed lazily:
+      take a task when a worker is free, keep few in flight. An exception in ``fn`` is raised
+      by the iterator.
+    * Stopping: the engine calls ``close()`` on the iterator when it stops early (an error,
+      Ctrl-C), and Ctrl-C may raise ``KeyboardInterrupt`` inside the iterator at any point
+      while it waits. Either way the executor must drop the remaining tasks and return within
+      a few seconds, never wait without a deadline (a generator's ``finally`` is the place).
+      An executor that computes the tasks in the calling thread sets an attribute
+      ``in_process = True``: Ctrl-C then waits for the end of the task instead.
+    * Ownership: the engine never closes an executor it is given; the caller does (the local
+      executors are context managers and can be reused).
+
+    Examples
+    --------
+    A minimal executor on the threads of this process:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> class Threads:
+    ...     max_workers = 2
+    ...     def map_unordered(self, fn, tasks):
+    ...         pool = ThreadPoolExecutor(self.max_workers)
+    ...         try:
+    ...             yield from pool.map(fn, tasks)
+    ...         finally:  # stopped early: drop what has not started
+    ...             pool.shutdown(wait=False, cancel_futures=True)
+    >>> isinstance(Threads(), Executor)
+    True
+    >>> sorted(Threads().map_unordered(abs, [-1, 2, -3]))
+    [1, 2, 3]
+    """
+
+    @property
+    def max_workers(self) -> int: ...
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
+
+
+class Problem(NamedTuple):
+    """One problem with the files: ``kind`` (a key of :data:`PROBLEM_KINDS`), ``name`` (the
+    file, relative to its folder, for a missing or extra one; else the pair's name) and
+    ``message`` (what is wrong; empty for a missing or extra file). ``str()`` gives the line
+    as listed: the name, the message, or both."""
+
+    kind: str
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.message:
+            return self.name
+        if self.kind == "unreadable":  # the message names the file
+            return self.message
+        return f"{self.name}: {self.message}"
+
+
+def _by_kind(problems: Iterable[Problem]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {kind: [] for kind in PROBLEM_KINDS}
+    for p in problems:
+        out[p.kind].append(str(p))
+    return out
+
+
+def format_problems(problems: Iterable[Problem]) -> str:
+    """The problems as indented lines, grouped under the heading of their kind.
+
+    >>> print(format_problems([Problem("missing_prediction", "a.png", ""),
+    ...                        Problem("size_mismatch", "b", "prediction 2x2, target 3x3")]))
+      targets without a prediction (1):
+        a.png
+      prediction and target sizes differ (1):
+        b: prediction 2x2, target 3x3
+    """
+    lines = []
+    for kind, texts in _by_kind(problems).items():
+        if texts:
+            lines.append(f"  {PROBLEM_KINDS[kind]} ({len(texts)}):")
+            lines.extend(f"    {text}" for text in texts)
+    return "\n".join(lines)
+
+
+class FolderProblemsError(InputError):
+    """:func:`evaluate_folder` with ``on_bad="fail"`` found problems with the files.
+
+    Every pair was still read, so a checkpoint holds the good ones. Attributes: ``problems``
+    (a tuple of :class:`Problem`), ``num_evaluated`` (the good pairs) and ``num_pairs``.
+    """
+
+    def __init__(self, problems: tuple[Problem, ...], *, num_evaluated: int, num_pairs: int):
+        self.problems = problems
+        self.num_evaluated = num_evaluated
+        self.num_pairs = num_pairs
+        if num_evaluated:
+            advice = (
+                'Fix the files, or pass on_bad="skip" to evaluate the '
+                f"{num_evaluated} good pair(s) and record the problems."
+            )
+        else:
+            advice = "No pair could be evaluated: fix the files or the options."
+        super().__init__(
+            f"evaluate_folder: {len(problems)} problem(s) with the input files:\n"
+            f"{format_problems(problems)}\n{advice}"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class FolderEvaluation:
+    """What :func:`evaluate_folder` found.
+
+    Attributes
+    ----------
+    result : SegmentationResult
+        The scores of the evaluated pairs (dataset-level, per class, per image, every
+        convention's mIoU), images in name order.
+    problems : tuple of Problem
+        Missing and extra files, then the pairs that could not be counted, in pair order
+        (empty unless ``on_bad="skip"``).
+    config : dict
+        The configuration, JSON-safe: ``pred_dir`` and ``target_dir`` (absolute),
+        ``target_suffix``, ``pred_suffix``, ``num_classes``, ``ignore_index`` (list),
+        ``class_names`` (``{"id": name}`` or None), ``reduce_zero_label``.
+    on_bad : {"fail", "skip"}
+        The policy the run used.
+    num_pairs : int
+        Pairs of files found (evaluated or not).
+
+    See Also
+    --------
+    evaluate_folder : makes one (with a runnable example).
+    """
+
+    result: SegmentationResult
+    problems: tuple[Problem, ...]
+    config: dict[str, Any]
+    on_bad: str
+    num_pairs: int
+
+    @property
+    def num_evaluated(self) -> int:
+        """Pairs counted into :attr:`result`."""
+        return len(self.result.image_names)
+
+    @property
+    def problems_by_kind(self) -> dict[str, list[str]]:
+        """Every kind of :data:`PROBLEM_KINDS` → the lines of its problems (maybe none)."""
+        return _by_kind(self.problems)
+
+    def to_dict(self, *, convention: str = "ioukit") -> dict[str, Any]:
+        """The summary as JSON-safe data: what ``ioukit segment --json`` writes.
+
+        Keys: ``ioukit_version``, ``command``, ``options`` (:attr:`config`, the headline
+        ``convention`` and ``skip_bad``), ``mean_iou`` (``{"convention", "value"}``), then
+        :meth:`SegmentationResult.to_dict` without its per-image rows (``config``,
+        ``summary``, ``conventions``, ``per_class``, ``confusion_matrix``), and ``files``
+        (counts of pairs, evaluated, missing, extra and failed pairs, and the problems by
+        kind). NaN becomes ``None``.
+
+        Parameters
+        ----------
+        convention : str, default "ioukit"
+            The convention of the headline ``mean_iou`` (a key of
+            :data:`ioukit.CONVENTIONS`).
+        """
+        from ioukit import __version__
+
+        summary = self.result.to_dict()
+        summary.pop("per_image", None)  # one row per image: that is the per-image CSV
+        by_kind = self.problems_by_kind
+        headline = self.result.mean_iou(convention)
+        return {
+            "ioukit_version": __version__,
+            "command": "segment",
+            "options": {
+                **copy.deepcopy(self.config),
+                "convention": convention,
+                "skip_bad": self.on_bad == "skip",
+            },
+            "mean_iou": {
+                "convention": convention,
+                "value": None if math.isnan(headline) else float(headline),
+            },
+            **summary,
+            "files": {
+                "pairs": self.num_pairs,
+                "evaluated": self.num_evaluated,
+                "missing_predictions": len(by_kind["missing_prediction"]),
+                "extra_predictions": len(by_kind["extra_prediction"]),
+                "failed": sum(len(v) for k, v in by_kind.items() if not k.endswith("_prediction")),
+                "problems": by_kind,
+            },
+        }
+
+
+def evaluate_folder(
+    pred_dir: str | os.PathLike[str],
+    target_dir: str | os.PathLike[str],
+    *,
+    num_classes: int,
+    ignore_index: int | Sequence[int] | None = None,
+    class_names: Sequence[str] | Mapping[int, str] | None = None,
+    target_suffix: str = "",
+    pred_suffix: str = "",
+    reduce_zero_label: bool = False,
+    workers: int | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    per_image_csv: str | os.PathLike[str] | None = None,
+    on_bad: Literal["fail", "skip"] = "fail",
+    progress: Callable[[int, int], object] | None = None,
+    executor: Executor | None = None,
+) -> FolderEvaluation:
+    """Evaluate a folder of predicted label maps against a folder of target label maps.
+
+    Files are paired by relative path and name without extension (:func:`ioukit.io.pair_files`:
+    ``a.png`` ↔ ``a.tif``, sub-folders too) and read by :func:`ioukit.io.read_label_map`
+    (PNG modes L, P: palette indices, I;16; TIFF; ``.npy``). Each pair becomes a ``(C, C)``
+    confusion matrix (rows = target), in worker processes; the matrices are added in name
+    order, so the numbers are the same for any ``workers`` and after a resume, bit for bit.
+    Scores are dataset-level (summed counts); classes with no target and no prediction pixels
+    are left out of the means (their IoU is NaN).
+
+    Every problem is found, not just the first: targets without a prediction, predictions
+    without a target, unreadable files, size mismatches, labels outside ``0..C-1`` that are
+    not ignored. With ``on_bad="fail"`` (the default) any of them raises
+    :class:`FolderProblemsError` listing them all, after every pair was read; with ``"skip"``
+    the good pairs are evaluated and the problems recorded in the result.
+
+    Parameters
+    ----------
+    pred_dir, target_dir : str or path-like
+        The folders of predictions and targets.
+    num_classes : int
+        ``C``: labels are ``0 … C-1``.
+    ignore_index : int or sequence of int, optional
+        Target values whose pixels are left out (e.g. 255); a value in ``0 … C-1`` also
+        removes that class from the means.
+    class_names : sequence of str or mapping id → name, optional
+        Names of the classes; ids in ``ignore_index`` outside ``0 … C-1`` (``{255: "void"}``)
+        are dropped.
+    target_suffix, pred_suffix : str, default ""
+        The end of the file names removed before pairing (``"_gt"``: ``a.png`` ↔
+        ``a_gt.png``).
+    reduce_zero_label : bool, default False
+        MMSegmentation's ``reduce_zero_label`` on targets: 0 becomes 255 and ``v`` becomes
+        ``v - 1`` (needs 255 in ``ignore_index``).
+    workers : int, optional
+        Worker processes of the default executor (:class:`ProcessPool`); default: every core
+        this process may use; 1 runs in this process (:class:`SerialExecutor`). Not with
+        ``executor``.
+    checkpoint : str or path-like, optional
+        A file that holds the progress (saved every few seconds, on Ctrl-C, on errors and at
+        the end; ``.json``, or NumPy's ``.npz`` otherwise), with the configuration in
+        ``<checkpoint>.meta.json``. If it exists, the run resumes from it: the pairs it holds
+        are not read again. It must come from the same configuration and folders.
+    per_image_csv : str or path-like, optional
+        Write one CSV row per image (``image, miou, pixel_accuracy, quality, iou_<class>…``),
+        flushed as it goes; a resumed run writes the rows of the checkpoint first.
+    on_bad : {"fail", "skip"}, default "fail"
+        What problems with the files do: raise, or get recorded while the good pairs count.
+    progress : callable, optional
+        ``progress(done, total)`` after each pair (``done`` counts the pairs of a resumed
+        checkpoint too).
+    executor : Executor, optional
+        Where the pairs are counted (see :class:`Executor`); the caller keeps it open and
+        closes it. Default: a :class:`ProcessPool` of ``workers`` for this call.
+
+    Returns
+    -------
+    FolderEvaluation
+        ``result`` (a :class:`~ioukit.segmentation.SegmentationResult`), ``problems``,
+        ``config`` and ``to_dict()``, the JSON summary of ``ioukit segment``.
+
+    Raises
+    ------
+    FolderProblemsError
+        ``on_bad="fail"`` and some files are missing, extra or bad (all listed by name).
+    InputError
+        No label maps in ``target_dir``; a folder does not exist; two files of a folder differ
+        only by extension; no pair could be evaluated; the checkpoint holds pairs that are no
+        longer there, or cannot be loaded.
+    ParameterError
+        A bad option, or a checkpoint made with other options.
+    IoUKitError
+        A worker process died (out of memory?); the checkpoint is saved first.
+    KeyboardInterrupt
+        Ctrl-C: the workers are stopped at once and the checkpoint holds every pair counted
+        so far, in order, so that the same call resumes to exactly the uninterrupted result.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for folder, name, labels in [
+    ...     ("gt", "a", [[0, 0, 1], [1, 1, 255]]), ("pred", "a", [[0, 1, 1], [1, 1, 0]]),
+    ...     ("gt", "b", [[2, 2], [0, 1]]), ("pred", "b", [[2, 2], [0, 1]]),
+    ...     ("gt", "c", [[0, 1]]),  # no prediction for this one
+    ... ]:
+    ...     (root / folder).mkdir(exist_ok=True)
+    ...     np.save(root / folder / f"{name}.npy", np.array(labels, dtype=np.uint8))
+    >>> ev = evaluate_folder(root / "pred", root / "gt", num_classes=3, ignore_index=255,
+    ...                      on_bad="skip", workers=1)
+    >>> ev.result.iou.round(4).tolist()  # class 0: 2/3, class 1: 4/5, class 2: 2/2
+    [0.6667, 0.8, 1.0]
+    >>> round(ev.result.miou, 4), ev.num_evaluated, [str(p) for p in ev.problems]
+    (0.8222, 2, ['c.npy'])
+    >>> ev.to_dict()["files"]["missing_predictions"]
+    1
+    """
+    from ioukit._folder import check_class_names, ordered_ignore
+    from ioukit._pool import check_workers
+    from ioukit.core._checks import check_ignore_index, check_num_classes
+    from ioukit.io import pair_files
+    from ioukit.segmentation import SegmentationEvaluator
+
+    func = "evaluate_folder"
+    c = check_num_classes(func, num_classes)
+    check_ignore_index(func, ignore_index)  # validation; the order given is kept
+    ignore = ordered_ignore(ignore_index)
+    names = check_class_names(func, class_names, c, ignore)
+    if on_bad not in ("fail", "skip"):
+        raise ParameterError(f'{func}: `on_bad` must be "fail" or "skip"; got {on_bad!r}.')
+    check_workers(func, workers)
+    if executor is not None and workers is not None:
+        raise ParameterError(f"{func}: give `workers` or `executor`, not both.")
+    if executor is not None and not isinstance(executor, Executor):
+        raise ParameterError(
+            f"{func}: `executor` must have `max_workers` and `map_unordered(fn, tasks)` (see "
+            f"ioukit.evaluate.Executor); got {type(executor).__name__}."
+        )
+    if progress is not None and not callable(progress):
+        raise ParameterError(f"{func}: `progress` must be callable; got {progress!r}.")
+    for arg, value in (("target_suffix", target_suffix), ("pred_suffix", pred_suffix)):
+        if not isinstance(value, str):
+            raise ParameterError(f"{func}: `{arg}` must be a string; got {value!r}.")
+    if reduce_zero_label and 255 not in ignore:
+        raise ParameterError(
+            f"{func}: `reduce_zero_label=True` turns label 0 into 255 (void): add 255 to "
+            "`ignore_index`."
+        )
+    config: dict[str, Any] = {
+        "pred_dir": str(Path(pred_dir).resolve()),
+        "target_dir": str(Path(target_dir).resolve()),
+        "target_suffix": target_suffix,
+        "pred_suffix": pred_suffix,
+        "num_classes": c,
+        "ignore_index": list(ignore),
+        "class_names": None if names is None else {str(k): v for k, v in names.items()},
+        "reduce_zero_label": bool(reduce_zero_label),
+    }
+
+    pairing = pair_files(pred_dir, target_dir, target_suffix=target_suffix, pred_suffix=pred_suffix)
+    problems = [Problem("missing_prediction", n, "") for n in pairing.missing_predictions]
+    problems += [Problem("extra_prediction", n, "") for n in pairing.extra_predictions]
+    if not pairing.pairs and not pairing.missing_predictions:
+        raise InputError(
+            f"{func}: no label maps in {str(target_dir)!r} (looked for *.png, *.tif, *.tiff, "
+            "*.npy" + (f" named *{target_suffix}.*" if target_suffix else "") + ", in "
+            "sub-folders too)."
+        )
+
+    def make() -> SegmentationEvaluator:
+        return SegmentationEvaluator(c, ignore_index=ignore, class_names=names)
+
+    from ioukit._folder import Checkpoint, PerImageCsv, count_all, with_total
+
+    saver = None if checkpoint is None else Checkpoint(checkpoint, config)
+    ev = make() if saver is None else saver.load(make)
+    done = set(ev.result().image_names) if ev.num_images else set()
+    gone = sorted(done - {p.name for p in pairing.pairs})
+    if gone:
+        raise InputError(
+            f"{func}: `checkpoint` {checkpoint} holds {len(gone)} image(s) that are no longer "
+            f"paired, e.g. {gone[:3]}; the folders changed. Use a new checkpoint file."
+        )
+    todo = [p for p in pairing.pairs if p.name not in done]
+    worker_config = {
+        "num_classes": c,
+        "ignore_index": ignore,
+        "reduce_zero_label": bool(reduce_zero_label),
+    }
+    rows = None
+    try:
+        if per_image_csv is not None:
+            rows = PerImageCsv(per_image_csv, [(names or {}).get(i, str(i)) for i in range(c)])
+            if ev.num_images:  # resumed: the rows of the images already counted, then the rest
+                for row in ev.result().per_image_rows():
+                    rows.write(row)
+        count_all(
+            todo,
+            ev,
+            problems,
+            config=worker_config,
+            executor=executor,
+            workers=workers,
+            rows=rows,
+            saver=saver,
+            progress=None if progress is None else with_total(progress, len(pairing.pairs)),
+        )
+    finally:
+        if rows is not None:
+            rows.close()
+        if saver is not None:
+            saver.save(ev)
+    if problems and on_bad == "fail":
+        raise FolderProblemsError(
+            tuple(problems), num_evaluated=ev.num_images, num_pairs=len(pairing.pairs)
+        )
+    if ev.num_images == 0:
+        raise InputError(f"{func}: no pair could be evaluated:\n{format_problems(problems)}")
+    return FolderEvaluation(
+        result=ev.result(),
+        problems=tuple(problems),
+        config=config,
+        on_bad=on_bad,
+        num_pairs=len(pairing.pairs),
+    )
