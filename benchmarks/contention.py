@@ -19,11 +19,6 @@ par / ser ratios, so that par and ser are compared under the same background loa
 ``/proc/loadavg`` is printed before, during and after: on a shared machine, "idle" is only as
 idle as the machine was.
 
-``--policy-around-call`` runs each parallel call inside
-``numba.set_num_threads(ioukit.kernels.num_threads())``: what ioukit's thread policy gives a
-call site that does not apply it itself yet (numba's thread-local count is what its kernels
-run on).
-
 Run: ``python benchmarks/contention.py [--quick] [--rounds 5] [--only rle]``
 (about a minute; ``--quick``: smaller inputs, 3 rounds, well under a minute).
 """
@@ -214,20 +209,6 @@ def serial(fn: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
-def policy_around(fn: Callable[[], Any]) -> Callable[[], Any]:
-    from ioukit.kernels import num_threads
-
-    def run() -> Any:
-        previous = numba.get_num_threads()
-        numba.set_num_threads(num_threads())
-        try:
-            return fn()
-        finally:
-            numba.set_num_threads(previous)
-
-    return run
-
-
 def calls(fn: Callable[[], Any], least: int) -> int:
     """Calls per median: about ``TARGET_SECONDS`` of ``fn`` on one thread, at least ``least``.
     Fixed per kernel, so that a slow condition (a parallel call stuck behind a busy core) takes
@@ -268,11 +249,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="calls per median (at least)")
     parser.add_argument("--only", default="", help="run the kernels whose name holds this")
     parser.add_argument("--busy-seconds", type=float, default=90.0, help="busy child's limit")
-    parser.add_argument(
-        "--policy-around-call",
-        action="store_true",
-        help="run parallel calls under numba.set_num_threads(ioukit.kernels.num_threads())",
-    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 5)
 
@@ -280,8 +256,6 @@ def main() -> None:
     print(f"load before: {loadavg()}")
     todo = [c for c in cases(args.quick) if args.only in c[0]]
     par = {name: fn for name, _, fn in todo}
-    if args.policy_around_call:
-        par = {name: policy_around(fn) for name, fn in par.items()}
     ser = {name: serial(fn) for name, fn in par.items()}
     for fn in par.values():  # compile everything before any timing
         fn()
@@ -311,10 +285,9 @@ def main() -> None:
 
     layer = numba.threading_layer()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    mode = ", policy around each call" if args.policy_around_call else ""
     print(
         f"\n{cores} cores, numba {numba.__version__} ({layer}, {numba.get_num_threads()} "
-        f"threads){mode}; median of {rounds} rounds, each the median of "
+        f"threads); median of {rounds} rounds, each the median of "
         f"{min(n_calls.values())}–"
         f"{max(n_calls.values())} calls; "
         f"{time.perf_counter() - start:.0f} s in all\n"

@@ -27,3 +27,14 @@ def test_mypy_clean() -> None:
     pytest.importorskip("mypy")
     result = _run([sys.executable, "-m", "mypy"])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_file_over_600_lines() -> None:
+    # a file that grows past 600 lines holds two concepts (DESIGN.md, "Layout")
+    long = {
+        str(path.relative_to(ROOT)): n
+        for folder in ("src", "tests", "benchmarks", "examples")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert not long, f"files over 600 lines: {long}"

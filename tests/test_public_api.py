@@ -23,6 +23,7 @@ EXPECTED_ALL = [
     "ParameterError",
     "SegmentationEvaluator",
     "SegmentationResult",
+    "StateError",
     "Sweep",
     "UndefinedMetricWarning",
     "__version__",

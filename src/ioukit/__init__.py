@@ -14,6 +14,7 @@ from ioukit._errors import (
     IoUKitError,
     MissingDependencyError,
     ParameterError,
+    StateError,
     UndefinedMetricWarning,
 )
 from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
@@ -98,6 +99,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "ParameterError",
     "SegmentationEvaluator",
     "SegmentationResult",
+    "StateError",
     "Sweep",
     "UndefinedMetricWarning",
     "__version__",
