@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from numbers import Integral
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
 
 from ioukit._errors import InputError, IoUKitError, ParameterError
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ioukit.evaluate import Executor, Problem
+    from ioukit.evaluate import Executor
     from ioukit.io import Pair
     from ioukit.segmentation import SegmentationEvaluator
 
@@ -27,6 +27,34 @@ CHECKPOINT_FORMAT = "ioukit-segment-checkpoint/1"
 
 # one pair's outcome: (confusion matrix, "", "") or (None, problem kind, message)
 Outcome = tuple["np.ndarray[Any, Any] | None", str, str]
+
+
+PROBLEM_KINDS: dict[str, str] = {
+    "missing_prediction": "targets without a prediction",
+    "extra_prediction": "predictions without a target",
+    "size_mismatch": "prediction and target sizes differ",
+    "unreadable": "unreadable or corrupt files",
+    "bad_labels": "labels outside the classes (or not integers)",
+}
+"""The kinds of problem with the files, in the order they are listed: kind → heading."""
+
+
+class Problem(NamedTuple):
+    """One problem with the files: ``kind`` (a key of :data:`PROBLEM_KINDS`), ``name`` (the
+    file, relative to its folder, for a missing or extra one; else the pair's name) and
+    ``message`` (what is wrong; empty for a missing or extra file). ``str()`` gives the line
+    as listed: the name, the message, or both."""
+
+    kind: str
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.message:
+            return self.name
+        if self.kind == "unreadable":  # the message names the file
+            return self.message
+        return f"{self.name}: {self.message}"
 
 
 # -- the task of a worker ----------------------------------------------------------------------
@@ -206,7 +234,6 @@ def count_all(
 ) -> None:
     """Count the pairs of ``todo`` with the executor and add them to ``ev`` in order."""
     from ioukit._pool import _END, Interrupts, ProcessPool, SerialExecutor, default_workers
-    from ioukit.evaluate import Problem
 
     if not todo:
         return

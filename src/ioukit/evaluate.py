@@ -20,13 +20,13 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Literal,
-    NamedTuple,
     Protocol,
     TypeVar,
     runtime_checkable,
 )
 
 from ioukit._errors import InputError, ParameterError
+from ioukit._folder import PROBLEM_KINDS, Problem
 from ioukit._pool import ProcessPool, SerialExecutor
 
 if TYPE_CHECKING:
@@ -48,15 +48,6 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-PROBLEM_KINDS: dict[str, str] = {
-    "missing_prediction": "targets without a prediction",
-    "extra_prediction": "predictions without a target",
-    "size_mismatch": "prediction and target sizes differ",
-    "unreadable": "unreadable or corrupt files",
-    "bad_labels": "labels outside the classes (or not integers)",
-}
-"""The kinds of problem with the files, in the order they are listed: kind → heading."""
 
 
 @runtime_checkable
@@ -108,24 +99,6 @@ class Executor(Protocol):
     def max_workers(self) -> int: ...
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
-
-
-class Problem(NamedTuple):
-    """One problem with the files: ``kind`` (a key of :data:`PROBLEM_KINDS`), ``name`` (the
-    file, relative to its folder, for a missing or extra one; else the pair's name) and
-    ``message`` (what is wrong; empty for a missing or extra file). ``str()`` gives the line
-    as listed: the name, the message, or both."""
-
-    kind: str
-    name: str
-    message: str
-
-    def __str__(self) -> str:
-        if not self.message:
-            return self.name
-        if self.kind == "unreadable":  # the message names the file
-            return self.message
-        return f"{self.name}: {self.message}"
 
 
 def _by_kind(problems: Iterable[Problem]) -> dict[str, list[str]]:

@@ -22,7 +22,7 @@ import numba as nb
 import numpy as np
 
 from ioukit.kernels._numba_polygon_clip import _iou_range
-from ioukit.kernels.polygons import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
+from ioukit.kernels._polygon_codes import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
 
 #: relative tolerance of the "collinear" test of consecutive edges (the sine of the angle)
 _COLLINEAR = 1e-10

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ioukit.kernels import on_threads, parallel_threads
+from ioukit.kernels._polygon_codes import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
 
 __all__ = [
     "CONVEX",
@@ -33,11 +34,6 @@ __all__ = [
 
 _NDArray = np.ndarray[Any, Any]
 
-# status codes of `classify` (the kernels import them from here)
-CONVEX = 0
-DEGENERATE = 1  # zero area: scores 0
-NONCONVEX = 2  # simple as far as the turning test can tell: computed elsewhere (shapely)
-SELF_INTERSECTING = 3  # turning number other than +-1: certainly not a simple polygon
 
 #: below this many pairs the single-threaded kernel is used. A pair costs ~0.3 µs, so 4096 pairs
 #: are ~1 ms of work against tens of microseconds to wake the worker threads on an idle machine
