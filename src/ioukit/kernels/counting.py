@@ -10,7 +10,7 @@ on disk (``cache=True``).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -142,12 +142,14 @@ def confusion_rows(
     return tp, ps, ts, int(bad_p), int(bad_t)
 
 
+@lru_cache(maxsize=32)
 def _tables(
     num_classes: int, ignore: tuple[int, ...]
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], int] | None:
     """Lookup tables of the table-driven kernel, or None when it does not apply (negative
     ignore values). Bins: ``t * (C + 1) + p`` for valid labels, column ``C`` of a row for an
-    out-of-range prediction, then a block for ignored targets and one for out-of-range ones."""
+    out-of-range prediction, then a block for ignored targets and one for out-of-range ones.
+    Cached per configuration (an evaluator calls this once per image); never written to."""
     if any(v < 0 for v in ignore):
         return None
     c = num_classes
@@ -163,6 +165,18 @@ def _tables(
     col = np.full(size, c, dtype=np.int64)
     col[:c] = np.arange(c)
     return row, col, (c + 2) * stride
+
+
+@lru_cache(maxsize=32)
+def _byte_pair_table(num_classes: int, ignore: tuple[int, ...]) -> np.ndarray[Any, Any]:
+    """The bin of every (target byte, prediction byte) pair, ``(256 * 256,)`` uint32, for uint8
+    label maps (built from :func:`_tables`, which applies). Cached: 65,536 entries cost more
+    to build than counting a small image."""
+    tables = _tables(num_classes, ignore)
+    assert tables is not None  # callers check _tables first
+    row, col, _ = tables
+    byte = np.minimum(np.arange(256), row.size - 1)
+    return (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
 
 
 def confusion_stack(
@@ -186,8 +200,7 @@ def confusion_stack(
         th = threads if n_chunks >= 1 else 1
         if t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
             # one table over every (target byte, prediction byte) pair
-            byte = np.minimum(np.arange(256), row.size - 1)
-            lut = (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
+            lut = _byte_pair_table(c, ignore)
             p64, t64 = p.view(np.uint64), t.view(np.uint64)
             hist = _run("u8_stack", th, n_chunks, p64, t64, lut, n_bins)
         else:
