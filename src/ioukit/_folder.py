@@ -19,7 +19,7 @@ from ioukit._errors import InputError, IoUKitError, ParameterError
 if TYPE_CHECKING:
     import numpy as np
 
-    from ioukit.evaluate import Executor
+    from ioukit._pool import Executor
     from ioukit.io import Pair
     from ioukit.segmentation import SegmentationEvaluator
 

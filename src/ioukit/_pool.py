@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from ioukit._errors import IoUKitError, ParameterError
 
@@ -32,6 +32,58 @@ __all__ = ["ProcessPool", "SerialExecutor"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Where :func:`evaluate_folder` runs its tasks: the interface of an engine.
+
+    Implemented here by :class:`ProcessPool` (local worker processes, the default) and
+    :class:`SerialExecutor` (this process, ``workers=1``); a cluster engine (Dask, say) plugs
+    in by implementing the same two members.
+
+    The contract:
+
+    * ``max_workers``: how many tasks run at once; tasks are sized from it.
+    * ``map_unordered(fn, tasks)``: an iterator of ``fn(task)`` for every task, each exactly
+      once, in any order (the engine puts them back in order). ``fn`` is picklable (a
+      :func:`functools.partial` of a module-level function) and so is each task; a task holds
+      file paths and its result holds counts, a few kilobytes. ``tasks`` is consumed lazily:
+      take a task when a worker is free, keep few in flight. An exception in ``fn`` is raised
+      by the iterator.
+    * Stopping: the engine calls ``close()`` on the iterator when it stops early (an error,
+      Ctrl-C), and Ctrl-C may raise ``KeyboardInterrupt`` inside the iterator at any point
+      while it waits. Either way the executor must drop the remaining tasks and return within
+      a few seconds, never wait without a deadline (a generator's ``finally`` is the place).
+      An executor that computes the tasks in the calling thread sets an attribute
+      ``in_process = True``: Ctrl-C then waits for the end of the task instead.
+    * Ownership: the engine never closes an executor it is given; the caller does (the local
+      executors are context managers and can be reused).
+
+    Examples
+    --------
+    A minimal executor on the threads of this process:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> class Threads:
+    ...     max_workers = 2
+    ...     def map_unordered(self, fn, tasks):
+    ...         pool = ThreadPoolExecutor(self.max_workers)
+    ...         try:
+    ...             yield from pool.map(fn, tasks)
+    ...         finally:  # stopped early: drop what has not started
+    ...             pool.shutdown(wait=False, cancel_futures=True)
+    >>> isinstance(Threads(), Executor)
+    True
+    >>> sorted(Threads().map_unordered(abs, [-1, 2, -3]))
+    [1, 2, 3]
+    """
+
+    @property
+    def max_workers(self) -> int: ...
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]: ...
+
 
 # runtimes that keep threads of their own, whose state a fork() child would inherit half-way
 _THREADED_RUNTIMES = ("jax", "torch", "tensorflow", "cupy")

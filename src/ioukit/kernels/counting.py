@@ -176,7 +176,8 @@ def _byte_pair_table(num_classes: int, ignore: tuple[int, ...]) -> np.ndarray[An
     assert tables is not None  # callers check _tables first
     row, col, _ = tables
     byte = np.minimum(np.arange(256), row.size - 1)
-    return (row[byte][:, None] + col[byte][None, :]).reshape(-1).astype(np.uint32)
+    lut: np.ndarray[Any, Any] = (row[byte][:, None] + col[byte][None, :]).reshape(-1)
+    return lut.astype(np.uint32)
 
 
 def confusion_stack(
