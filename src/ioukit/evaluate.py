@@ -16,12 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Literal,
-    TypeVar,
-)
+from typing import TYPE_CHECKING, Any, Literal
 
 from ioukit._errors import InputError, ParameterError
 from ioukit._folder import PROBLEM_KINDS, Problem
@@ -43,9 +38,6 @@ __all__ = [
     "evaluate_folder",
     "format_problems",
 ]
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def _by_kind(problems: Iterable[Problem]) -> dict[str, list[str]]:
