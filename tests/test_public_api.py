@@ -11,6 +11,7 @@ import ioukit
 
 EXPECTED_ALL = [
     "BackendError",
+    "COCOResult",
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
@@ -36,6 +37,7 @@ EXPECTED_ALL = [
     "box_convert",
     "box_iou",
     "box_iou_aligned",
+    "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",
     "detection_counts",

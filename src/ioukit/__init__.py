@@ -47,7 +47,14 @@ from ioukit.core.sweep import (
     jaccard_curve,
     threshold_sweep,
 )
-from ioukit.detection import COCO_IOU_THRESHOLDS, Matches, detection_counts, match_detections
+from ioukit.detection import (
+    COCO_IOU_THRESHOLDS,
+    COCOResult,
+    Matches,
+    coco_evaluate,
+    detection_counts,
+    match_detections,
+)
 from ioukit.evaluate import FolderEvaluation, evaluate_folder
 from ioukit.geometry import rle
 from ioukit.geometry.box_formats import box_convert
@@ -87,6 +94,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_api.py
     "BackendError",
+    "COCOResult",
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
@@ -112,6 +120,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "box_convert",
     "box_iou",
     "box_iou_aligned",
+    "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",
     "detection_counts",

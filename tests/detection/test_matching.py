@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import ioukit
 from ioukit import InputError, ParameterError
-from ioukit.detection import (
+from ioukit.detection.matching import (
     COCO_IOU_THRESHOLDS,
     Matches,
     _assignment,

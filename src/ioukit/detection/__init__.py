@@ -1,0 +1,29 @@
+"""Detection evaluation: matching detections to ground truth, and COCO AP/AR.
+
+* :mod:`ioukit.detection.matching`: :func:`match_detections` and :func:`detection_counts` on
+  an IoU matrix (COCO, VOC and Hungarian rules).
+* :mod:`ioukit.detection.coco`: :func:`coco_evaluate`, COCO's detection and instance
+  segmentation evaluation, identical to pycocotools; its result is :class:`COCOResult`
+  (:mod:`ioukit.detection.result`).
+"""
+
+from __future__ import annotations
+
+from ioukit.detection.coco import COCOParams, coco_evaluate
+from ioukit.detection.matching import (
+    COCO_IOU_THRESHOLDS,
+    Matches,
+    detection_counts,
+    match_detections,
+)
+from ioukit.detection.result import COCOResult
+
+__all__ = [
+    "COCO_IOU_THRESHOLDS",
+    "COCOParams",
+    "COCOResult",
+    "Matches",
+    "coco_evaluate",
+    "detection_counts",
+    "match_detections",
+]

@@ -1,0 +1,260 @@
+"""Reading COCO ground truth and results (files or Python objects) into columns.
+
+One pass over the annotation dicts builds one NumPy array per field; the evaluation never
+touches a dict again. The rules are those of pycocotools 2.0.11 (``COCO.loadRes``): a result
+list takes the *bbox branch* when its first item has a non-empty ``bbox`` (area ``w * h``, a box
+polygon as segmentation when it has none), otherwise the *segm branch* (area and box from the
+RLE).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ioukit._errors import InputError
+from ioukit.geometry import rle
+
+FUNC = "coco_evaluate"
+
+_NDArray = np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """COCO ground truth in columns (annotations in file order)."""
+
+    img_ids: list[Any]
+    img_sizes: dict[Any, tuple[int, int]]
+    cat_ids: list[Any]
+    cat_names: dict[Any, str]
+    image_id: list[Any]
+    category_id: list[Any]
+    bbox: _NDArray
+    area: _NDArray
+    crowd: _NDArray
+    id_nonzero: _NDArray
+    segmentation: list[Any]
+
+
+@dataclass(frozen=True)
+class Results:
+    """Detections in columns (file order)."""
+
+    image_id: list[Any]
+    category_id: list[Any]
+    score: _NDArray
+    bbox: _NDArray
+    area: _NDArray
+    segmentation: list[Any]
+
+
+def _read(arg: str, value: Any, kind: type) -> Any:
+    if isinstance(value, (str, os.PathLike)):
+        try:
+            with open(value, encoding="utf-8") as f:
+                value = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise InputError(f"{FUNC}: cannot read `{arg}` from {str(value)!r}: {e}") from e
+    if not isinstance(value, kind):
+        want = "a dict (COCO annotation file)" if kind is dict else "a list of result dicts"
+        raise InputError(f"{FUNC}: `{arg}` must be a path or {want}; got {type(value).__name__}.")
+    return value
+
+
+def _field(arg: str, items: Sequence[Any], key: str, what: str) -> list[Any]:
+    try:
+        return [item[key] for item in items]
+    except (KeyError, TypeError):
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or key not in item:
+                raise InputError(
+                    f"{FUNC}: `{arg}[{i}]` must have a {key!r} field ({what}); got {_short(item)}."
+                ) from None
+        raise
+
+
+def _short(item: Any) -> str:
+    text = repr(item)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _numbers(arg: str, items: Sequence[Any], values: list[Any], key: str) -> _NDArray:
+    """A float64 column of finite numbers."""
+    try:
+        out = np.array(values, dtype=np.float64)
+        ok = out.ndim == 1 and bool(np.isfinite(out).all())
+    except (TypeError, ValueError):
+        ok = False
+    if ok:
+        return out
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(
+                f"{FUNC}: `{arg}[{i}][{key!r}]` must be a finite number; got {v!r} in "
+                f"{_short(items[i])}."
+            )
+    raise InputError(f"{FUNC}: `{arg}` has a malformed {key!r} field.")  # pragma: no cover
+
+
+def _boxes(arg: str, items: Sequence[Any], values: list[Any]) -> _NDArray:
+    """An ``(N, 4)`` float64 array of xywh boxes of finite, non-negative size."""
+    try:
+        out = np.array(values, dtype=np.float64).reshape(len(values), 4)
+        bad = ~(np.isfinite(out).all(axis=1) & (out[:, 2] >= 0) & (out[:, 3] >= 0))
+    except (TypeError, ValueError):
+        out, bad = None, None
+    if out is not None and bad is not None and not bad.any():
+        return out
+    for i, v in enumerate(values):
+        try:
+            box = np.array(v, dtype=np.float64)
+            ok = box.shape == (4,) and bool(np.isfinite(box).all()) and bool((box[2:] >= 0).all())
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(
+                f"{FUNC}: `{arg}[{i}]['bbox']` must be [x, y, width, height] with finite "
+                f"numbers and width, height >= 0; got {v!r}."
+            )
+    raise InputError(f"{FUNC}: `{arg}` has malformed boxes.")  # pragma: no cover
+
+
+def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
+    """Read and check a COCO annotation dict (or file)."""
+    data = _read("gt", gt, dict)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key), list):
+            raise InputError(
+                f"{FUNC}: `gt` must have a list {key!r} (a COCO annotation file); got "
+                f"{type(data.get(key)).__name__}."
+            )
+    images = data["images"]
+    img_ids = _field("gt['images']", images, "id", "the image id")
+    sizes: dict[Any, tuple[int, int]] = {}
+    for i, (img, img_id) in enumerate(zip(images, img_ids, strict=True)):
+        if img_id in sizes:
+            raise InputError(
+                f"{FUNC}: `gt['images']` must have distinct ids; image id {img_id!r} appears "
+                f"again at `gt['images'][{i}]`."
+            )
+        sizes[img_id] = (img.get("height", -1), img.get("width", -1))
+    cats = data["categories"]
+    cat_ids = _field("gt['categories']", cats, "id", "the category id")
+    names = {c: str(cat.get("name", c)) for c, cat in zip(cat_ids, cats, strict=True)}
+    anns = data["annotations"]
+    arg = "gt['annotations']"
+    image_id = _field(arg, anns, "image_id", "the image id")
+    category_id = _field(arg, anns, "category_id", "the category id")
+    area = _numbers(arg, anns, _field(arg, anns, "area", "the object's area"), "area")
+    crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
+    id_nonzero = np.array([a.get("id", 0) != 0 for a in anns], dtype=bool)
+    if need_boxes:
+        bbox = _boxes(arg, anns, _field(arg, anns, "bbox", "the box [x, y, w, h]"))
+        segmentation: list[Any] = []
+    else:
+        bbox = np.zeros((len(anns), 4))
+        segmentation = _field(arg, anns, "segmentation", "the mask (polygons or RLE)")
+    return GroundTruth(
+        img_ids, sizes, cat_ids, names, image_id, category_id, bbox, area, crowd, id_nonzero,
+        segmentation,
+    )  # fmt: skip
+
+
+def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
+    """Read and check a COCO result list (or file), following ``COCO.loadRes``."""
+    anns = _read("dt", dt, list)
+    if not anns:
+        raise InputError(
+            f"{FUNC}: `dt` (the results) is empty; pycocotools cannot evaluate an empty result "
+            "list either (it raises IndexError). Pass at least one detection."
+        )
+    image_id = _field("dt", anns, "image_id", "the image id")
+    unknown = [i for i, v in enumerate(image_id) if v not in gt.img_sizes]
+    if unknown:
+        i = unknown[0]
+        raise InputError(
+            f"{FUNC}: `dt[{i}]` has image_id {image_id[i]!r}, which is not an image of `gt` "
+            f"({len(unknown)} result(s) have unknown image ids)."
+        )
+    category_id = _field("dt", anns, "category_id", "the category id")
+    score = _numbers("dt", anns, _field("dt", anns, "score", "the confidence"), "score")
+    first = anns[0]
+    if isinstance(first, Mapping) and "bbox" in first and first["bbox"] != []:
+        bbox = _boxes("dt", anns, _field("dt", anns, "bbox", "the box [x, y, w, h]"))
+        area = bbox[:, 2] * bbox[:, 3]
+        segmentation = []
+        if need_masks:
+            segmentation = [a.get("segmentation") for a in anns]
+            for i, seg in enumerate(segmentation):
+                if seg is None:
+                    x, y, w, h = anns[i]["bbox"]
+                    segmentation[i] = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+                elif isinstance(seg, Mapping) and "size" in seg:
+                    check_size("dt", i, seg, image_id[i], gt)
+        return Results(image_id, category_id, score, bbox, area, segmentation)
+    if not (isinstance(first, Mapping) and "segmentation" in first):
+        raise InputError(
+            f"{FUNC}: `dt[0]` must have a 'bbox' or a 'segmentation' field (the first result "
+            f"decides the format of all, as in pycocotools); got {_short(first)}."
+        )
+    segmentation = _field("dt", anns, "segmentation", "an RLE mask")
+    for i, s in enumerate(segmentation):
+        if not isinstance(s, Mapping) or "counts" not in s or "size" not in s:
+            raise InputError(
+                f"{FUNC}: `dt[{i}]['segmentation']` must be an RLE dict with 'size' and "
+                f"'counts' (results without boxes); got {_short(s)}."
+            )
+        check_size("dt", i, s, image_id[i], gt)
+    area = np.array(rle.area(list(segmentation)), dtype=np.float64).reshape(-1)
+    boxes = rle.to_bbox(list(segmentation))
+    given = [a.get("bbox") for a in anns]
+    rows = [boxes[i] if b is None else b for i, b in enumerate(given)]
+    bbox = _boxes("dt", anns, rows) if rows else np.zeros((0, 4))
+    return Results(image_id, category_id, score, bbox, area, segmentation if need_masks else [])
+
+
+def to_rles(
+    arg: str, segs: list[Any], image_ids: list[Any], indices: Any, gt: GroundTruth
+) -> list[Any]:
+    """The masks ``segs[i]`` for ``i`` in ``indices`` as RLEs of their image's size, as
+    ``COCO.annToRLE``: polygons rasterised, uncompressed counts compressed, compressed RLEs
+    checked against the image size."""
+    out: list[Any] = []
+    for i in map(int, indices):
+        seg, img = segs[i], image_ids[i]
+        h, w = gt.img_sizes[img]
+        if isinstance(seg, list):
+            if h < 0 or w < 0:
+                raise InputError(
+                    f"{FUNC}: image {img!r} of `gt` needs 'height' and 'width' to rasterise "
+                    f"the polygons of `{arg}[{i}]`."
+                )
+            out.append(rle.from_polygons(seg, h, w))
+            continue
+        if not isinstance(seg, Mapping) or "counts" not in seg or "size" not in seg:
+            raise InputError(
+                f"{FUNC}: `{arg}[{i}]['segmentation']` must be polygons or an RLE dict; got "
+                f"{_short(seg)}."
+            )
+        check_size(arg, i, seg, img, gt)
+        out.append(rle.compress(dict(seg)) if isinstance(seg["counts"], list) else seg)
+    return out
+
+
+def check_size(arg: str, i: int, seg: Mapping[str, Any], img: Any, gt: GroundTruth) -> None:
+    """An RLE must have its image's size (when ``gt`` gives it)."""
+    h, w = gt.img_sizes[img]
+    size = list(seg["size"])
+    if (h, w) != (-1, -1) and size != [h, w]:
+        raise InputError(
+            f"{FUNC}: `{arg}[{i}]['segmentation']` has size {size}, but its image "
+            f"{img!r} is {[h, w]} (height, width) in `gt`; an RLE must be encoded at its "
+            "image's size."
+        )

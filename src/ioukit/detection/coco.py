@@ -1,0 +1,349 @@
+"""COCO detection and instance-segmentation evaluation, identical to pycocotools 2.0.11.
+
+:func:`coco_evaluate` reads the ground truth and the results into columns
+(:mod:`ioukit.detection._coco_load`), groups them into (image, category) cells, computes each
+cell's IoU matrix (boxes here, masks with :func:`ioukit.rle.iou`), matches every cell at every
+area range and IoU threshold in one compiled kernel (:mod:`ioukit.kernels.coco`), and
+accumulates the precision/recall arrays (:mod:`ioukit.detection._accumulate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ioukit._errors import ParameterError
+from ioukit.detection._accumulate import accumulate
+from ioukit.detection._coco_load import FUNC, load_gt, load_results, to_rles
+from ioukit.detection.result import COCOResult
+from ioukit.geometry import rle
+from ioukit.kernels.coco import match_cells
+
+__all__ = ["COCOParams", "coco_evaluate"]
+
+_NDArray = np.ndarray[Any, Any]
+
+_IOU_TYPES = ("bbox", "segm")
+_DEFAULT_AREAS = (
+    ("all", 0.0, 1e10),
+    ("small", 0.0, 1024.0),
+    ("medium", 1024.0, 9216.0),
+    ("large", 9216.0, 1e10),
+)
+
+
+@dataclass(frozen=True)
+class COCOParams:
+    """The parameters a COCO evaluation used (pycocotools' ``COCOeval.params``).
+
+    Attributes
+    ----------
+    iou_type : str
+        ``"bbox"`` or ``"segm"``.
+    iou_thresholds : tuple of float
+        IoU thresholds, shape (T,); by default ``np.linspace(0.5, 0.95, 10)`` (so the 9th is
+        ``0.8999999999999999``, as in COCO).
+    recall_thresholds : tuple of float
+        Recall levels at which precision is read, shape (R,); ``np.linspace(0, 1, 101)``.
+    max_dets : tuple of int
+        Detections kept per image **and per category**, sorted, shape (M,).
+    area_ranges : tuple of (str, float, float)
+        Labelled area ranges ``(label, lo, hi)``, inclusive at both ends, shape (A,).
+    use_cats : bool
+        Whether categories are evaluated separately.
+    img_ids, cat_ids : tuple
+        The images and categories evaluated, sorted.
+    convention : str
+        ``"pycocotools"``: every quirk of pycocotools 2.0.11 is reproduced.
+    """
+
+    iou_type: str
+    iou_thresholds: tuple[float, ...]
+    recall_thresholds: tuple[float, ...]
+    max_dets: tuple[int, ...]
+    area_ranges: tuple[tuple[str, float, float], ...]
+    use_cats: bool
+    img_ids: tuple[Any, ...]
+    cat_ids: tuple[Any, ...]
+    convention: str = "pycocotools"
+
+
+def _levels(name: str, value: Any, default: _NDArray) -> tuple[float, ...]:
+    if value is None:
+        return tuple(float(v) for v in default)
+    try:
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
+    if arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
+        raise ParameterError(
+            f"{FUNC}: `{name}` must be a non-empty sequence of numbers in [0, 1]; got {value!r}."
+        )
+    return tuple(float(v) for v in arr)
+
+
+def _max_dets(value: Any) -> tuple[int, ...]:
+    items = list(value) if isinstance(value, Sequence) else []
+    ok = bool(items) and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in items
+    )
+    if not ok:
+        raise ParameterError(
+            f"{FUNC}: `max_dets` must be a non-empty sequence of positive ints, e.g. "
+            f"(1, 10, 100); got {value!r}."
+        )
+    return tuple(sorted(int(v) for v in items))
+
+
+def _area_ranges(value: Any) -> tuple[tuple[str, float, float], ...]:
+    if value is None:
+        return _DEFAULT_AREAS
+    out: list[tuple[str, float, float]] = []
+    try:
+        for label, rng in dict(value).items():
+            lo, hi = (float(v) for v in rng)
+            if not (isinstance(label, str) and lo <= hi):
+                raise ValueError
+            out.append((label, lo, hi))
+    except (TypeError, ValueError):
+        out = []
+    if not out:
+        raise ParameterError(
+            f"{FUNC}: `area_ranges` must be a non-empty dict label -> (lo, hi) with lo <= hi, "
+            f"e.g. {{'all': (0, 1e10), 'small': (0, 1024)}}; got {value!r}."
+        )
+    return tuple(out)
+
+
+def _ids(name: str, value: Any, default: list[Any]) -> tuple[Any, ...]:
+    if value is None:
+        return tuple(sorted(default))
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
+        raise ParameterError(f"{FUNC}: `{name}` must be a sequence of ids; got {value!r}.")
+    return tuple(v.item() if isinstance(v, np.generic) else v for v in np.unique(value))
+
+
+def _box_iou_pairs(d: _NDArray, g: _NDArray, crowd: _NDArray) -> _NDArray:
+    """IoU of aligned xywh boxes ``d[i]``, ``g[i]`` with COCO's float64 formula (``bbIou``):
+    edge-touching boxes give 0, a crowd ``g`` divides by the area of ``d``."""
+    w = np.minimum(d[:, 2] + d[:, 0], g[:, 2] + g[:, 0]) - np.maximum(d[:, 0], g[:, 0])
+    h = np.minimum(d[:, 3] + d[:, 1], g[:, 3] + g[:, 1]) - np.maximum(d[:, 1], g[:, 1])
+    inter = w * h
+    da = d[:, 2] * d[:, 3]
+    union = np.where(crowd, da, da + g[:, 2] * g[:, 3] - inter)
+    out = np.zeros(d.shape[0])
+    ok = (w > 0) & (h > 0)
+    np.divide(inter, union, out=out, where=ok)
+    return out
+
+
+def _positions(ids: list[Any], index: Mapping[Any, int]) -> _NDArray:
+    return np.fromiter((index.get(v, -1) for v in ids), np.int64, len(ids))
+
+
+def coco_evaluate(
+    gt: Any,
+    dt: Any,
+    *,
+    iou_type: str = "bbox",
+    iou_thresholds: Sequence[float] | None = None,
+    recall_thresholds: Sequence[float] | None = None,
+    max_dets: Sequence[int] = (1, 10, 100),
+    area_ranges: Mapping[str, tuple[float, float]] | None = None,
+    use_cats: bool = True,
+    img_ids: Sequence[Any] | None = None,
+    cat_ids: Sequence[Any] | None = None,
+) -> COCOResult:
+    """COCO detection (``"bbox"``) or instance-segmentation (``"segm"``) AP and AR.
+
+    The numbers are those of pycocotools 2.0.11 (``COCOeval(gt, gt.loadRes(dt), iou_type)``
+    then ``evaluate(); accumulate(); summarize()``), bit for bit, quirks included:
+
+    * IoU thresholds are ``np.linspace(.5, .95, 10)`` (``0.8999999999999999``, not 0.9), and a
+      threshold is lowered to ``min(t, 1 - 1e-10)``;
+    * ``max_dets`` caps the detections per image **per category**; ``stats[0]`` is read at
+      ``max_dets=100`` (-1 when 100 is not among ``max_dets``);
+    * a ground truth's ``ignore`` flag is replaced by its ``iscrowd`` flag; a crowd ground
+      truth takes any number of detections, with IoU = intersection / detection area; a
+      detection matched to an ignored ground truth is neither true nor false positive;
+    * area ranges are inclusive at both ends (area 1024 is both small and medium) and read the
+      ground truth's JSON ``area``; a result with a box gets area ``w * h`` (the *bbox branch*
+      of ``loadRes``, taken for the whole list when the first result has a box, also under
+      ``"segm"``), one without gets its mask area;
+    * ties in score keep image order (sorted ids), then file order;
+    * precision at an unreachable recall level is 0; a category without ground truth is -1
+      and left out of the means; a ground truth with id 0 cannot be matched (COCO stores
+      matches as ids, 0 meaning none);
+    * results for categories that are not in ``gt`` are dropped, as in pycocotools.
+
+    Parameters
+    ----------
+    gt : str, path or dict
+        A COCO annotation file or its dict (``images`` with ``id``, and ``height``/``width``
+        for ``"segm"``; ``annotations`` with ``image_id``, ``category_id``, ``area``,
+        ``iscrowd``, and ``bbox`` or ``segmentation``; ``categories`` with ``id``, ``name``).
+    dt : str, path or list of dict
+        A COCO results file or its list: ``image_id``, ``category_id``, ``score``, and ``bbox``
+        ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size).
+    iou_type : {"bbox", "segm"}, default "bbox"
+        Overlap of boxes or of masks.
+    iou_thresholds : sequence of float, optional
+        IoU thresholds (T,); COCO's ten by default.
+    recall_thresholds : sequence of float, optional
+        Recall levels (R,); ``np.linspace(0, 1, 101)`` by default.
+    max_dets : sequence of int, default (1, 10, 100)
+        Detection caps (M,), sorted. With fewer than 3 values, the stats that pycocotools reads
+        at a missing position are -1 (pycocotools raises IndexError there).
+    area_ranges : dict str -> (float, float), optional
+        Labelled area ranges (A,); by default ``all``, ``small`` [0, 32²], ``medium``
+        [32², 96²], ``large`` [96², 1e10]. The stats look up the labels ``all``, ``small``,
+        ``medium`` and ``large`` (-1 when absent).
+    use_cats : bool, default True
+        False pools all categories into one (K = 1).
+    img_ids, cat_ids : sequence, optional
+        Evaluate these images / categories only (default: all of ``gt``).
+
+    Returns
+    -------
+    COCOResult
+        ``stats`` (12), ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M), ``scores``
+        (T, R, K, A, M), ``summary()``, ``per_category()``, ``params``, ``to_dict()``.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``iou_type`` or malformed options.
+    InputError
+        For an empty result list, a result on an image not in ``gt``, a missing or non-finite
+        score, a box with a negative or non-finite size, a mask whose size differs from its
+        image's, duplicate image ids in ``gt``, or a missing field; the message names the item.
+
+    Examples
+    --------
+    One image with one object; a perfect detection and a poor one:
+
+    >>> import ioukit
+    >>> gt = {
+    ...     "images": [{"id": 1, "height": 100, "width": 100}],
+    ...     "categories": [{"id": 1, "name": "cat"}],
+    ...     "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+    ...                      "bbox": [10, 10, 40, 40], "area": 1600, "iscrowd": 0}],
+    ... }
+    >>> dt = [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 40, 40], "score": 0.9},
+    ...       {"image_id": 1, "category_id": 1, "bbox": [60, 60, 20, 20], "score": 0.5}]
+    >>> r = ioukit.coco_evaluate(gt, dt)
+    >>> round(float(r.stats[0]), 6), float(r.stats[8])  # precision is tp / (tp + fp + eps)
+    (1.0, 1.0)
+    >>> print(r.summary().splitlines()[0])
+     Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
+    """
+    if iou_type not in _IOU_TYPES:
+        raise ParameterError(
+            f"{FUNC}: `iou_type` must be one of {list(_IOU_TYPES)}; got {iou_type!r}."
+        )
+    segm = iou_type == "segm"
+    g = load_gt(gt, need_boxes=not segm)
+    d = load_results(dt, g, need_masks=segm)
+    params = COCOParams(
+        iou_type=iou_type,
+        iou_thresholds=_levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10)),
+        recall_thresholds=_levels(
+            "recall_thresholds", recall_thresholds, np.linspace(0.0, 1.0, 101)
+        ),
+        max_dets=_max_dets(max_dets),
+        area_ranges=_area_ranges(area_ranges),
+        use_cats=bool(use_cats),
+        img_ids=_ids("img_ids", img_ids, g.img_ids),
+        cat_ids=_ids("cat_ids", cat_ids, g.cat_ids),
+    )
+    arrays = _evaluate(g, d, params)
+    names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
+    return COCOResult(*arrays, params=params, category_names=names)
+
+
+def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """The per-cell matching and the accumulation."""
+    n_img = len(p.img_ids)
+    img_index = {v: i for i, v in enumerate(p.img_ids)}
+    cat_index = {v: i for i, v in enumerate(p.cat_ids)}
+    n_k = len(p.cat_ids) if p.use_cats else 1
+
+    def cells(image_id: list[Any], category_id: list[Any]) -> tuple[_NDArray, _NDArray]:
+        i = _positions(image_id, img_index)
+        k = _positions(category_id, cat_index)
+        keep = (i >= 0) & (k >= 0)
+        cell = (k * n_img + i) if p.use_cats else i
+        return np.where(keep, cell, -1), k
+
+    g_cell, g_cat = cells(g.image_id, g.category_id)
+    g_order = np.lexsort((np.arange(g_cell.size), g_cat, g_cell))
+    g_order = g_order[g_cell[g_order] >= 0]
+    d_cell, d_cat = cells(d.image_id, d.category_id)
+    d_order = np.lexsort((np.arange(d_cell.size), d_cat, -d.score, d_cell))
+    d_order = d_order[d_cell[d_order] >= 0]
+    n_cells = n_k * n_img
+    gt_off = np.zeros(n_cells + 1, np.int64)
+    np.cumsum(np.bincount(g_cell[g_order], minlength=n_cells), out=gt_off[1:])
+    d_all_off = np.zeros(n_cells + 1, np.int64)
+    np.cumsum(np.bincount(d_cell[d_order], minlength=n_cells), out=d_all_off[1:])
+    rank = np.arange(d_order.size) - d_all_off[d_cell[d_order]]
+    d_order = d_order[rank < p.max_dets[-1]]
+    rank = rank[rank < p.max_dets[-1]]
+    dt_off = np.zeros(n_cells + 1, np.int64)
+    np.cumsum(np.bincount(d_cell[d_order], minlength=n_cells), out=dt_off[1:])
+
+    n_g = np.diff(gt_off)
+    n_d = np.diff(dt_off)
+    iou_off = np.zeros(n_cells + 1, np.int64)
+    np.cumsum(n_g * n_d, out=iou_off[1:])
+    crowd = g.crowd[g_order]
+    if p.iou_type == "bbox":
+        # every (detection, ground truth) pair of every cell, row-major within the cell
+        cell_of_pair = np.repeat(np.arange(n_cells), n_g * n_d)
+        local = np.arange(int(iou_off[-1])) - iou_off[cell_of_pair]
+        gi = gt_off[cell_of_pair] + local % np.maximum(n_g[cell_of_pair], 1)
+        di = dt_off[cell_of_pair] + local // np.maximum(n_g[cell_of_pair], 1)
+        iou = _box_iou_pairs(d.bbox[d_order][di], g.bbox[g_order][gi], crowd[gi])
+    else:
+        iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+
+    thresholds = np.minimum(np.asarray(p.iou_thresholds), 1 - 1e-10)
+    areas = np.array([[lo, hi] for _, lo, hi in p.area_ranges], dtype=np.float64).reshape(-1, 2)
+    n_a, n_t, n_det = areas.shape[0], thresholds.size, d_order.size
+    dt_matched = np.zeros((n_a, n_t, n_det), bool)
+    dt_ignored = np.zeros((n_a, n_t, n_det), bool)
+    regular = np.zeros((n_a, n_cells), np.int64)
+    match_cells(
+        iou, iou_off, gt_off, crowd, g.area[g_order], crowd, g.id_nonzero[g_order],
+        dt_off, d.area[d_order], thresholds, areas, dt_matched, dt_ignored, regular,
+    )  # fmt: skip
+    cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
+    regular_k = regular.reshape(n_a, n_k, n_img).sum(axis=2)
+    return accumulate(
+        dt_matched, dt_ignored, d.score[d_order], rank, cat_start, regular_k,
+        np.asarray(p.recall_thresholds), p.max_dets,
+    )  # fmt: skip
+
+
+def _mask_ious(
+    g: Any,
+    d: Any,
+    g_order: _NDArray,
+    d_order: _NDArray,
+    gt_off: _NDArray,
+    dt_off: _NDArray,
+    iou_off: _NDArray,
+) -> _NDArray:
+    """The flat IoU matrices of the cells, from masks (:func:`ioukit.rle.iou`)."""
+    iou = np.zeros(int(iou_off[-1]))
+    gt_rles = to_rles("gt['annotations']", g.segmentation, g.image_id, g_order, g)
+    dt_rles = to_rles("dt", d.segmentation, d.image_id, d_order, g)
+    crowd = g.crowd[g_order]
+    for c in np.flatnonzero(iou_off[1:] > iou_off[:-1]):
+        g0, g1, d0, d1 = gt_off[c], gt_off[c + 1], dt_off[c], dt_off[c + 1]
+        block = rle.iou(dt_rles[d0:d1], gt_rles[g0:g1], crowd=crowd[g0:g1])
+        iou[iou_off[c] : iou_off[c + 1]] = block.reshape(-1)
+    return iou
