@@ -478,3 +478,13 @@ def test_checkpoint_with_other_options_is_refused(
     assert "was made with other options" in err
     assert "num_classes: 4 then, 5 now" in err
     assert "ignore_index: [255] then, [] now" in err
+
+
+def test_closed_stdout_stops_quietly(monkeypatch, capsys) -> None:
+    # `ioukit segment ... | head`: the reader closes the pipe; no traceback, no error message
+    def closed(argv):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_main", closed)
+    assert cli.main([]) == 141
+    assert capsys.readouterr().err == ""

@@ -1,9 +1,11 @@
-"""The ``ioukit`` command line: ``ioukit segment PRED_DIR TARGET_DIR``.
+"""The ``ioukit`` command line: ``ioukit segment PRED_DIR TARGET_DIR`` and
+``ioukit detect GT.json DT.json`` (its code is in :mod:`ioukit._cli_detect`).
 
-A thin face over :func:`ioukit.evaluate_folder`, which pairs and reads the files, counts them
-in worker processes, keeps the checkpoint and the per-image CSV, and computes every number and
-every field of the JSON summary (:meth:`ioukit.evaluate.FolderEvaluation.to_dict`). Here:
-argument parsing, the progress bar, the tables, the messages and the exit codes.
+``segment`` is a thin face over :func:`ioukit.evaluate_folder`, which pairs and reads the
+files, counts them in worker processes, keeps the checkpoint and the per-image CSV, and
+computes every number and every field of the JSON summary
+(:meth:`ioukit.evaluate.FolderEvaluation.to_dict`). Here: argument parsing, the progress bar,
+the tables, the messages and the exit codes.
 
 Exit codes: 0 success; 1 bad input files or data (each problem is listed by name); 2 usage
 errors (bad options); 130 interrupted (the checkpoint, if any, is saved).
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,6 +174,9 @@ def _parser() -> argparse.ArgumentParser:
         "where it stopped",
     )
     seg.set_defaults(func=_segment)
+    from ioukit._cli_detect import add_parser as add_detect
+
+    add_detect(sub)
     return parser
 
 
@@ -390,7 +396,6 @@ def _score(v: float | None, percent: bool) -> str:
 
 def _rich_report(result: SegmentationResult, args: argparse.Namespace, headline: float) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -458,12 +463,19 @@ def _rich_report(result: SegmentationResult, args: argparse.Namespace, headline:
             style = "bold" if name == args.convention else None
             conv.add_row(name, value, what, style=style)
         out.append(conv)
+    _print_captured(out)
+
+
+def _print_captured(out: Sequence[Any]) -> None:
+    """Print rich renderables on stdout; to a file or a pipe without padding at line ends."""
+    from rich.console import Console
+
     console = Console(highlight=False)
     if console.is_terminal:
         for item in out:
             console.print(item)
         return
-    with console.capture() as captured:  # a file or a pipe: no padding at the ends of lines
+    with console.capture() as captured:
         for item in out:
             console.print(item)
     sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
@@ -480,6 +492,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _keep_exit_code()
         print(f"{PROG}: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head`
+        _detach_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
 
 
 def _keep_exit_code() -> None:
@@ -504,6 +529,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except UsageError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # not an error of the data: main() stops quietly
     except (IoUKitError, OSError) as exc:  # bad data; an output file that cannot be written
         print(f"{PROG} {args.command}: error: {_cli_words(str(exc))}", file=sys.stderr)
         return 1
