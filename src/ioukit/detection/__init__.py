@@ -4,7 +4,8 @@
   an IoU matrix (COCO, VOC and Hungarian rules).
 * :mod:`ioukit.detection.coco`: :func:`coco_evaluate`, COCO's detection and instance
   segmentation evaluation, identical to pycocotools; its result is :class:`COCOResult`
-  (:mod:`ioukit.detection.result`).
+  (:mod:`ioukit.detection.result`), with its PR curves (:class:`PRCurve`), F1-optimal
+  thresholds and match records (:class:`COCOMatches`, :class:`COCOImageCounts`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from ioukit.detection.matching import (
     detection_counts,
     match_detections,
 )
-from ioukit.detection.result import COCOResult
+from ioukit.detection.result import COCOImageCounts, COCOMatches, COCOResult, PRCurve
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
+    "COCOImageCounts",
+    "COCOMatches",
     "COCOParams",
     "COCOResult",
     "Matches",
+    "PRCurve",
     "coco_evaluate",
     "detection_counts",
     "match_detections",

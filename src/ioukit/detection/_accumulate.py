@@ -10,6 +10,9 @@ ground truth stay -1. Means are ``np.mean`` over the entries > -1, as COCO compu
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -150,3 +153,99 @@ def summary_lines(
             f"maxDets={max_det:>3d} ] = {value:0.3f}"
         )
     return stats, lines
+
+
+#: status codes of :func:`detection_status` (index into :data:`STATUS_NAMES`)
+FP, TP, IGNORED = 0, 1, 2
+STATUS_NAMES = ("fp", "tp", "ignored")
+
+
+@dataclass(frozen=True)
+class MatchRecords:
+    """What the matching kernel produced, kept for per-detection questions.
+
+    Detections (D, those evaluated: each (image, category) cell's first ``max_dets[-1]`` by
+    score) are in cell order (category, then image, then decreasing score); ground truths (G)
+    in cell order too. ``dt_matched``, ``dt_ignored`` and ``dt_gt`` are ``(A, T, D)``:
+    ``dt_gt`` is the position (in the G order) of the ground truth a detection took, or -1.
+    The cells' IoU matrices stay flat in ``iou`` (cell ``c`` at ``iou_off[c]``, row-major).
+    """
+
+    dt_index: _NDArray  # (D,) position in the result list
+    dt_image: _NDArray  # (D,) position in params.img_ids
+    dt_category: _NDArray  # (D,) category id
+    dt_score: _NDArray  # (D,)
+    dt_rank: _NDArray  # (D,) rank within its cell
+    dt_cell: _NDArray  # (D,)
+    cat_start: _NDArray  # (K + 1,) detections of category k: cat_start[k]:cat_start[k + 1]
+    dt_matched: _NDArray
+    dt_ignored: _NDArray
+    dt_gt: _NDArray
+    iou: _NDArray
+    iou_off: _NDArray
+    gt_off: _NDArray
+    dt_off: _NDArray
+    gt_id: _NDArray  # (G,) annotation ids
+    regular: _NDArray  # (A, cells) ground truths that are not ignored
+    n_img: int
+
+
+def detection_status(
+    rec: MatchRecords, a: int, t: int, max_det: int
+) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """The detections within ``max_det`` (indices into D), their status code (FP, TP,
+    IGNORED) and the position of the ground truth each one holds (-1 for a false positive,
+    so also for one that COCO leaves unmatched because its ground truth has id 0)."""
+    keep = np.flatnonzero(rec.dt_rank < max_det)
+    matched = rec.dt_matched[a, t, keep]
+    ignored = rec.dt_ignored[a, t, keep]
+    status = np.where(ignored, IGNORED, np.where(matched, TP, FP)).astype(np.int8)
+    gt = np.where(status == FP, -1, rec.dt_gt[a, t, keep]).astype(np.int64)
+    return keep, status, gt
+
+
+def matched_iou(rec: MatchRecords, keep: _NDArray, gt: _NDArray) -> _NDArray:
+    """IoU of each detection ``keep[i]`` with the ground truth ``gt[i]`` (0 where -1)."""
+    out = np.zeros(keep.size)
+    has = gt >= 0
+    det, pos = keep[has], gt[has]
+    cell = rec.dt_cell[det]
+    n_g = rec.gt_off[cell + 1] - rec.gt_off[cell]
+    flat = rec.iou_off[cell] + (det - rec.dt_off[cell]) * n_g + (pos - rec.gt_off[cell])
+    out[has] = rec.iou[flat]
+    return out
+
+
+def f1_point(score: _NDArray, is_tp: _NDArray, n_gt: int) -> tuple[float, ...]:
+    """The score threshold that maximises F1 over ``score >= threshold``, and the precision,
+    recall, F1 and the true and false positives there: ``(threshold, precision, recall, f1, tp,
+    fp)``.
+
+    ``score`` and ``is_tp`` are the counted detections (true and false positives). Only
+    thresholds equal to a score are candidates (a threshold keeps all detections tied at it);
+    the highest threshold wins a tie in F1. ``F1 = 2 tp / (kept + n_gt)``. Without ground truth
+    precision, recall and F1 are -1 and the threshold NaN; without a true positive they are 0
+    and the threshold NaN (nothing is kept).
+    """
+    if n_gt == 0:
+        return math.nan, -1.0, -1.0, -1.0, 0, 0
+    order = np.argsort(-score, kind="mergesort")
+    s = score[order]
+    tp = np.cumsum(is_tp[order])
+    if s.size == 0 or tp[-1] == 0:
+        return math.nan, 0.0, 0.0, 0.0, 0, 0
+    ends = np.flatnonzero(np.append(s[1:] != s[:-1], True))
+    kept = ends + 1
+    f1 = 2 * tp[ends] / (kept + n_gt)
+    i = int(np.argmax(f1))
+    n_tp, n_kept = int(tp[ends[i]]), int(kept[i])
+    return float(s[ends[i]]), n_tp / n_kept, n_tp / n_gt, float(f1[i]), n_tp, n_kept - n_tp
+
+
+def id_column(values: Sequence[Any]) -> _NDArray:
+    """Ids as a 1-d array: int64 when they are all ints, else object."""
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=np.int64).reshape(-1)
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out

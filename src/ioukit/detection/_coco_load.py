@@ -41,6 +41,7 @@ class GroundTruth:
     crowd: _NDArray
     id_nonzero: _NDArray
     segmentation: list[Any]
+    ann_id: list[Any]
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
     category_id = _field(arg, anns, "category_id", "the category id")
     area = _numbers(arg, anns, _field(arg, anns, "area", "the object's area"), "area")
     crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
-    id_nonzero = np.array([a.get("id", 0) != 0 for a in anns], dtype=bool)
+    ann_id = [a.get("id", 0) for a in anns]
+    id_nonzero = np.array([v != 0 for v in ann_id], dtype=bool)
     if need_boxes:
         bbox = _boxes(arg, anns, _field(arg, anns, "bbox", "the box [x, y, w, h]"))
         segmentation: list[Any] = []
@@ -163,7 +165,7 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
         segmentation = _field(arg, anns, "segmentation", "the mask (polygons or RLE)")
     return GroundTruth(
         img_ids, sizes, cat_ids, names, image_id, category_id, bbox, area, crowd, id_nonzero,
-        segmentation,
+        segmentation, ann_id,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import ParameterError
-from ioukit.detection._accumulate import accumulate
+from ioukit.detection._accumulate import MatchRecords, accumulate, id_column
 from ioukit.detection._coco_load import FUNC, load_gt, load_results, to_rles
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
@@ -210,7 +210,9 @@ def coco_evaluate(
     -------
     COCOResult
         ``stats`` (12), ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M), ``scores``
-        (T, R, K, A, M), ``summary()``, ``per_category()``, ``params``, ``to_dict()``.
+        (T, R, K, A, M), ``summary()``, ``per_category()``, ``params``, ``to_dict()``; and, from
+        the kept match flags, ``pr_curve()``, ``best_f1()``, ``matches()`` (per detection) and
+        ``per_image()``.
 
     Raises
     ------
@@ -259,13 +261,13 @@ def coco_evaluate(
         img_ids=_ids("img_ids", img_ids, g.img_ids),
         cat_ids=_ids("cat_ids", cat_ids, g.cat_ids),
     )
-    arrays = _evaluate(g, d, params)
+    *arrays, records = _evaluate(g, d, params)
     names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
-    return COCOResult(*arrays, params=params, category_names=names)
+    return COCOResult(*arrays, params=params, category_names=names, records=records)
 
 
-def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray]:
-    """The per-cell matching and the accumulation."""
+def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray, MatchRecords]:
+    """The per-cell matching, the accumulation, and the match records."""
     n_img = len(p.img_ids)
     img_index = {v: i for i, v in enumerate(p.img_ids)}
     cat_index = {v: i for i, v in enumerate(p.cat_ids)}
@@ -315,17 +317,27 @@ def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArr
     n_a, n_t, n_det = areas.shape[0], thresholds.size, d_order.size
     dt_matched = np.zeros((n_a, n_t, n_det), bool)
     dt_ignored = np.zeros((n_a, n_t, n_det), bool)
+    dt_gt = np.full((n_a, n_t, n_det), -1, np.int32 if g_order.size < 2**31 else np.int64)
     regular = np.zeros((n_a, n_cells), np.int64)
     match_cells(
         iou, iou_off, gt_off, crowd, g.area[g_order], crowd, g.id_nonzero[g_order],
-        dt_off, d.area[d_order], thresholds, areas, dt_matched, dt_ignored, regular,
+        dt_off, d.area[d_order], thresholds, areas, dt_matched, dt_ignored, dt_gt, regular,
     )  # fmt: skip
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
     regular_k = regular.reshape(n_a, n_k, n_img).sum(axis=2)
-    return accumulate(
-        dt_matched, dt_ignored, d.score[d_order], rank, cat_start, regular_k,
+    score = d.score[d_order]
+    arrays = accumulate(
+        dt_matched, dt_ignored, score, rank, cat_start, regular_k,
         np.asarray(p.recall_thresholds), p.max_dets,
     )  # fmt: skip
+    records = MatchRecords(
+        dt_index=d_order, dt_image=_positions(d.image_id, img_index)[d_order],
+        dt_category=id_column(d.category_id)[d_order], dt_score=score, dt_rank=rank,
+        dt_cell=d_cell[d_order], cat_start=cat_start, dt_matched=dt_matched,
+        dt_ignored=dt_ignored, dt_gt=dt_gt, iou=iou, iou_off=iou_off, gt_off=gt_off,
+        dt_off=dt_off, gt_id=id_column(g.ann_id)[g_order], regular=regular, n_img=n_img,
+    )  # fmt: skip
+    return (*arrays, records)
 
 
 def _mask_ious(

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ioukit.detection._accumulate import stat, summary_lines
+from ioukit._errors import ParameterError
+from ioukit.detection._accumulate import (
+    FP,
+    IGNORED,
+    STATUS_NAMES,
+    TP,
+    MatchRecords,
+    detection_status,
+    f1_point,
+    id_column,
+    matched_iou,
+    stat,
+    summary_lines,
+)
 
 if TYPE_CHECKING:
     from ioukit.detection.coco import COCOParams
 
-__all__ = ["COCOResult"]
+__all__ = ["COCOImageCounts", "COCOMatches", "COCOResult", "PRCurve"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -26,6 +39,91 @@ _COLUMNS: tuple[tuple[str, bool, float | None, str], ...] = (
     ("APl", True, None, "large"),
     ("AR100", False, None, "all"),
 )
+
+
+class PRCurve(NamedTuple):
+    """A precision-recall curve of :meth:`COCOResult.pr_curve`, read at the recall levels.
+
+    Attributes
+    ----------
+    recall : ndarray of float64, shape (R,)
+        The recall levels (``params.recall_thresholds``).
+    precision : ndarray of float64, shape (R,)
+        Interpolated precision at each level (0 where it is not reached; -1 everywhere when
+        there is no ground truth).
+    scores : ndarray of float64, shape (R,)
+        The detection score at which each level is reached (0 where it is not): keeping the
+        detections with ``score >= scores[r]`` reaches recall ``recall[r]``.
+    """
+
+    recall: _NDArray
+    precision: _NDArray
+    scores: _NDArray
+
+
+@dataclass(frozen=True)
+class COCOMatches:
+    """Per-detection match records of :meth:`COCOResult.matches`, as columns (N,).
+
+    Rows are the evaluated detections (each (image, category)'s first ``max_dets`` by score),
+    by category, then image, then decreasing score, ties in file order (with pooled categories,
+    ``use_cats=False``: by image, then decreasing score, ties by category then file order, as
+    pycocotools lists them).
+
+    Attributes
+    ----------
+    dt_index : ndarray of int64
+        Position of the detection in the result list ``dt`` (pycocotools' id minus 1).
+    image_id, category_id : ndarray
+        Its image and category ids (int64, or object for non-integer ids).
+    score : ndarray of float64
+        Its confidence.
+    status : ndarray of str
+        ``"tp"``, ``"fp"`` or ``"ignored"`` (matched to a crowd or out-of-range ground truth,
+        or unmatched and itself outside the area range: neither true nor false positive).
+    gt_id : ndarray
+        ``id`` of the ground-truth annotation it is matched to, -1 when none; a false positive
+        always has -1 (also one that took a ground truth with id 0, which COCO leaves
+        unmatched).
+    iou : ndarray of float64
+        IoU with that ground truth (for a crowd: intersection over the detection's area), 0
+        when ``gt_id`` is -1.
+    """
+
+    dt_index: _NDArray
+    image_id: _NDArray
+    category_id: _NDArray
+    score: _NDArray
+    status: _NDArray
+    gt_id: _NDArray
+    iou: _NDArray
+
+    def __len__(self) -> int:
+        return int(self.score.size)
+
+
+@dataclass(frozen=True)
+class COCOImageCounts:
+    """Per-image counts of :meth:`COCOResult.per_image`, as columns (I,), all categories
+    together, in the order of ``params.img_ids``.
+
+    Attributes
+    ----------
+    image_id : ndarray
+        The image ids.
+    tp, fp, fn, ignored : ndarray of int64
+        True positives, false positives, missed ground truths (``n_gt - tp``) and ignored
+        detections.
+    n_gt : ndarray of int64
+        Ground truths that count (not crowd, area in range).
+    """
+
+    image_id: _NDArray
+    tp: _NDArray
+    fp: _NDArray
+    fn: _NDArray
+    ignored: _NDArray
+    n_gt: _NDArray
 
 
 class COCOResult:
@@ -68,6 +166,22 @@ class COCOResult:
     >>> import json
     >>> json.loads(json.dumps(r.to_dict()))["stats"][8]  # AR100
     1.0
+
+    Beyond the arrays: at IoU 0.5 the detection at 0.9 (IoU 1/3) is a false positive, the one
+    at 0.8 a true positive.
+
+    >>> curve = r.pr_curve(3, iou=0.5)  # recall 0 is "reached" at the first detection
+    >>> curve.precision[[0, 100]].tolist(), curve.scores[[0, 100]].tolist()
+    ([0.5, 0.5], [0.9, 0.8])
+    >>> m = r.matches(iou=0.5)
+    >>> m.status.tolist(), m.gt_id.tolist(), m.iou.round(4).tolist()
+    (['fp', 'tp'], [-1, 1], [0.0, 1.0])
+    >>> best = r.best_f1(iou=0.5)["overall"]  # keep score >= 0.8: P = 1/2, R = 1
+    >>> best["threshold"], best["precision"], best["recall"], round(best["f1"], 4)
+    (0.8, 0.5, 1.0, 0.6667)
+    >>> c = r.per_image()
+    >>> c.tp.tolist(), c.fp.tolist(), c.fn.tolist()
+    ([1], [1], [0])
     """
 
     def __init__(
@@ -78,7 +192,9 @@ class COCOResult:
         *,
         params: COCOParams,
         category_names: tuple[str, ...],
+        records: MatchRecords | None = None,
     ) -> None:
+        self._records = records
         self.precision = precision
         self.recall = recall
         self.scores = scores
@@ -167,3 +283,261 @@ class COCOResult:
             "summary": self.summary(),
             "params": params,
         }
+
+    def _cell(
+        self, func: str, iou: float, area: str, max_dets: int | None
+    ) -> tuple[int, int, int, int]:
+        """Positions of ``iou`` (exact float equality, as pycocotools), ``area`` and
+        ``max_dets`` (None: the largest) in the params: ``(t, a, m, max_det)``."""
+        p = self.params
+        try:
+            t_hits = np.flatnonzero(np.asarray(p.iou_thresholds) == float(iou))
+        except (TypeError, ValueError):
+            t_hits = np.zeros(0, np.int64)
+        if t_hits.size == 0:
+            raise ParameterError(
+                f"COCOResult.{func}: `iou` must equal one of the evaluated IoU thresholds "
+                f"exactly (compared as pycocotools' summarize does): {list(p.iou_thresholds)}; "
+                f"got {iou!r}."
+            )
+        labels = [label for label, _, _ in p.area_ranges]
+        if area not in labels:
+            raise ParameterError(
+                f"COCOResult.{func}: `area` must be one of the area ranges {labels}; got {area!r}."
+            )
+        if max_dets is None:
+            max_dets = p.max_dets[-1]
+        if max_dets not in p.max_dets or isinstance(max_dets, bool):
+            raise ParameterError(
+                f"COCOResult.{func}: `max_dets` must be None (the largest) or one of "
+                f"{list(p.max_dets)}; got {max_dets!r}."
+            )
+        m = p.max_dets.index(max_dets)
+        return int(t_hits[0]), labels.index(area), m, p.max_dets[m]
+
+    def _status(
+        self, func: str, iou: float, area: str, max_dets: int | None
+    ) -> tuple[MatchRecords, int, _NDArray, _NDArray, _NDArray]:
+        """The match records, the area position, and the detections within ``max_dets`` with
+        their status codes and ground-truth positions (:func:`detection_status`)."""
+        t, a, _, max_det = self._cell(func, iou, area, max_dets)
+        rec = self._records
+        if rec is None:
+            raise ParameterError(
+                f"COCOResult.{func}: this result has no match records (it was built from "
+                "arrays, not by `coco_evaluate`); expected a result of `coco_evaluate`."
+            )
+        return (rec, a, *detection_status(rec, a, t, max_det))
+
+    def pr_curve(
+        self,
+        category_id: Any = None,
+        *,
+        iou: float = 0.5,
+        area: str = "all",
+        max_dets: int | None = None,
+    ) -> PRCurve:
+        """The precision-recall curve at one IoU threshold, with the score at each point.
+
+        A slice of :attr:`precision` and :attr:`scores` (pycocotools'
+        ``eval["precision"][t, :, k, a, m]``): interpolated precision at the R recall levels.
+
+        Parameters
+        ----------
+        category_id : optional
+            A category id of ``params.cat_ids``. None: the mean over the categories that have
+            ground truth in ``area`` (those that ``summarize`` averages); its ``scores`` are the
+            mean of those categories' scores, an indication only.
+        iou : float, default 0.5
+            An IoU threshold of ``params.iou_thresholds``, compared with exact float equality
+            as pycocotools does (the default 9th threshold is ``0.8999999999999999``).
+        area : str, default "all"
+            An area-range label of ``params.area_ranges``.
+        max_dets : int, optional
+            One of ``params.max_dets``; default the largest.
+
+        Returns
+        -------
+        PRCurve
+            ``recall``, ``precision`` and ``scores``, each shape (R,). Without ground truth,
+            precision and scores are -1.
+
+        Raises
+        ------
+        ParameterError
+            For an IoU threshold, area label, max_dets or category that was not evaluated (the
+            message lists those that were).
+
+        Examples
+        --------
+        See the example of :class:`COCOResult`.
+        """
+        t, a, m, _ = self._cell("pr_curve", iou, area, max_dets)
+        p = self.params
+        prec = self.precision[t, :, :, a, m]
+        sc = self.scores[t, :, :, a, m]
+        if category_id is None:
+            ks = np.flatnonzero(prec[0] > -1)
+            n_r = prec.shape[0]
+            if ks.size == 0:
+                prec_k, sc_k = -np.ones(n_r), -np.ones(n_r)
+            else:
+                prec_k, sc_k = prec[:, ks].mean(axis=1), sc[:, ks].mean(axis=1)
+        else:
+            if not p.use_cats or category_id not in p.cat_ids:
+                cats = list(p.cat_ids) if p.use_cats else "none: categories are pooled"
+                raise ParameterError(
+                    f"COCOResult.pr_curve: `category_id` must be None or an evaluated category "
+                    f"id ({cats}); got {category_id!r}."
+                )
+            k = p.cat_ids.index(category_id)
+            prec_k, sc_k = prec[:, k].copy(), sc[:, k].copy()
+        return PRCurve(np.asarray(p.recall_thresholds, dtype=np.float64), prec_k, sc_k)
+
+    def matches(
+        self, *, iou: float = 0.5, area: str = "all", max_dets: int | None = None
+    ) -> COCOMatches:
+        """Per-detection match records at one IoU threshold and area range.
+
+        The matches that the evaluation made (pycocotools' ``evalImgs[...]["dtMatches"]`` and
+        ``["dtIgnore"]``), as columns: no Python object per detection.
+
+        Parameters
+        ----------
+        iou : float, default 0.5
+            An IoU threshold of ``params.iou_thresholds`` (exact float equality).
+        area : str, default "all"
+            An area-range label of ``params.area_ranges``.
+        max_dets : int, optional
+            One of ``params.max_dets``, default the largest: the detections kept per image and
+            category. (COCO's greedy matching is in score order, so the matches of the first
+            ``max_dets`` do not depend on the later ones.)
+
+        Returns
+        -------
+        COCOMatches
+            ``dt_index``, ``image_id``, ``category_id``, ``score``, ``status``, ``gt_id``,
+            ``iou``, each shape (N,).
+
+        Raises
+        ------
+        ParameterError
+            As :meth:`pr_curve`.
+
+        Examples
+        --------
+        See the example of :class:`COCOResult`.
+        """
+        rec, _, keep, status, gt = self._status("matches", iou, area, max_dets)
+        gt_id = np.full(keep.size, -1, dtype=rec.gt_id.dtype)
+        gt_id[gt >= 0] = rec.gt_id[gt[gt >= 0]]
+        return COCOMatches(
+            dt_index=rec.dt_index[keep],
+            image_id=id_column(self.params.img_ids)[rec.dt_image[keep]],
+            category_id=rec.dt_category[keep],
+            score=rec.dt_score[keep],
+            status=np.asarray(STATUS_NAMES)[status],
+            gt_id=gt_id,
+            iou=matched_iou(rec, keep, gt),
+        )
+
+    def per_image(
+        self, *, iou: float = 0.5, area: str = "all", max_dets: int | None = None
+    ) -> COCOImageCounts:
+        """True positives, false positives and misses per image (all categories together).
+
+        Parameters
+        ----------
+        iou, area, max_dets
+            As :meth:`matches`.
+
+        Returns
+        -------
+        COCOImageCounts
+            ``image_id``, ``tp``, ``fp``, ``fn``, ``ignored``, ``n_gt``, each shape (I,), in the
+            order of ``params.img_ids``.
+
+        Raises
+        ------
+        ParameterError
+            For an option that was not evaluated, or a result not made by ``coco_evaluate``.
+
+        Examples
+        --------
+        See the example of :class:`COCOResult`: one image, one hit, one false positive.
+        """
+        rec, a, keep, status, _ = self._status("per_image", iou, area, max_dets)
+        n_img = rec.n_img
+        img = rec.dt_image[keep]
+
+        def count(code: int) -> Any:
+            return np.bincount(img[status == code], minlength=n_img).astype(np.int64)
+
+        n_gt = rec.regular[a].reshape(-1, n_img).sum(axis=0) if n_img else np.zeros(0, int)
+        tp = count(TP)
+        return COCOImageCounts(
+            image_id=id_column(self.params.img_ids), tp=tp, fp=count(FP), fn=n_gt - tp,
+            ignored=count(IGNORED), n_gt=n_gt.astype(np.int64),
+        )  # fmt: skip
+
+    def best_f1(
+        self, *, iou: float = 0.5, area: str = "all", max_dets: int | None = None
+    ) -> dict[str, Any]:
+        """The confidence threshold that maximises F1, per category and over all of them.
+
+        Computed from the exact matched detections (each detection's true/false positive flag
+        at ``iou``, ``area`` and ``max_dets``), **not** from the interpolated 101-point curve
+        of :attr:`precision`: for a threshold ``s``, the detections with ``score >= s`` that
+        are not ignored give ``tp`` and ``fp``, and ``P = tp / (tp + fp)``, ``R = tp / n_gt``,
+        ``F1 = 2PR / (P + R) = 2 tp / (tp + fp + n_gt)`` (no COCO epsilon). Every score is a
+        candidate threshold; a tie in F1 goes to the highest threshold.
+
+        Parameters
+        ----------
+        iou, area, max_dets
+            The IoU threshold (exact float equality), area-range label and detections per
+            image and category (None: the largest) at which the flags are read, as in
+            :meth:`matches`.
+
+        Returns
+        -------
+        dict
+            ``per_category``: one row per category (order of ``params.cat_ids``; one row
+            ``"all"`` when categories are pooled), and ``overall``: the detections of all
+            categories pooled against all their ground truths (micro F1; a detection of a
+            category without ground truth is a false positive there). Each row has
+            ``category_id``, ``name``, ``threshold``, ``precision``, ``recall``, ``f1``,
+            ``tp``, ``fp`` and ``n_gt``. Without ground truth, precision, recall and F1 are -1
+            and the threshold NaN; without any true positive they are 0 and the threshold NaN.
+
+        Raises
+        ------
+        ParameterError
+            As :meth:`per_image`.
+
+        Examples
+        --------
+        See the example of :class:`COCOResult` (the best threshold there is 0.8).
+        """
+        rec, a, keep, status, _ = self._status("best_f1", iou, area, max_dets)
+        counted = status != IGNORED
+        score, is_tp = rec.dt_score[keep][counted], (status == TP)[counted]
+        cat_of = np.searchsorted(rec.cat_start, keep[counted], side="right") - 1
+        n_img = max(rec.n_img, 1)
+        n_gt_k = rec.regular[a].reshape(-1, n_img).sum(axis=1)
+        keys = ("threshold", "precision", "recall", "f1", "tp", "fp")
+
+        def row(cat: Any, name: str, sel: Any, n_gt: int) -> dict[str, Any]:
+            values = f1_point(score[sel], is_tp[sel], n_gt)
+            out: dict[str, Any] = {"category_id": cat, "name": name}
+            out.update(zip(keys, values, strict=True))
+            out["tp"], out["fp"], out["n_gt"] = int(out["tp"]), int(out["fp"]), n_gt
+            return out
+
+        ids = self.params.cat_ids if self.params.use_cats else ("all",)
+        per_cat = [
+            row(cat, name, cat_of == k, int(n_gt_k[k]))
+            for k, (cat, name) in enumerate(zip(ids, self.category_names, strict=True))
+        ]
+        overall = row(None, "all", slice(None), int(n_gt_k.sum()))
+        return {"per_category": per_cat, "overall": overall}

@@ -27,9 +27,12 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     area_ranges,
     dt_matched,
     dt_ignored,
+    dt_gt,
     regular_gt,
 ):
-    """Fill ``dt_matched`` and ``dt_ignored`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)``.
+    """Fill ``dt_matched``, ``dt_ignored`` and ``dt_gt`` ``(A, T, D)`` and ``regular_gt``
+    ``(A, cells)``; ``dt_gt`` (filled with -1 by the caller) receives the position (in the
+    ground-truth order of the cells) of the ground truth each detection takes.
 
     Cell ``c`` holds the ground truths ``gt_off[c]:gt_off[c + 1]`` (in file order) and the
     detections ``dt_off[c]:dt_off[c + 1]`` (in decreasing score order, already cut to the
@@ -93,6 +96,7 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     matched = False
                     if m > -1:
                         taken[m] = True
+                        dt_gt[a, t, k] = g0 + m
                         dt_ignored[a, t, k] = ignored[m]
                         matched = gt_id_nonzero[g0 + m]
                     dt_matched[a, t, k] = matched

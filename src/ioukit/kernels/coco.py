@@ -38,11 +38,12 @@ def match_cells(
     area_ranges: _NDArray,
     dt_matched: _NDArray,
     dt_ignored: _NDArray,
+    dt_gt: _NDArray,
     regular_gt: _NDArray,
 ) -> None:
-    """Match every cell at every area range and IoU threshold, writing ``dt_matched`` and
-    ``dt_ignored`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)`` in place (the arguments
-    and the rule are those of :func:`ioukit.kernels._numba_coco.match_cells`)."""
+    """Match every cell at every area range and IoU threshold, writing ``dt_matched``,
+    ``dt_ignored`` and ``dt_gt`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)`` in place (the
+    arguments and the rule are those of :func:`ioukit.kernels._numba_coco.match_cells`)."""
     _jit()(
         iou,
         iou_off,
@@ -57,5 +58,6 @@ def match_cells(
         area_ranges,
         dt_matched,
         dt_ignored,
+        dt_gt,
         regular_gt,
     )
