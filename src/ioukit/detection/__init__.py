@@ -6,6 +6,8 @@
   segmentation evaluation, identical to pycocotools; its result is :class:`COCOResult`
   (:mod:`ioukit.detection.result`), with its PR curves (:class:`PRCurve`), F1-optimal
   thresholds and match records (:class:`COCOMatches`, :class:`COCOImageCounts`).
+* :mod:`ioukit.detection.streaming`: :class:`DetectionEvaluator`, the same evaluation fed
+  batch by batch inside a training loop (merge, state dicts, ``torch.distributed``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ioukit.detection.matching import (
     match_detections,
 )
 from ioukit.detection.result import COCOImageCounts, COCOMatches, COCOResult, PRCurve
+from ioukit.detection.streaming import DetectionEvaluator
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
@@ -25,6 +28,7 @@ __all__ = [
     "COCOMatches",
     "COCOParams",
     "COCOResult",
+    "DetectionEvaluator",
     "Matches",
     "PRCurve",
     "coco_evaluate",
