@@ -50,6 +50,7 @@ from ioukit.core.sweep import (
 from ioukit.detection import (
     COCO_IOU_THRESHOLDS,
     COCOResult,
+    DetectionEvaluator,
     Matches,
     coco_evaluate,
     detection_counts,
@@ -57,6 +58,7 @@ from ioukit.detection import (
 )
 from ioukit.evaluate import FolderEvaluation, evaluate_folder
 from ioukit.geometry import rle
+from ioukit.geometry.boundary import boundary_band, boundary_iou
 from ioukit.geometry.box_formats import box_convert
 from ioukit.geometry.boxes import (
     box_area,
@@ -98,6 +100,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
+    "DetectionEvaluator",
     "FolderEvaluation",
     "InputError",
     "IoUKitError",
@@ -116,6 +119,8 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "best_thresholds",
     "binary_counts",
     "binary_jaccard",
+    "boundary_band",
+    "boundary_iou",
     "box_area",
     "box_convert",
     "box_iou",
