@@ -320,7 +320,7 @@ def test_bad_data_exit_1(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--iou-type", "keypoints"], "invalid choice: 'keypoints'"),
+        (["--iou-type", "boundary"], "invalid choice: 'boundary'"),
         (["--max-dets", "1,x"], "expected positive integers separated by commas"),
         (["--max-dets", "0,10"], "got '0,10'"),
         (["--max-dets", ""], "--max-dets"),
@@ -376,3 +376,26 @@ def test_unwritable_output_exit_1(
     assert err.startswith("ioukit detect: error: ")
     assert "s.json.tmp" in err
     assert "Traceback" not in err
+
+
+def test_iou_type_keypoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kp = [10, 10, 2, 20, 20, 2] + [0, 0, 0] * 15
+    gt = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1, "name": "person"}],
+        "annotations": [{
+            "id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 20, 20], "area": 2000,
+            "iscrowd": 0, "keypoints": kp, "num_keypoints": 2,
+        }],
+    }  # fmt: skip
+    dt = [{"image_id": 1, "category_id": 1, "score": 0.9, "keypoints": kp}]
+    gt_path, dt_path, out = tmp_path / "gt.json", tmp_path / "dt.json", tmp_path / "s.json"
+    gt_path.write_text(json.dumps(gt))
+    dt_path.write_text(json.dumps(dt))
+    assert run(gt_path, dt_path, "--iou-type", "keypoints", "--json", out) == 0
+    expected = ioukit.coco_evaluate(gt, dt, iou_type="keypoints")
+    assert capsys.readouterr().out.startswith(expected.summary())
+    assert expected.stats.round(6).tolist() == [1, 1, 1, 1, -1, 1, 1, 1, 1, -1]  # medium
+    doc = json.loads(out.read_text())
+    assert doc["command"]["max_dets"] == [20]
+    assert doc["stats"] == expected.stats.tolist()

@@ -108,15 +108,15 @@ def add_parser(sub: Any) -> None:
     det.add_argument(
         "--iou-type",
         default="bbox",
-        choices=("bbox", "segm"),
-        help="overlap of boxes or of masks (default: bbox)",
+        choices=("bbox", "segm", "keypoints"),
+        help="overlap of boxes, of masks, or keypoint OKS (default: bbox)",
     )
     det.add_argument(
         "--max-dets",
         type=_max_dets,
-        default=(1, 10, 100),
+        default=None,
         metavar="N,N,...",
-        help="detections kept per image and per category (default: 1,10,100)",
+        help="detections kept per image and per category (default: 1,10,100; keypoints: 20)",
     )
     det.add_argument(
         "--area-ranges",
@@ -249,7 +249,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             "gt": args.gt,
             "dt": args.dt,
             "iou_type": args.iou_type,
-            "max_dets": list(args.max_dets),
+            "max_dets": list(args.max_dets or result.params.max_dets),
             "area_ranges": None
             if args.area_ranges is None
             else {k: list(v) for k, v in args.area_ranges.items()},

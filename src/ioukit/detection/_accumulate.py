@@ -34,6 +34,12 @@ _STATS: tuple[tuple[bool, float | None, str, int | None], ...] = (
     (False, None, "medium", 2),
     (False, None, "large", 2),
 )
+#: ``_summarizeKps``: every entry at ``maxDets=20``
+_KPS_STATS: tuple[tuple[bool, float | None, str, int | None], ...] = tuple(
+    (ap, iou, area, None)
+    for ap in (True, False)
+    for iou, area in ((None, "all"), (0.5, "all"), (0.75, "all"), (None, "medium"), (None, "large"))
+)
 
 
 def accumulate(
@@ -130,16 +136,23 @@ def summary_lines(
     iou_thresholds: _NDArray,
     area_labels: tuple[str, ...],
     max_dets: tuple[int, ...],
+    *,
+    keypoints: bool = False,
 ) -> tuple[list[float], list[str]]:
-    """The 12 stats and the 12 lines ``COCOeval.summarize`` prints.
+    """The 12 stats and the 12 lines ``COCOeval.summarize`` prints (the 10 of
+    ``_summarizeKps``, all read at ``maxDets=20``, when ``keypoints``).
 
     A position of ``max_dets`` that does not exist (fewer than 3 values; pycocotools raises
     IndexError there) is shown as ``maxDets= -1`` with the value -1.
     """
     stats: list[float] = []
     lines: list[str] = []
-    for ap, iou, area, pos in _STATS:
-        max_det = 100 if pos is None else (max_dets[pos] if pos < len(max_dets) else -1)
+    for ap, iou, area, pos in _KPS_STATS if keypoints else _STATS:
+        max_det = (
+            (20 if keypoints else 100)
+            if pos is None
+            else (max_dets[pos] if pos < len(max_dets) else -1)
+        )
         value = stat(precision, recall, iou_thresholds, area_labels, max_dets, ap, iou, area,
                      max_det)  # fmt: skip
         stats.append(value)

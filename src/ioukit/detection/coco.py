@@ -17,7 +17,8 @@ import numpy as np
 
 from ioukit._errors import ParameterError
 from ioukit.detection._accumulate import MatchRecords, accumulate, id_column
-from ioukit.detection._coco_load import FUNC, load_gt, load_results, to_rles
+from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
+from ioukit.detection._coco_load import FUNC, _field, _read, load_gt, load_results, to_rles
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
 from ioukit.kernels.coco import match_cells
@@ -26,13 +27,15 @@ __all__ = ["COCOParams", "coco_evaluate"]
 
 _NDArray = np.ndarray[Any, Any]
 
-_IOU_TYPES = ("bbox", "segm")
+_IOU_TYPES = ("bbox", "segm")  # also the streaming evaluator's
+_EVAL_TYPES = (*_IOU_TYPES, "keypoints")
 _DEFAULT_AREAS = (
     ("all", 0.0, 1e10),
     ("small", 0.0, 1024.0),
     ("medium", 1024.0, 9216.0),
     ("large", 9216.0, 1e10),
 )
+_KEYPOINT_AREAS = (_DEFAULT_AREAS[0], *_DEFAULT_AREAS[2:])
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class COCOParams:
     Attributes
     ----------
     iou_type : str
-        ``"bbox"`` or ``"segm"``.
+        ``"bbox"``, ``"segm"`` or ``"keypoints"``.
     iou_thresholds : tuple of float
         IoU thresholds, shape (T,); by default ``np.linspace(0.5, 0.95, 10)`` (so the 9th is
         ``0.8999999999999999``, as in COCO).
@@ -58,6 +61,8 @@ class COCOParams:
         The images and categories evaluated, sorted.
     convention : str
         ``"pycocotools"``: every quirk of pycocotools 2.0.11 is reproduced.
+    kpt_oks_sigmas : tuple of float
+        The per-keypoint OKS sigmas (K,) under ``"keypoints"``; empty otherwise.
     """
 
     iou_type: str
@@ -69,6 +74,7 @@ class COCOParams:
     img_ids: tuple[Any, ...]
     cat_ids: tuple[Any, ...]
     convention: str = "pycocotools"
+    kpt_oks_sigmas: tuple[float, ...] = ()
 
 
 def _levels(name: str, value: Any, default: _NDArray) -> tuple[float, ...]:
@@ -151,13 +157,15 @@ def coco_evaluate(
     iou_type: str = "bbox",
     iou_thresholds: Sequence[float] | None = None,
     recall_thresholds: Sequence[float] | None = None,
-    max_dets: Sequence[int] = (1, 10, 100),
+    max_dets: Sequence[int] | None = None,
     area_ranges: Mapping[str, tuple[float, float]] | None = None,
     use_cats: bool = True,
     img_ids: Sequence[Any] | None = None,
     cat_ids: Sequence[Any] | None = None,
+    kpt_oks_sigmas: Sequence[float] | None = None,
 ) -> COCOResult:
-    """COCO detection (``"bbox"``) or instance-segmentation (``"segm"``) AP and AR.
+    """COCO detection (``"bbox"``), instance-segmentation (``"segm"``) or keypoint
+    (``"keypoints"``, OKS) AP and AR.
 
     The numbers are those of pycocotools 2.0.11 (``COCOeval(gt, gt.loadRes(dt), iou_type)``
     then ``evaluate(); accumulate(); summarize()``), bit for bit, quirks included:
@@ -177,7 +185,13 @@ def coco_evaluate(
     * precision at an unreachable recall level is 0; a category without ground truth is -1
       and left out of the means; a ground truth with id 0 cannot be matched (COCO stores
       matches as ids, 0 meaning none);
-    * results for categories that are not in ``gt`` are dropped, as in pycocotools.
+    * results for categories that are not in ``gt`` are dropped, as in pycocotools;
+    * ``"keypoints"``: the overlap is the OKS with ``kpt_oks_sigmas`` (COCO's 17 divided by
+      10.0); a ground truth with ``num_keypoints == 0`` is ignored (as a crowd is); one without
+      labelled keypoints (all ``v == 0``) is compared by the distance of each detected keypoint
+      to its box enlarged by one width/height on each side; a result without a box gets the box
+      of its keypoints' extent and area ``w * h``; with ``use_cats=False`` no detection matches
+      (pycocotools' ``computeOks`` does not pool the categories).
 
     Parameters
     ----------
@@ -185,43 +199,50 @@ def coco_evaluate(
         A COCO annotation file or its dict (``images`` with ``id``, and ``height``/``width``
         for ``"segm"``; ``annotations`` with ``image_id``, ``category_id``, ``area``,
         ``iscrowd``, and ``bbox`` or ``segmentation``; ``categories`` with ``id``, ``name``).
+        ``"keypoints"`` also needs ``keypoints`` (3 K numbers ``x, y, v``) and
+        ``num_keypoints``.
     dt : str, path or list of dict
         A COCO results file or its list: ``image_id``, ``category_id``, ``score``, and ``bbox``
-        ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size).
-    iou_type : {"bbox", "segm"}, default "bbox"
-        Overlap of boxes or of masks.
+        ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size), or ``keypoints``
+        (3 K numbers) under ``"keypoints"``.
+    iou_type : {"bbox", "segm", "keypoints"}, default "bbox"
+        Overlap of boxes, of masks, or keypoint similarity (OKS).
     iou_thresholds : sequence of float, optional
         IoU thresholds (T,); COCO's ten by default.
     recall_thresholds : sequence of float, optional
         Recall levels (R,); ``np.linspace(0, 1, 101)`` by default.
-    max_dets : sequence of int, default (1, 10, 100)
-        Detection caps (M,), sorted. With fewer than 3 values, the stats that pycocotools reads
-        at a missing position are -1 (pycocotools raises IndexError there).
+    max_dets : sequence of int, optional
+        Detection caps (M,), sorted; (1, 10, 100), or (20,) for ``"keypoints"``. With fewer
+        than 3 values, the stats that pycocotools reads at a missing position are -1
+        (pycocotools raises IndexError there); the keypoint stats are all read at 20.
     area_ranges : dict str -> (float, float), optional
         Labelled area ranges (A,); by default ``all``, ``small`` [0, 32²], ``medium``
         [32², 96²], ``large`` [96², 1e10]. The stats look up the labels ``all``, ``small``,
-        ``medium`` and ``large`` (-1 when absent).
+        ``medium`` and ``large`` (-1 when absent). ``"keypoints"`` drops ``small``.
     use_cats : bool, default True
         False pools all categories into one (K = 1).
     img_ids, cat_ids : sequence, optional
         Evaluate these images / categories only (default: all of ``gt``).
+    kpt_oks_sigmas : sequence of float, optional
+        Per-keypoint OKS sigmas (K,) for ``"keypoints"``; COCO's 17 by default.
 
     Returns
     -------
     COCOResult
-        ``stats`` (12), ``precision`` (T, R, K, A, M), ``recall`` (T, K, A, M), ``scores``
-        (T, R, K, A, M), ``summary()``, ``per_category()``, ``params``, ``to_dict()``; and, from
-        the kept match flags, ``pr_curve()``, ``best_f1()``, ``matches()`` (per detection) and
-        ``per_image()``.
+        ``stats`` (12; 10 for ``"keypoints"``, as ``_summarizeKps``), ``precision``
+        (T, R, K, A, M), ``recall`` (T, K, A, M), ``scores`` (T, R, K, A, M), ``summary()``,
+        ``per_category()``, ``params``, ``to_dict()``; and, from the kept match flags,
+        ``pr_curve()``, ``best_f1()``, ``matches()`` (per detection) and ``per_image()``.
 
     Raises
     ------
     ParameterError
-        For an unknown ``iou_type`` or malformed options.
+        For an unknown ``iou_type`` or malformed options (``kpt_oks_sigmas`` included).
     InputError
         For an empty result list, a result on an image not in ``gt``, a missing or non-finite
         score, a box with a negative or non-finite size, a mask whose size differs from its
-        image's, duplicate image ids in ``gt``, or a missing field; the message names the item.
+        image's, duplicate image ids in ``gt``, keypoints that are not 3 K finite numbers, or a
+        missing field; the message names the item.
 
     Examples
     --------
@@ -241,12 +262,24 @@ def coco_evaluate(
     (1.0, 1.0)
     >>> print(r.summary().splitlines()[0])
      Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
+
+    Keypoints (OKS), here two per person with their own sigmas:
+
+    >>> gt["annotations"][0].update(keypoints=[20, 20, 2, 30, 40, 2], num_keypoints=2)
+    >>> kp = [{"image_id": 1, "category_id": 1, "keypoints": [21, 20, 1, 30, 42, 1],
+    ...        "score": 0.8}]
+    >>> r = ioukit.coco_evaluate(gt, kp, iou_type="keypoints", kpt_oks_sigmas=[0.05, 0.05])
+    >>> r.stats.shape, round(float(r.stats[0]), 3)  # OKS 0.926: matched at 0.50 to 0.90
+    ((10,), 0.9)
     """
-    if iou_type not in _IOU_TYPES:
+    if iou_type not in _EVAL_TYPES:
         raise ParameterError(
-            f"{FUNC}: `iou_type` must be one of {list(_IOU_TYPES)}; got {iou_type!r}."
+            f"{FUNC}: `iou_type` must be one of {list(_EVAL_TYPES)}; got {iou_type!r}."
         )
-    segm = iou_type == "segm"
+    segm, kps = iou_type == "segm", iou_type == "keypoints"
+    sigmas = oks_sigmas(kpt_oks_sigmas) if kps else ()
+    if kps:
+        gt, dt = _read("gt", gt, dict), with_extent_boxes(_read("dt", dt, list), len(sigmas))
     g = load_gt(gt, need_boxes=not segm)
     d = load_results(dt, g, need_masks=segm)
     params = COCOParams(
@@ -255,19 +288,31 @@ def coco_evaluate(
         recall_thresholds=_levels(
             "recall_thresholds", recall_thresholds, np.linspace(0.0, 1.0, 101)
         ),
-        max_dets=_max_dets(max_dets),
-        area_ranges=_area_ranges(area_ranges),
+        max_dets=_max_dets(((20,) if kps else (1, 10, 100)) if max_dets is None else max_dets),
+        area_ranges=_KEYPOINT_AREAS if kps and area_ranges is None else _area_ranges(area_ranges),
         use_cats=bool(use_cats),
         img_ids=_ids("img_ids", img_ids, g.img_ids),
         cat_ids=_ids("cat_ids", cat_ids, g.cat_ids),
+        kpt_oks_sigmas=sigmas,
     )
-    *arrays, records = _evaluate(g, d, params)
+    kp = None
+    if kps:
+        anns = gt["annotations"]
+        arg = "gt['annotations']"
+        n_kpt = _field(arg, anns, "num_keypoints", "the number of labelled keypoints")
+        kp = (keypoints(arg, anns, len(sigmas)), keypoints("dt", dt, len(sigmas)),
+              np.array([v == 0 for v in n_kpt], dtype=bool))  # fmt: skip
+    *arrays, records = _evaluate(g, d, params, kp)
     names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
     return COCOResult(*arrays, params=params, category_names=names, records=records)
 
 
-def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray, MatchRecords]:
-    """The per-cell matching, the accumulation, and the match records."""
+def _evaluate(
+    g: Any, d: Any, p: COCOParams, kp: tuple[_NDArray, _NDArray, _NDArray] | None = None
+) -> tuple[_NDArray, _NDArray, _NDArray, MatchRecords]:
+    """The per-cell matching, the accumulation, and the match records; ``kp`` holds the
+    ground-truth keypoints, the result keypoints and the no-keypoint flags under
+    ``"keypoints"``."""
     n_img = len(p.img_ids)
     img_index = {v: i for i, v in enumerate(p.img_ids)}
     cat_index = {v: i for i, v in enumerate(p.cat_ids)}
@@ -302,13 +347,23 @@ def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArr
     iou_off = np.zeros(n_cells + 1, np.int64)
     np.cumsum(n_g * n_d, out=iou_off[1:])
     crowd = g.crowd[g_order]
-    if p.iou_type == "bbox":
+    ignore = crowd
+    if p.iou_type != "segm":
         # every (detection, ground truth) pair of every cell, row-major within the cell
         cell_of_pair = np.repeat(np.arange(n_cells), n_g * n_d)
         local = np.arange(int(iou_off[-1])) - iou_off[cell_of_pair]
         gi = gt_off[cell_of_pair] + local % np.maximum(n_g[cell_of_pair], 1)
         di = dt_off[cell_of_pair] + local // np.maximum(n_g[cell_of_pair], 1)
-        iou = _box_iou_pairs(d.bbox[d_order][di], g.bbox[g_order][gi], crowd[gi])
+        if kp is None:
+            iou = _box_iou_pairs(d.bbox[d_order][di], g.bbox[g_order][gi], crowd[gi])
+        else:
+            g_kp, d_kp, no_kp = kp
+            ignore = crowd | no_kp[g_order]
+            sig = np.asarray(p.kpt_oks_sigmas)
+            gs = g_order[gi]
+            iou = oks_pairs(d_kp[d_order][di], g_kp[gs], g.bbox[gs], g.area[gs], sig)
+            if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
+                iou = np.full_like(iou, -1.0)
     else:
         iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off)
 
@@ -320,7 +375,7 @@ def _evaluate(g: Any, d: Any, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArr
     dt_gt = np.full((n_a, n_t, n_det), -1, np.int32 if g_order.size < 2**31 else np.int64)
     regular = np.zeros((n_a, n_cells), np.int64)
     match_cells(
-        iou, iou_off, gt_off, crowd, g.area[g_order], crowd, g.id_nonzero[g_order],
+        iou, iou_off, gt_off, ignore, g.area[g_order], crowd, g.id_nonzero[g_order],
         dt_off, d.area[d_order], thresholds, areas, dt_matched, dt_ignored, dt_gt, regular,
     )  # fmt: skip
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)

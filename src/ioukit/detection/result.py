@@ -200,7 +200,8 @@ class COCOResult:
         self.scores = scores
         self.params = params
         self.category_names = category_names
-        values, self._lines = summary_lines(*self._selection())
+        kps = params.iou_type == "keypoints"
+        values, self._lines = summary_lines(*self._selection(), keypoints=kps)
         self.stats = np.array(values, dtype=np.float64)
 
     def _selection(self) -> tuple[_NDArray, _NDArray, _NDArray, tuple[str, ...], tuple[int, ...]]:
@@ -209,9 +210,10 @@ class COCOResult:
         return self.precision, self.recall, np.asarray(p.iou_thresholds), labels, p.max_dets
 
     def __repr__(self) -> str:
+        ar = ("AR20", 5) if self.params.iou_type == "keypoints" else ("AR100", 8)
         return (
             f"COCOResult(iou_type={self.params.iou_type!r}, AP={self.stats[0]:.4f}, "
-            f"AP50={self.stats[1]:.4f}, AR100={self.stats[8]:.4f})"
+            f"AP50={self.stats[1]:.4f}, {ar[0]}={self.stats[ar[1]]:.4f})"
         )
 
     def summary(self) -> str:
