@@ -17,6 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ioukit.core.counts import Counts
+from ioukit.core.reduce import fbeta, precision, recall
+from ioukit.core.sweep import threshold_sweep
+
 _NDArray = np.ndarray[Any, Any]
 
 #: (is AP, IoU threshold or None, area label, position in max_dets or None for 100)
@@ -242,17 +246,19 @@ def f1_point(score: _NDArray, is_tp: _NDArray, n_gt: int) -> tuple[float, ...]:
     """
     if n_gt == 0:
         return math.nan, -1.0, -1.0, -1.0, 0, 0
-    order = np.argsort(-score, kind="mergesort")
-    s = score[order]
-    tp = np.cumsum(is_tp[order])
-    if s.size == 0 or tp[-1] == 0:
+    if score.size == 0 or not is_tp.any():
         return math.nan, 0.0, 0.0, 0.0, 0, 0
-    ends = np.flatnonzero(np.append(s[1:] != s[:-1], True))
-    kept = ends + 1
-    f1 = 2 * tp[ends] / (kept + n_gt)
-    i = int(np.argmax(f1))
-    n_tp, n_kept = int(tp[ends[i]]), int(kept[i])
-    return float(s[ends[i]]), n_tp / n_kept, n_tp / n_gt, float(f1[i]), n_tp, n_kept - n_tp
+    # one sort, exact counts at every distinct score (the library's sweep); the ground truths
+    # that no counted detection matched are false negatives at every threshold
+    sw = threshold_sweep(score, is_tp)
+    c = sw.counts
+    counts = Counts(task="binary", tp=c.tp, fp=c.fp, fn=c.fn + (n_gt - int(is_tp.sum())), tn=c.tn)
+    f1 = fbeta(counts, beta=1.0, average="none")
+    i = int(np.argmax(f1))  # thresholds decrease: the first maximum is the highest threshold
+    p = precision(counts, average="none")
+    r = recall(counts, average="none")
+    n_tp, n_fp = int(counts.tp[i]), int(counts.fp[i])
+    return float(sw.thresholds[i]), float(p[i]), float(r[i]), float(f1[i]), n_tp, n_fp
 
 
 def id_column(values: Sequence[Any]) -> _NDArray:
