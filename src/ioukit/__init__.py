@@ -51,9 +51,11 @@ from ioukit.detection import (
     COCO_IOU_THRESHOLDS,
     COCOResult,
     DetectionEvaluator,
+    LVISResult,
     Matches,
     coco_evaluate,
     detection_counts,
+    lvis_evaluate,
     match_detections,
 )
 from ioukit.evaluate import FolderEvaluation, evaluate_folder
@@ -104,6 +106,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "FolderEvaluation",
     "InputError",
     "IoUKitError",
+    "LVISResult",
     "MaskOverlapCounts",
     "Matches",
     "MissingDependencyError",
@@ -140,6 +143,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "jaccard",
     "jaccard_curve",
     "jaccard_to_f1",
+    "lvis_evaluate",
     "mask_iou",
     "mask_iou_aligned",
     "mask_overlap_counts",

@@ -6,13 +6,17 @@
   segmentation evaluation, identical to pycocotools; its result is :class:`COCOResult`
   (:mod:`ioukit.detection.result`), with its PR curves (:class:`PRCurve`), F1-optimal
   thresholds and match records (:class:`COCOMatches`, :class:`COCOImageCounts`).
+* :mod:`ioukit.detection.lvis`: :func:`lvis_evaluate`, LVIS's federated evaluation,
+  identical to lvis-api; its result is :class:`LVISResult`.
 * :mod:`ioukit.detection.streaming`: :class:`DetectionEvaluator`, the same evaluation fed
   batch by batch inside a training loop (merge, state dicts, ``torch.distributed``).
 """
 
 from __future__ import annotations
 
+from ioukit.detection._lvis_result import LVISParams, LVISResult
 from ioukit.detection.coco import COCOParams, coco_evaluate
+from ioukit.detection.lvis import lvis_evaluate
 from ioukit.detection.matching import (
     COCO_IOU_THRESHOLDS,
     Matches,
@@ -29,9 +33,12 @@ __all__ = [
     "COCOParams",
     "COCOResult",
     "DetectionEvaluator",
+    "LVISParams",
+    "LVISResult",
     "Matches",
     "PRCurve",
     "coco_evaluate",
     "detection_counts",
+    "lvis_evaluate",
     "match_detections",
 ]

@@ -11,7 +11,7 @@ ground truth stay -1. Means are ``np.mean`` over the entries > -1, as COCO compu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 from ioukit.core.counts import Counts
 from ioukit.core.reduce import fbeta, precision, recall
 from ioukit.core.sweep import threshold_sweep
+from ioukit.kernels import coco as kernels
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -47,8 +48,7 @@ _KPS_STATS: tuple[tuple[bool, float | None, str, int | None], ...] = tuple(
 
 
 def accumulate(
-    dt_matched: _NDArray,
-    dt_ignored: _NDArray,
+    dt_status: _NDArray,
     dt_score: _NDArray,
     dt_rank: _NDArray,
     cat_start: _NDArray,
@@ -58,52 +58,21 @@ def accumulate(
 ) -> tuple[_NDArray, _NDArray, _NDArray]:
     """precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)``, scores ``(T, R, K, A, M)``.
 
-    ``dt_matched``/``dt_ignored`` are ``(A, T, D)``, detections grouped by category (category
+    ``dt_status`` is ``(A, T, D)`` int8 (0 false positive, 1 true positive, 2 ignored),
+    detections grouped by category (category
     ``k`` holds ``cat_start[k]:cat_start[k + 1]``), images in order, each image's detections in
     score order with their rank ``dt_rank``; ``regular_gt`` ``(A, K)`` counts the ground
     truths that are not ignored.
     """
-    n_a, n_t, _ = dt_matched.shape
-    n_k = cat_start.size - 1
-    n_r = recall_thresholds.size
-    n_m = len(max_dets)
-    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    recall = -np.ones((n_t, n_k, n_a, n_m))
-    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    for k in range(n_k):
-        lo, hi = int(cat_start[k]), int(cat_start[k + 1])
-        for m, max_det in enumerate(max_dets):
-            keep = lo + np.flatnonzero(dt_rank[lo:hi] < max_det)
-            order = np.argsort(-dt_score[keep], kind="mergesort")
-            sel = keep[order]
-            sorted_scores = dt_score[sel]
-            nd = sel.size
-            for a in range(n_a):
-                npig = int(regular_gt[a, k])
-                if npig == 0:
-                    continue
-                matched = dt_matched[a][:, sel]
-                counted = ~dt_ignored[a][:, sel]
-                tp = np.cumsum(matched & counted, axis=1).astype(float)
-                fp = np.cumsum(~matched & counted, axis=1).astype(float)
-                rc = tp / npig
-                pr = tp / (fp + tp + np.spacing(1))
-                recall[:, k, a, m] = rc[:, -1] if nd else 0
-                if nd:
-                    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-                for t in range(n_t):
-                    q = np.zeros(n_r)
-                    ss = np.zeros(n_r)
-                    idx = np.searchsorted(rc[t], recall_thresholds, side="left")
-                    ok = idx < nd
-                    # once one recall level is out of reach, so are all after it (COCO's
-                    # try/except stops at the first miss)
-                    reach = np.flatnonzero(ok) if ok.all() else np.arange(np.argmin(ok))
-                    q[reach] = pr[t, idx[reach]]
-                    ss[reach] = sorted_scores[idx[reach]]
-                    precision[t, :, k, a, m] = q
-                    scores[t, :, k, a, m] = ss
-    return precision, recall, scores
+    return kernels.accumulate(
+        dt_status,
+        dt_score,
+        dt_rank,
+        cat_start,
+        regular_gt,
+        recall_thresholds,
+        np.asarray(max_dets, dtype=np.int64),
+    )
 
 
 def mean_of(values: _NDArray) -> float:
@@ -183,9 +152,11 @@ class MatchRecords:
 
     Detections (D, those evaluated: each (image, category) cell's first ``max_dets[-1]`` by
     score) are in cell order (category, then image, then decreasing score); ground truths (G)
-    in cell order too. ``dt_matched``, ``dt_ignored`` and ``dt_gt`` are ``(A, T, D)``:
-    ``dt_gt`` is the position (in the G order) of the ground truth a detection took, or -1.
-    The cells' IoU matrices stay flat in ``iou`` (cell ``c`` at ``iou_off[c]``, row-major).
+    in cell order too. ``dt_status`` is ``(A, T, D)`` int8 (FP, TP, IGNORED);
+    ``gt_positions(a, t)`` matches again at one area range and threshold to tell the position
+    (in the G order) of the ground truth each detection took, or -1 (kept out of the main run,
+    where it would cost 4 bytes per detection, area range and threshold). The cells' IoU
+    matrices stay flat in ``iou`` (cell ``c`` at ``iou_off[c]``, row-major).
     """
 
     dt_index: _NDArray  # (D,) position in the result list
@@ -195,9 +166,8 @@ class MatchRecords:
     dt_rank: _NDArray  # (D,) rank within its cell
     dt_cell: _NDArray  # (D,)
     cat_start: _NDArray  # (K + 1,) detections of category k: cat_start[k]:cat_start[k + 1]
-    dt_matched: _NDArray
-    dt_ignored: _NDArray
-    dt_gt: _NDArray
+    dt_status: _NDArray
+    gt_positions: Callable[[int, int], _NDArray]
     iou: _NDArray
     iou_off: _NDArray
     gt_off: _NDArray
@@ -214,10 +184,8 @@ def detection_status(
     IGNORED) and the position of the ground truth each one holds (-1 for a false positive,
     so also for one that COCO leaves unmatched because its ground truth has id 0)."""
     keep = np.flatnonzero(rec.dt_rank < max_det)
-    matched = rec.dt_matched[a, t, keep]
-    ignored = rec.dt_ignored[a, t, keep]
-    status = np.where(ignored, IGNORED, np.where(matched, TP, FP)).astype(np.int8)
-    gt = np.where(status == FP, -1, rec.dt_gt[a, t, keep]).astype(np.int64)
+    status = rec.dt_status[a, t, keep]
+    gt = np.where(status == FP, -1, rec.gt_positions(a, t)[keep]).astype(np.int64)
     return keep, status, gt
 
 
@@ -259,12 +227,3 @@ def f1_point(score: _NDArray, is_tp: _NDArray, n_gt: int) -> tuple[float, ...]:
     r = recall(counts, average="none")
     n_tp, n_fp = int(counts.tp[i]), int(counts.fp[i])
     return float(sw.thresholds[i]), float(p[i]), float(r[i]), float(f1[i]), n_tp, n_fp
-
-
-def id_column(values: Sequence[Any]) -> _NDArray:
-    """Ids as a 1-d array: int64 when they are all ints, else object."""
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
-        return np.array(values, dtype=np.int64).reshape(-1)
-    out = np.empty(len(values), dtype=object)
-    out[:] = list(values)
-    return out

@@ -1,10 +1,12 @@
 """Reading COCO ground truth and results (files or Python objects) into columns.
 
-One pass over the annotation dicts builds one NumPy array per field; the evaluation never
-touches a dict again. The rules are those of pycocotools 2.0.11 (``COCO.loadRes``): a result
-list takes the *bbox branch* when its first item has a non-empty ``bbox`` (area ``w * h``, a box
-polygon as segmentation when it has none), otherwise the *segm branch* (area and box from the
-RLE).
+A file is read by the compiled reader (:mod:`ioukit.detection._coco_fast`) straight into
+columns; a dict, a list, or a file that reader leaves to Python (non-integer ids, anything to
+report) goes through Python's ``json`` and one pass over the annotation dicts builds the same
+columns. The evaluation never touches a dict again. The rules are those of pycocotools
+2.0.11 (``COCO.loadRes``): a result list takes the *bbox branch* when its first item has a
+non-empty ``bbox`` (area ``w * h``, a box polygon as segmentation when it has none), otherwise
+the *segm branch* (area and box from the RLE).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError
+from ioukit.detection._coco_fast import MaskTable, fast_gt, fast_results, read_bytes
 from ioukit.geometry import rle
 
 FUNC = "coco_evaluate"
@@ -28,32 +31,69 @@ _NDArray = np.ndarray[Any, Any]
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """COCO ground truth in columns (annotations in file order)."""
+    """COCO ground truth in columns (annotations in file order). Id columns are int64 arrays
+    when every id is an int, else object arrays; ``segmentation`` is a list of the JSON
+    values, or a :class:`~ioukit.detection._coco_fast.MaskTable`."""
 
     img_ids: list[Any]
     img_sizes: dict[Any, tuple[int, int]]
     cat_ids: list[Any]
     cat_names: dict[Any, str]
-    image_id: list[Any]
-    category_id: list[Any]
+    image_id: _NDArray
+    category_id: _NDArray
     bbox: _NDArray
     area: _NDArray
     crowd: _NDArray
     id_nonzero: _NDArray
-    segmentation: list[Any]
-    ann_id: list[Any]
+    segmentation: Any
+    ann_id: _NDArray
+    ignore: _NDArray  # the annotations' own ``ignore`` flags (pycocotools overwrites them)
 
 
 @dataclass(frozen=True)
 class Results:
-    """Detections in columns (file order)."""
+    """Detections in columns (file order); ids and ``segmentation`` as in
+    :class:`GroundTruth`."""
 
-    image_id: list[Any]
-    category_id: list[Any]
+    image_id: _NDArray
+    category_id: _NDArray
     score: _NDArray
     bbox: _NDArray
     area: _NDArray
-    segmentation: list[Any]
+    segmentation: Any
+
+
+def id_column(values: Sequence[Any]) -> _NDArray:
+    """Ids as a 1-d array: int64 when they are all ints (bools count as ints, as they do as
+    dict keys), else object."""
+    if isinstance(values, np.ndarray) and values.dtype == np.int64:
+        return values
+    try:
+        arr = np.array(values)
+    except (ValueError, OverflowError):
+        arr = np.zeros(0, dtype=object)
+    if arr.ndim == 1 and arr.shape[0] == len(values) and arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _path_bytes(value: Any) -> _NDArray | None:
+    if not isinstance(value, (str, os.PathLike)):
+        return None
+    try:
+        return read_bytes(value)
+    except OSError:
+        return None  # reported by _read
+
+
+def _parse(arg: str, path: Any, buf: _NDArray) -> Any:
+    """The JSON of a file already read, with Python's ``json``."""
+    try:
+        return json.loads(buf.tobytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{FUNC}: cannot read `{arg}` from {str(path)!r}: {e}") from e
 
 
 def _read(arg: str, value: Any, kind: type) -> Any:
@@ -129,6 +169,12 @@ def _boxes(arg: str, items: Sequence[Any], values: list[Any]) -> _NDArray:
 
 def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
     """Read and check a COCO annotation dict (or file)."""
+    buf = _path_bytes(gt)
+    if buf is not None:
+        fields = fast_gt(buf, need_boxes=need_boxes)
+        if fields is not None:
+            return GroundTruth(**fields)
+        gt = _parse("gt", gt, buf)
     data = _read("gt", gt, dict)
     for key in ("images", "annotations", "categories"):
         if not isinstance(data.get(key), list):
@@ -155,8 +201,9 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
     category_id = _field(arg, anns, "category_id", "the category id")
     area = _numbers(arg, anns, _field(arg, anns, "area", "the object's area"), "area")
     crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
-    ann_id = [a.get("id", 0) for a in anns]
-    id_nonzero = np.array([v != 0 for v in ann_id], dtype=bool)
+    ignore = np.array([bool(a.get("ignore", 0)) for a in anns], dtype=bool)
+    ann_id = id_column([a.get("id", 0) for a in anns])
+    id_nonzero = np.array([v != 0 for v in ann_id.tolist()], dtype=bool)
     if need_boxes:
         bbox = _boxes(arg, anns, _field(arg, anns, "bbox", "the box [x, y, w, h]"))
         segmentation: list[Any] = []
@@ -164,13 +211,23 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
         bbox = np.zeros((len(anns), 4))
         segmentation = _field(arg, anns, "segmentation", "the mask (polygons or RLE)")
     return GroundTruth(
-        img_ids, sizes, cat_ids, names, image_id, category_id, bbox, area, crowd, id_nonzero,
-        segmentation, ann_id,
+        img_ids, sizes, cat_ids, names, id_column(image_id), id_column(category_id), bbox, area,
+        crowd, id_nonzero, segmentation, ann_id, ignore,
     )  # fmt: skip
 
 
 def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
     """Read and check a COCO result list (or file), following ``COCO.loadRes``."""
+    buf = _path_bytes(dt)
+    if buf is not None:
+        fields = None
+        if isinstance(gt.image_id, np.ndarray) and gt.image_id.dtype == np.int64:
+            ids = np.array(gt.img_ids, dtype=np.int64)
+            hw = np.array([gt.img_sizes[i] for i in gt.img_ids], np.int64).reshape(-1, 2)
+            fields = fast_results(buf, ids, (hw[:, 0], hw[:, 1]), need_masks=need_masks)
+        if fields is not None:
+            return Results(**fields)
+        dt = _parse("dt", dt, buf)
     anns = _read("dt", dt, list)
     if not anns:
         raise InputError(
@@ -200,7 +257,7 @@ def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
                     segmentation[i] = [[x, y, x, y + h, x + w, y + h, x + w, y]]
                 elif isinstance(seg, Mapping) and "size" in seg:
                     check_size("dt", i, seg, image_id[i], gt)
-        return Results(image_id, category_id, score, bbox, area, segmentation)
+        return Results(id_column(image_id), id_column(category_id), score, bbox, area, segmentation)
     if not (isinstance(first, Mapping) and "segmentation" in first):
         raise InputError(
             f"{FUNC}: `dt[0]` must have a 'bbox' or a 'segmentation' field (the first result "
@@ -219,18 +276,22 @@ def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
     given = [a.get("bbox") for a in anns]
     rows = [boxes[i] if b is None else b for i, b in enumerate(given)]
     bbox = _boxes("dt", anns, rows) if rows else np.zeros((0, 4))
-    return Results(image_id, category_id, score, bbox, area, segmentation if need_masks else [])
+    return Results(
+        id_column(image_id), id_column(category_id), score, bbox, area,
+        segmentation if need_masks else [],
+    )  # fmt: skip
 
 
-def to_rles(
-    arg: str, segs: list[Any], image_ids: list[Any], indices: Any, gt: GroundTruth
-) -> list[Any]:
-    """The masks ``segs[i]`` for ``i`` in ``indices`` as RLEs of their image's size, as
-    ``COCO.annToRLE``: polygons rasterised, uncompressed counts compressed, compressed RLEs
-    checked against the image size."""
+def to_rles(arg: str, segs: Any, image_ids: Any, indices: Any, gt: GroundTruth) -> list[Any]:
+    """The masks ``segs[i]`` (a list or a :class:`MaskTable`) for ``i`` in ``indices`` as RLEs
+    of their image's size, as ``COCO.annToRLE``: polygons rasterised, uncompressed counts
+    compressed, compressed RLEs checked against the image size."""
     out: list[Any] = []
+    table = isinstance(segs, MaskTable)
     for i in map(int, indices):
-        seg, img = segs[i], image_ids[i]
+        seg = segs.item(i) if table else segs[i]
+        img = image_ids[i]
+        img = img.item() if isinstance(img, np.generic) else img
         h, w = gt.img_sizes[img]
         if isinstance(seg, list):
             if h < 0 or w < 0:

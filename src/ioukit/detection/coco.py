@@ -16,12 +16,20 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import ParameterError
-from ioukit.detection._accumulate import MatchRecords, accumulate, id_column
+from ioukit.detection._accumulate import MatchRecords, accumulate
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
-from ioukit.detection._coco_load import FUNC, _field, _read, load_gt, load_results, to_rles
+from ioukit.detection._coco_load import (
+    FUNC,
+    _field,
+    _read,
+    id_column,
+    load_gt,
+    load_results,
+    to_rles,
+)
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
-from ioukit.kernels.coco import match_cells
+from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
 
@@ -146,7 +154,19 @@ def _box_iou_pairs(d: _NDArray, g: _NDArray, crowd: _NDArray) -> _NDArray:
     return out
 
 
-def _positions(ids: list[Any], index: Mapping[Any, int]) -> _NDArray:
+def _positions(ids: Any, index: Mapping[Any, int]) -> _NDArray:
+    """The position of each id in ``index`` (-1 when absent)."""
+    if isinstance(ids, np.ndarray) and ids.dtype == np.int64:
+        keys = list(index)
+        if all(type(k) is int for k in keys):
+            universe = np.array(keys, dtype=np.int64)
+            pos = np.array(list(index.values()), dtype=np.int64)
+            srt = np.argsort(universe, kind="stable")
+            universe, pos = universe[srt], pos[srt]
+            at = np.minimum(np.searchsorted(universe, ids), max(universe.size - 1, 0))
+            hit = universe[at] == ids if universe.size else np.zeros(ids.size, bool)
+            return np.where(hit, pos[at] if universe.size else -1, -1)
+        ids = ids.tolist()
     return np.fromiter((index.get(v, -1) for v in ids), np.int64, len(ids))
 
 
@@ -326,21 +346,19 @@ def _evaluate(
         return np.where(keep, cell, -1), k
 
     g_cell, g_cat = cells(g.image_id, g.category_id)
-    g_order = np.lexsort((np.arange(g_cell.size), g_cat, g_cell))
-    g_order = g_order[g_cell[g_order] >= 0]
     d_cell, d_cat = cells(d.image_id, d.category_id)
-    d_order = np.lexsort((np.arange(d_cell.size), d_cat, -d.score, d_cell))
-    d_order = d_order[d_cell[d_order] >= 0]
     n_cells = n_k * n_img
-    gt_off = np.zeros(n_cells + 1, np.int64)
-    np.cumsum(np.bincount(g_cell[g_order], minlength=n_cells), out=gt_off[1:])
-    d_all_off = np.zeros(n_cells + 1, np.int64)
-    np.cumsum(np.bincount(d_cell[d_order], minlength=n_cells), out=d_all_off[1:])
-    rank = np.arange(d_order.size) - d_all_off[d_cell[d_order]]
-    d_order = d_order[rank < p.max_dets[-1]]
-    rank = rank[rank < p.max_dets[-1]]
+    # ground truths in file order within a cell; pooled categories (use_cats=False) in
+    # category order first, as pycocotools lists them
+    g_order, gt_off = order_cells(
+        g_cell, np.zeros(g_cell.size), g_cat, n_cells, by_score=not p.use_cats
+    )
+    d_order, d_all_off = order_cells(d_cell, d.score, d_cat, n_cells, by_score=True)
+    rank = np.arange(d_order.size) - np.repeat(d_all_off[:-1], np.diff(d_all_off))
+    keep = rank < p.max_dets[-1]
+    d_order, rank = d_order[keep], rank[keep]
     dt_off = np.zeros(n_cells + 1, np.int64)
-    np.cumsum(np.bincount(d_cell[d_order], minlength=n_cells), out=dt_off[1:])
+    np.cumsum(np.minimum(np.diff(d_all_off), p.max_dets[-1]), out=dt_off[1:])
 
     n_g = np.diff(gt_off)
     n_d = np.diff(dt_off)
@@ -348,48 +366,48 @@ def _evaluate(
     np.cumsum(n_g * n_d, out=iou_off[1:])
     crowd = g.crowd[g_order]
     ignore = crowd
-    if p.iou_type != "segm":
+    if kp is not None:
         # every (detection, ground truth) pair of every cell, row-major within the cell
         cell_of_pair = np.repeat(np.arange(n_cells), n_g * n_d)
         local = np.arange(int(iou_off[-1])) - iou_off[cell_of_pair]
         gi = gt_off[cell_of_pair] + local % np.maximum(n_g[cell_of_pair], 1)
         di = dt_off[cell_of_pair] + local // np.maximum(n_g[cell_of_pair], 1)
-        if kp is None:
-            iou = _box_iou_pairs(d.bbox[d_order][di], g.bbox[g_order][gi], crowd[gi])
-        else:
-            g_kp, d_kp, no_kp = kp
-            ignore = crowd | no_kp[g_order]
-            sig = np.asarray(p.kpt_oks_sigmas)
-            gs = g_order[gi]
-            iou = oks_pairs(d_kp[d_order][di], g_kp[gs], g.bbox[gs], g.area[gs], sig)
-            if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
-                iou = np.full_like(iou, -1.0)
-    else:
+        g_kp, d_kp, no_kp = kp
+        ignore = crowd | no_kp[g_order]
+        sig = np.asarray(p.kpt_oks_sigmas)
+        gs = g_order[gi]
+        iou = oks_pairs(d_kp[d_order][di], g_kp[gs], g.bbox[gs], g.area[gs], sig)
+        if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
+            iou = np.full_like(iou, -1.0)
+    elif p.iou_type == "segm":
         iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+    else:
+        iou = box_ious(d.bbox[d_order], g.bbox[g_order], crowd, dt_off, gt_off, iou_off)
 
     thresholds = np.minimum(np.asarray(p.iou_thresholds), 1 - 1e-10)
     areas = np.array([[lo, hi] for _, lo, hi in p.area_ranges], dtype=np.float64).reshape(-1, 2)
-    n_a, n_t, n_det = areas.shape[0], thresholds.size, d_order.size
-    dt_matched = np.zeros((n_a, n_t, n_det), bool)
-    dt_ignored = np.zeros((n_a, n_t, n_det), bool)
-    dt_gt = np.full((n_a, n_t, n_det), -1, np.int32 if g_order.size < 2**31 else np.int64)
-    regular = np.zeros((n_a, n_cells), np.int64)
-    match_cells(
-        iou, iou_off, gt_off, ignore, g.area[g_order], crowd, g.id_nonzero[g_order],
-        dt_off, d.area[d_order], thresholds, areas, dt_matched, dt_ignored, dt_gt, regular,
-    )  # fmt: skip
+    dt_area = d.area[d_order]
+    g_area, g_id_nonzero = g.area[g_order], g.id_nonzero[g_order]
+    match = (iou, iou_off, gt_off, ignore, g_area, crowd, g_id_nonzero, dt_off, dt_area)
+    status, _, regular = match_cells(*match, thresholds, areas)
+
+    def gt_positions(a: int, t: int) -> _NDArray:
+        """The ground truth each detection takes at area range ``a`` and threshold ``t``."""
+        one = match_cells(*match, thresholds[t : t + 1], areas[a : a + 1], keep_gt=True)
+        positions: _NDArray = one[1][0, 0]
+        return positions
+
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
-    regular_k = regular.reshape(n_a, n_k, n_img).sum(axis=2)
+    regular_k = regular.reshape(areas.shape[0], n_k, n_img).sum(axis=2)
     score = d.score[d_order]
     arrays = accumulate(
-        dt_matched, dt_ignored, score, rank, cat_start, regular_k,
-        np.asarray(p.recall_thresholds), p.max_dets,
-    )  # fmt: skip
+        status, score, rank, cat_start, regular_k, np.asarray(p.recall_thresholds), p.max_dets
+    )
     records = MatchRecords(
         dt_index=d_order, dt_image=_positions(d.image_id, img_index)[d_order],
         dt_category=id_column(d.category_id)[d_order], dt_score=score, dt_rank=rank,
-        dt_cell=d_cell[d_order], cat_start=cat_start, dt_matched=dt_matched,
-        dt_ignored=dt_ignored, dt_gt=dt_gt, iou=iou, iou_off=iou_off, gt_off=gt_off,
+        dt_cell=d_cell[d_order], cat_start=cat_start, dt_status=status,
+        gt_positions=gt_positions, iou=iou, iou_off=iou_off, gt_off=gt_off,
         dt_off=dt_off, gt_id=id_column(g.ann_id)[g_order], regular=regular, n_img=n_img,
     )  # fmt: skip
     return (*arrays, records)

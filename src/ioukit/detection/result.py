@@ -16,11 +16,11 @@ from ioukit.detection._accumulate import (
     MatchRecords,
     detection_status,
     f1_point,
-    id_column,
     matched_iou,
     stat,
     summary_lines,
 )
+from ioukit.detection._coco_load import id_column
 
 if TYPE_CHECKING:
     from ioukit.detection.coco import COCOParams

@@ -236,7 +236,13 @@ def to_bbox(rle: RLE | Sequence[RLE], *, fmt: str = "xywh") -> np.ndarray[Any, A
     """
     check_choice("to_bbox", "fmt", fmt, ("xywh", "xyxy"))
     single, batch = parse("to_bbox", "rle", rle)
-    bb = index_batch(batch).bbox
+    out = float_boxes(index_batch(batch).bbox, fmt)
+    return out[0] if single else out
+
+
+def float_boxes(bb: np.ndarray[Any, Any], fmt: str = "xywh") -> np.ndarray[Any, Any]:
+    """The float64 boxes of :func:`to_bbox` from the pixel-inclusive int64 boxes ``(N, 4)`` of
+    an index (``x1 = -1`` for an empty mask, whose box is all zeros)."""
     empty = bb[:, 2] < bb[:, 0]
     out = np.empty(bb.shape, np.float64)
     out[:, :2] = bb[:, :2]
@@ -245,7 +251,7 @@ def to_bbox(rle: RLE | Sequence[RLE], *, fmt: str = "xywh") -> np.ndarray[Any, A
     else:
         out[:, 2:] = bb[:, 2:] + 1
     out[empty] = 0.0
-    return out[0] if single else out
+    return out
 
 
 # ----------------------------------------------------------------------------- iou, merge

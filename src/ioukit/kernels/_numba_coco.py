@@ -1,9 +1,13 @@
-"""The numba kernel behind :mod:`ioukit.detection.coco`: COCO's greedy matching of every
-(image, category) cell at every area range and IoU threshold, in one call.
+"""The numba kernels behind :mod:`ioukit.kernels.coco`: grouping detections into (image,
+category) cells, the cells' box IoUs, COCO's greedy matching of every cell at every area range
+and IoU threshold, and the accumulation into precision/recall arrays.
 
-This module imports numba, so only :mod:`ioukit.detection.coco` imports it, lazily, when an
-evaluation first runs. The kernel lives at module level so that numba's disk cache
-(``cache=True``) finds it again in a new process.
+This module imports numba, so only :mod:`ioukit.kernels.coco` imports it, lazily, when an
+evaluation first runs. The kernels live at module level so that numba's disk cache
+(``cache=True``) finds them again in a new process.
+
+A detection's status (``dt_status``, int8 ``(A, T, D)``): 0 false positive, 1 true positive,
+2 ignored (neither).
 """
 
 from __future__ import annotations
@@ -14,25 +18,13 @@ import numpy as np
 
 @nb.njit(cache=True, nogil=True)
 def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    iou,
-    iou_off,
-    gt_off,
-    gt_ignore,
-    gt_area,
-    gt_crowd,
-    gt_id_nonzero,
-    dt_off,
-    dt_area,
-    thresholds,
-    area_ranges,
-    dt_matched,
-    dt_ignored,
-    dt_gt,
-    regular_gt,
-):
-    """Fill ``dt_matched``, ``dt_ignored`` and ``dt_gt`` ``(A, T, D)`` and ``regular_gt``
-    ``(A, cells)``; ``dt_gt`` (filled with -1 by the caller) receives the position (in the
-    ground-truth order of the cells) of the ground truth each detection takes.
+    iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+    thresholds, area_ranges, dt_status, dt_gt, regular_gt,
+):  # fmt: skip
+    """Fill ``dt_status`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)``; ``dt_gt`` (the
+    same shape, filled with -1 by the caller, or ``(A, T, 0)`` when not wanted) receives the
+    position (in the ground-truth order of the cells) of the ground truth each detection
+    takes.
 
     Cell ``c`` holds the ground truths ``gt_off[c]:gt_off[c + 1]`` (in file order) and the
     detections ``dt_off[c]:dt_off[c + 1]`` (in decreasing score order, already cut to the
@@ -48,18 +40,54 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     to a ground truth whose id is 0, which COCO stores as "unmatched") is ignored when its own
     area is outside the range.
     """
-    n_cells = gt_off.size - 1
+    _match_range(
+        iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+        thresholds, area_ranges, dt_status, dt_gt, regular_gt, 0, gt_off.size - 1,
+    )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def _match_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+    thresholds, area_ranges, dt_status, dt_gt, regular_gt, c0, c1,
+):  # fmt: skip
+    """:func:`match_cells` for the cells ``c0:c1``."""
     n_t = thresholds.size
     n_a = area_ranges.shape[0]
-    for c in range(n_cells):
+    # scratch for the largest cell of the range, allocated once
+    max_g = 0
+    max_d = 0
+    for c in range(c0, c1):
+        max_g = max(max_g, gt_off[c + 1] - gt_off[c])
+        max_d = max(max_d, dt_off[c + 1] - dt_off[c])
+    keep_gt = dt_gt.shape[2] > 0
+    order = np.empty(max_g, np.int64)
+    ignored = np.empty(max_g, np.bool_)
+    taken = np.empty(max_g, np.bool_)
+    row_max = np.empty(max_d, np.float64)
+    for c in range(c0, c1):
         g0 = gt_off[c]
         n_g = gt_off[c + 1] - g0
         d0 = dt_off[c]
         n_d = dt_off[c + 1] - d0
         o = iou_off[c]
-        order = np.empty(n_g, np.int64)
-        ignored = np.empty(n_g, np.bool_)
-        taken = np.empty(n_g, np.bool_)
+        if n_g == 0:
+            # nothing to match: every detection is a false positive, ignored outside the range
+            for a in range(n_a):
+                regular_gt[a, c] = 0
+                lo = area_ranges[a, 0]
+                hi = area_ranges[a, 1]
+                for d in range(n_d):
+                    k = d0 + d
+                    st = 2 if dt_area[k] < lo or dt_area[k] > hi else 0
+                    for t in range(n_t):
+                        dt_status[a, t, k] = st
+            continue
+        # a detection whose best IoU in the cell is below a threshold matches nothing there
+        for d in range(n_d):
+            row_max[d] = -np.inf
+            for g in range(n_g):
+                row_max[d] = max(row_max[d], iou[o + d * n_g + g])
         for a in range(n_a):
             lo = area_ranges[a, 0]
             hi = area_ranges[a, 1]
@@ -77,11 +105,12 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     order[n] = g
                     n += 1
             for t in range(n_t):
-                taken[:] = False
+                taken[:n_g] = False
                 for d in range(n_d):
                     best = thresholds[t]
                     m = -1
-                    for j in range(n_g):
+                    n_scan = n_g if row_max[d] >= best else 0
+                    for j in range(n_scan):
                         g = order[j]
                         if taken[g] and not gt_crowd[g0 + g]:
                             continue
@@ -93,12 +122,216 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                         best = v
                         m = g
                     k = d0 + d
-                    matched = False
+                    st = 0
                     if m > -1:
                         taken[m] = True
-                        dt_gt[a, t, k] = g0 + m
-                        dt_ignored[a, t, k] = ignored[m]
-                        matched = gt_id_nonzero[g0 + m]
-                    dt_matched[a, t, k] = matched
-                    if not matched and (dt_area[k] < lo or dt_area[k] > hi):
-                        dt_ignored[a, t, k] = True
+                        if keep_gt:
+                            dt_gt[a, t, k] = g0 + m
+                        if ignored[m]:
+                            st = 2
+                        elif gt_id_nonzero[g0 + m]:
+                            st = 1
+                    if st == 0 and (dt_area[k] < lo or dt_area[k] > hi):
+                        st = 2
+                    dt_status[a, t, k] = st
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def match_cells_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+    thresholds, area_ranges, dt_status, dt_gt, regular_gt, n_chunks,
+):  # fmt: skip
+    """:func:`match_cells` over ``n_chunks`` chunks of cells in parallel (cells write disjoint
+    outputs)."""
+    n_cells = gt_off.size - 1
+    for ch in nb.prange(n_chunks):
+        c0 = (n_cells * ch) // n_chunks
+        c1 = (n_cells * (ch + 1)) // n_chunks
+        _match_range(
+            iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+            thresholds, area_ranges, dt_status, dt_gt, regular_gt, c0, c1,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Items grouped by cell (``cell[i] < 0``: dropped), in file order, or with ``by_score``
+    by decreasing ``score`` within a cell, ties by increasing ``tie`` then file order (a
+    stable sort). Returns (order, off): cell ``c`` holds ``order[off[c]:off[c + 1]]``."""
+    n = cell.size
+    off = np.zeros(n_cells + 1, np.int64)
+    for i in range(n):
+        if cell[i] >= 0:
+            off[cell[i] + 1] += 1
+    for c in range(n_cells):
+        off[c + 1] += off[c]
+    pos = off[:-1].copy()
+    order = np.empty(off[n_cells], np.int64)
+    for i in range(n):
+        c = cell[i]
+        if c >= 0:
+            order[pos[c]] = i
+            pos[c] += 1
+    if by_score:
+        for c in range(n_cells):
+            lo = off[c]
+            hi = off[c + 1]
+            if hi - lo > 64:  # two stable sorts: by the tie, then by decreasing score
+                idx = order[lo:hi].copy()
+                idx = idx[np.argsort(tie[idx], kind="mergesort")]
+                idx = idx[np.argsort(-score[idx], kind="mergesort")]
+                order[lo:hi] = idx
+                continue
+            # insertion sort: cells are short, and it is stable
+            for a in range(lo + 1, hi):
+                v = order[a]
+                s = score[v]
+                t = tie[v]
+                b = a - 1
+                while b >= lo:
+                    u = order[b]
+                    if score[u] > s or (score[u] == s and tie[u] <= t):
+                        break
+                    order[b + 1] = u
+                    b -= 1
+                order[b + 1] = v
+    return order, off
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The flat IoU matrices of the cells (rows: the cell's detections ``dt_off[c]:``, columns:
+    its ground truths ``gt_off[c]:``, boxes xywh already in cell order), with COCO's float64
+    formula (``bbIou``): boxes that only touch give 0, a crowd ground truth divides by the
+    detection's area."""
+    n_cells = gt_off.size - 1
+    out = np.empty(iou_off[n_cells], np.float64)
+    for ch in nb.prange(n_chunks):
+        c0 = (n_cells * ch) // n_chunks
+        c1 = (n_cells * (ch + 1)) // n_chunks
+        for c in range(c0, c1):
+            g0 = gt_off[c]
+            ng = gt_off[c + 1] - g0
+            o = iou_off[c]
+            for d in range(dt_off[c + 1] - dt_off[c]):
+                k = dt_off[c] + d
+                dx = dbox[k, 0]
+                dy = dbox[k, 1]
+                dw = dbox[k, 2]
+                dh = dbox[k, 3]
+                da = dw * dh
+                for g in range(ng):
+                    gk = g0 + g
+                    gx = gbox[gk, 0]
+                    gy = gbox[gk, 1]
+                    gw = gbox[gk, 2]
+                    gh = gbox[gk, 3]
+                    w = min(dw + dx, gw + gx) - max(dx, gx)
+                    h = min(dh + dy, gh + gy) - max(dy, gy)
+                    v = 0.0
+                    if w > 0 and h > 0:
+                        inter = w * h
+                        union = da if crowd[gk] else da + gw * gh - inter
+                        v = inter / union
+                    out[o + d * ng + g] = v
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, precision,
+    recall, scores,
+):  # fmt: skip
+    lo = cat_start[k]
+    hi = cat_start[k + 1]
+    n_a, n_t = dt_status.shape[0], dt_status.shape[1]
+    n_r = rec_thr.size
+    eps = np.spacing(1.0)
+    # the category's detections by decreasing score, ties in (image, score rank) order
+    order = lo + np.argsort(-dt_score[lo:hi], kind="mergesort")
+    n = order.size
+    # their status in that order, gathered once: 0 false positive, 1 true positive, 2 ignored
+    status = np.empty((n_a, n_t, n), np.int8)
+    for a in range(n_a):
+        if regular_gt[a, k] == 0:
+            continue
+        for t in range(n_t):
+            for i in range(n):
+                d = order[i]
+                status[a, t, i] = dt_status[a, t, d]
+    sel = np.empty(n, np.int64)
+    pos = np.empty(n, np.int64)
+    tp_pos = np.empty(n, np.int64)  # where the v-th true positive is (v = 1, 2, ...)
+    env = np.empty(n, np.float64)  # precision there, then its envelope from the right
+    for a in range(n_a):
+        npig = regular_gt[a, k]
+        if npig == 0:
+            continue
+        # recall v / npig for every count of true positives v; recall only changes with v, so
+        # np.searchsorted(rc, x) is the first detection holding the first v with v / npig >= x
+        level = np.empty(n_r, np.int64)
+        for r in range(n_r):
+            v = 0
+            while v <= npig and float(v) / npig < rec_thr[r]:
+                v += 1
+            level[r] = v  # npig + 1: out of reach
+        for m in range(max_dets.size):
+            nd = 0
+            for i in range(n):
+                if dt_rank[order[i]] < max_dets[m]:
+                    sel[nd] = order[i]
+                    pos[nd] = i
+                    nd += 1
+            for t in range(n_t):
+                tp = 0
+                fp = 0
+                st = status[a, t]
+                for i in range(nd):
+                    v = st[pos[i]]
+                    if v == 1:
+                        tp += 1
+                        ftp = float(tp)
+                        tp_pos[tp - 1] = i
+                        env[tp - 1] = ftp / (float(fp) + ftp + eps)
+                    elif v == 0:
+                        fp += 1
+                recall[t, k, a, m] = float(tp) / npig if nd else 0.0
+                # precision made monotone from the right: between true positives it only falls
+                for e in range(tp - 2, -1, -1):
+                    if env[e + 1] > env[e]:
+                        env[e] = env[e + 1]
+                for r in range(n_r):
+                    lv = level[r]
+                    if nd == 0 or lv > tp:
+                        # COCO's try/except: this and every later level stay 0
+                        for r2 in range(r, n_r):
+                            precision[t, r2, k, a, m] = 0.0
+                            scores[t, r2, k, a, m] = 0.0
+                        break
+                    if lv == 0:  # the first detection; its precision is 0 unless it is a TP
+                        precision[t, r, k, a, m] = env[0] if tp else 0.0
+                        scores[t, r, k, a, m] = dt_score[sel[0]]
+                    else:
+                        precision[t, r, k, a, m] = env[lv - 1]
+                        scores[t, r, k, a, m] = dt_score[sel[tp_pos[lv - 1]]]
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets,
+):  # fmt: skip
+    """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
+    A, M)`` (see :func:`ioukit.detection._accumulate.accumulate`), categories in parallel."""
+    n_a, n_t = dt_status.shape[0], dt_status.shape[1]
+    n_k = cat_start.size - 1
+    n_r = rec_thr.size
+    n_m = max_dets.size
+    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    recall = -np.ones((n_t, n_k, n_a, n_m))
+    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
+    for k in nb.prange(n_k):
+        _accumulate_category(
+            k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets,
+            precision, recall, scores,
+        )  # fmt: skip
+    return precision, recall, scores

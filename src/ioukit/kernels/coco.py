@@ -1,7 +1,9 @@
-"""COCO's greedy matching of (image, category) cells behind a plain function.
+"""COCO's evaluation kernels behind plain functions: grouping detections into (image,
+category) cells, the cells' box IoUs, the greedy matching, and the accumulation.
 
-numba is imported when the kernel first runs, never at ``import ioukit``; the compiled kernel
-(:mod:`ioukit.kernels._numba_coco`) is cached on disk.
+numba is imported when a kernel first runs, never at ``import ioukit``; the compiled kernels
+(:mod:`ioukit.kernels._numba_coco`) are cached on disk. Each threaded kernel asks the thread
+policy (:mod:`ioukit.kernels._threads`) how many threads to run on.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["match_cells"]
+from ioukit.kernels._threads import numba_threads, parallel_threads
+
+__all__ = ["accumulate", "box_ious", "match_cells", "order_cells"]
 
 _NDArray = np.ndarray[Any, Any]
+
+#: threads pay off from this many (detection, ground truth) pairs / detections
+_PARALLEL_MIN_PAIRS = 1 << 16
+_PARALLEL_MIN_DETS = 1 << 15
 
 
 @cache
@@ -21,7 +29,32 @@ def _jit() -> Any:
     # imports numba: only here, when a kernel first runs
     from ioukit.kernels import _numba_coco
 
-    return _numba_coco.match_cells
+    return _numba_coco
+
+
+def order_cells(
+    cell: _NDArray, score: _NDArray, tie: _NDArray, n_cells: int, *, by_score: bool
+) -> tuple[_NDArray, _NDArray]:
+    """Items grouped by cell (``cell < 0`` dropped): ``(order, off)``, cell ``c`` holding
+    ``order[off[c]:off[c + 1]]`` in file order, or with ``by_score`` by decreasing score, ties
+    by increasing ``tie`` then file order."""
+    return _jit().order_cells(  # type: ignore[no-any-return]
+        cell.astype(np.int64), score.astype(np.float64), tie.astype(np.int64), n_cells, by_score
+    )
+
+
+def box_ious(
+    dbox: _NDArray, gbox: _NDArray, crowd: _NDArray, dt_off: _NDArray, gt_off: _NDArray,
+    iou_off: _NDArray,
+) -> _NDArray:  # fmt: skip
+    """The flat IoU matrices of the cells from xywh boxes in cell order (COCO's ``bbIou``);
+    cell ``c`` is ``out[iou_off[c]:iou_off[c + 1]]``, row-major (detections, ground truths)."""
+    threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_MIN_PAIRS)
+    with numba_threads(threads):
+        return _jit().box_ious(  # type: ignore[no-any-return]
+            np.ascontiguousarray(dbox), np.ascontiguousarray(gbox), crowd, dt_off, gt_off,
+            iou_off, 4 * threads if threads > 1 else 1,
+        )  # fmt: skip
 
 
 def match_cells(
@@ -36,28 +69,45 @@ def match_cells(
     dt_area: _NDArray,
     thresholds: _NDArray,
     area_ranges: _NDArray,
-    dt_matched: _NDArray,
-    dt_ignored: _NDArray,
-    dt_gt: _NDArray,
+    *,
+    keep_gt: bool = False,
+) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """Match every cell at every area range and IoU threshold (the arguments and the rule are
+    those of :func:`ioukit.kernels._numba_coco.match_cells`): ``(dt_status, dt_gt,
+    regular_gt)``, ``dt_status`` int8 ``(A, T, D)`` (0 false positive, 1 true positive, 2
+    ignored), ``dt_gt`` the position of the ground truth each detection takes (-1: none), or
+    an empty ``(A, T, 0)`` array unless ``keep_gt``, and ``regular_gt`` ``(A, cells)``."""
+    n_a, n_t, n_det = area_ranges.shape[0], thresholds.size, int(dt_off[-1])
+    status = np.empty((n_a, n_t, n_det), np.int8)
+    gt_dtype = np.int32 if gt_off[-1] < 2**31 else np.int64
+    dt_gt = np.full((n_a, n_t, n_det if keep_gt else 0), -1, gt_dtype)
+    regular = np.zeros((n_a, gt_off.size - 1), np.int64)
+    args = (iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+            thresholds, area_ranges, status, dt_gt, regular)  # fmt: skip
+    threads = parallel_threads(n_det, min_work=_PARALLEL_MIN_DETS)
+    if threads > 1:
+        with numba_threads(threads):
+            _jit().match_cells_parallel(*args, 8 * threads)
+    else:
+        _jit().match_cells(*args)
+    return status, dt_gt, regular
+
+
+def accumulate(
+    dt_status: _NDArray,
+    dt_score: _NDArray,
+    dt_rank: _NDArray,
+    cat_start: _NDArray,
     regular_gt: _NDArray,
-) -> None:
-    """Match every cell at every area range and IoU threshold, writing ``dt_matched``,
-    ``dt_ignored`` and ``dt_gt`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)`` in place (the
-    arguments and the rule are those of :func:`ioukit.kernels._numba_coco.match_cells`)."""
-    _jit()(
-        iou,
-        iou_off,
-        gt_off,
-        gt_ignore,
-        gt_area,
-        gt_crowd,
-        gt_id_nonzero,
-        dt_off,
-        dt_area,
-        thresholds,
-        area_ranges,
-        dt_matched,
-        dt_ignored,
-        dt_gt,
-        regular_gt,
-    )
+    recall_thresholds: _NDArray,
+    max_dets: _NDArray,
+) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """COCO's precision, recall and scores arrays, categories in parallel (see
+    :func:`ioukit.detection._accumulate.accumulate`)."""
+    threads = parallel_threads(int(dt_score.size), min_work=_PARALLEL_MIN_DETS)
+    with numba_threads(threads):
+        return _jit().accumulate(  # type: ignore[no-any-return]
+            dt_status, dt_score.astype(np.float64), dt_rank.astype(np.int64),
+            cat_start.astype(np.int64), regular_gt.astype(np.int64),
+            recall_thresholds.astype(np.float64), max_dets.astype(np.int64),
+        )  # fmt: skip

@@ -65,6 +65,8 @@ def _jit() -> dict[str, Any]:
         "decode_stack_serial": c.decode_stack_serial,
         "index_runs": i.index_runs,
         "index_runs_serial": i.index_runs_serial,
+        "index_strings": i.index_strings,
+        "index_strings_serial": i.index_strings_serial,
         "iou_matrix": i.iou_matrix,
         "iou_matrix_serial": i.iou_matrix_serial,
         "iou_strings": i.iou_strings,
@@ -137,6 +139,13 @@ def index_runs(runs: _NDArray, roffs: _NDArray, heights: _NDArray) -> tuple[_NDA
     icount, area, bbox)``, ``bbox`` int64 ``(N, 4)`` pixel-inclusive ``(x0, y0, x1, y1)``
     (``x1 = -1`` for an empty mask)."""
     return _kernel("index_runs", runs.size >= _PARALLEL_RUNS)(runs, roffs, heights)  # type: ignore[no-any-return]
+
+
+def index_strings(buf: _NDArray, offs: _NDArray, heights: _NDArray) -> tuple[_NDArray, ...]:
+    """:func:`index_runs` straight from compressed strings ``buf[offs[i]:offs[i + 1]]`` of
+    heights ``heights``: ``(starts, ends, ioffs, icount, area, bbox, totals, err)``, with the
+    sums of the runs and the codec errors of :func:`parse_strings`."""
+    return _kernel("index_strings", buf.size >= 8 * _PARALLEL_RUNS)(buf, offs, heights)  # type: ignore[no-any-return]
 
 
 def iou_matrix(
