@@ -15,6 +15,7 @@ EXPECTED_ALL = [
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
+    "DetectionConfusion",
     "DetectionEvaluator",
     "FolderEvaluation",
     "InputError",
@@ -28,6 +29,7 @@ EXPECTED_ALL = [
     "SegmentationResult",
     "StateError",
     "Sweep",
+    "TIDEResult",
     "UndefinedMetricWarning",
     "__version__",
     "accuracy",
@@ -44,6 +46,7 @@ EXPECTED_ALL = [
     "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",
+    "detection_confusion_matrix",
     "detection_counts",
     "dice",
     "distance_box_iou",
@@ -87,6 +90,7 @@ EXPECTED_ALL = [
     "sparse_box_iou",
     "specificity",
     "threshold_sweep",
+    "tide",
 ]
 
 HEAVY = ["torch", "numba", "plotly", "dask", "PIL"]

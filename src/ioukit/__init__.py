@@ -50,13 +50,17 @@ from ioukit.core.sweep import (
 from ioukit.detection import (
     COCO_IOU_THRESHOLDS,
     COCOResult,
+    DetectionConfusion,
     DetectionEvaluator,
     LVISResult,
     Matches,
+    TIDEResult,
     coco_evaluate,
+    detection_confusion_matrix,
     detection_counts,
     lvis_evaluate,
     match_detections,
+    tide,
 )
 from ioukit.evaluate import FolderEvaluation, evaluate_folder
 from ioukit.geometry import rle
@@ -102,6 +106,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
     "Counts",
+    "DetectionConfusion",
     "DetectionEvaluator",
     "FolderEvaluation",
     "InputError",
@@ -115,6 +120,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "SegmentationResult",
     "StateError",
     "Sweep",
+    "TIDEResult",
     "UndefinedMetricWarning",
     "__version__",
     "accuracy",
@@ -131,6 +137,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",
+    "detection_confusion_matrix",
     "detection_counts",
     "dice",
     "distance_box_iou",
@@ -174,4 +181,5 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "sparse_box_iou",
     "specificity",
     "threshold_sweep",
+    "tide",
 ]

@@ -8,6 +8,9 @@
   thresholds and match records (:class:`COCOMatches`, :class:`COCOImageCounts`).
 * :mod:`ioukit.detection.lvis`: :func:`lvis_evaluate`, LVIS's federated evaluation,
   identical to lvis-api; its result is :class:`LVISResult`.
+* :mod:`ioukit.detection.tide`: :func:`tide`, TIDE's error analysis (ΔAP per error type,
+  identical to tidecv); :mod:`ioukit.detection.confusion`: :func:`detection_confusion_matrix`,
+  the class confusion matrix of detections (rows = ground truth).
 * :mod:`ioukit.detection.streaming`: :class:`DetectionEvaluator`, the same evaluation fed
   batch by batch inside a training loop (merge, state dicts, ``torch.distributed``).
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from ioukit.detection._lvis_result import LVISParams, LVISResult
 from ioukit.detection.coco import COCOParams, coco_evaluate
+from ioukit.detection.confusion import DetectionConfusion, detection_confusion_matrix
 from ioukit.detection.lvis import lvis_evaluate
 from ioukit.detection.matching import (
     COCO_IOU_THRESHOLDS,
@@ -25,6 +29,7 @@ from ioukit.detection.matching import (
 )
 from ioukit.detection.result import COCOImageCounts, COCOMatches, COCOResult, PRCurve
 from ioukit.detection.streaming import DetectionEvaluator
+from ioukit.detection.tide import TIDEResult, tide
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
@@ -32,13 +37,17 @@ __all__ = [
     "COCOMatches",
     "COCOParams",
     "COCOResult",
+    "DetectionConfusion",
     "DetectionEvaluator",
     "LVISParams",
     "LVISResult",
     "Matches",
     "PRCurve",
+    "TIDEResult",
     "coco_evaluate",
+    "detection_confusion_matrix",
     "detection_counts",
     "lvis_evaluate",
     "match_detections",
+    "tide",
 ]
