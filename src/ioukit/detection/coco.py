@@ -17,6 +17,7 @@ import numpy as np
 
 from ioukit._errors import ParameterError
 from ioukit.detection._accumulate import MatchRecords, accumulate
+from ioukit.detection._coco_fast import MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
 from ioukit.detection._coco_load import (
     FUNC,
@@ -27,8 +28,10 @@ from ioukit.detection._coco_load import (
     load_results,
     to_rles,
 )
+from ioukit.detection._coco_masks import mask_strings
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
+from ioukit.kernels import rle as rle_kernels
 from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
@@ -380,7 +383,7 @@ def _evaluate(
         if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
             iou = np.full_like(iou, -1.0)
     elif p.iou_type == "segm":
-        iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+        iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
     else:
         iou = box_ious(d.bbox[d_order], g.bbox[g_order], crowd, dt_off, gt_off, iou_off)
 
@@ -421,8 +424,59 @@ def _mask_ious(
     gt_off: _NDArray,
     dt_off: _NDArray,
     iou_off: _NDArray,
+    p: Any,
 ) -> _NDArray:
-    """The flat IoU matrices of the cells, from masks (:func:`ioukit.rle.iou`)."""
+    """The flat IoU matrices of the cells, from masks: every evaluated mask becomes a
+    compressed string once (:mod:`ioukit.detection._coco_masks`), all are indexed into
+    intervals in one kernel call, and the cells' IoUs are computed in another. A mask that
+    needs checking (or a message) goes through :func:`ioukit.rle.iou`'s general path."""
+    n_img = len(p.img_ids)
+    sizes = np.array([g.img_sizes[i] for i in p.img_ids], np.int64).reshape(n_img, 2)
+    img_index = {v: i for i, v in enumerate(p.img_ids)}
+    g_hw = sizes[_positions(g.image_id, img_index)[g_order]]
+    d_hw = sizes[_positions(d.image_id, img_index)[d_order]]
+    d_str = _strings(d.segmentation, d_order, d_hw, "dt", d.image_id, g)
+    g_str = _strings(g.segmentation, g_order, g_hw, "gt['annotations']", g.image_id, g)
+    hw = np.concatenate([d_hw, g_hw])
+    index = None
+    if d_str is not None and g_str is not None and (hw >= 0).all():
+        buf = np.concatenate([d_str[0], g_str[0]])
+        offs = np.concatenate([d_str[1], d_str[1][-1] + g_str[1][1:]])
+        *index, totals, err = rle_kernels.index_strings(buf, offs, hw[:, 0])
+        if err.any() or (totals != hw[:, 0] * hw[:, 1]).any():
+            index = None
+    if index is None:
+        return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+    cell_h = sizes[np.arange(gt_off.size - 1) % max(n_img, 1), 0]
+    crowd = g.crowd[g_order]
+    return rle_kernels.cell_mask_ious(tuple(index), cell_h, crowd, dt_off, gt_off, iou_off)
+
+
+def _strings(
+    segs: Any, rows: _NDArray, hw: _NDArray, arg: str, image_ids: Any, g: Any
+) -> tuple[_NDArray, _NDArray] | None:
+    """The masks ``rows`` as compressed strings (a MaskTable's in columns, a list's through
+    its RLE dicts), or None when one needs the general path."""
+    if isinstance(segs, MaskTable):
+        return mask_strings(segs, rows, hw[:, 0], hw[:, 1])
+    counts = [r["counts"] for r in to_rles(arg, segs, image_ids, rows, g)]
+    raw = [c.encode("ascii", "replace") if isinstance(c, str) else c for c in counts]
+    offs = np.zeros(len(raw) + 1, np.int64)
+    np.cumsum([len(c) for c in raw], out=offs[1:])
+    return np.frombuffer(b"".join(raw), np.uint8), offs
+
+
+def _mask_ious_general(
+    g: Any,
+    d: Any,
+    g_order: _NDArray,
+    d_order: _NDArray,
+    gt_off: _NDArray,
+    dt_off: _NDArray,
+    iou_off: _NDArray,
+) -> _NDArray:
+    """The flat IoU matrices of the cells, from RLE dicts cell by cell (:func:`ioukit.rle.iou`),
+    which reports any malformed mask."""
     iou = np.zeros(int(iou_off[-1]))
     gt_rles = to_rles("gt['annotations']", g.segmentation, g.image_id, g_order, g)
     dt_rles = to_rles("dt", d.segmentation, d.image_id, d_order, g)

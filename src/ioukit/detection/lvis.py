@@ -427,7 +427,8 @@ def _evaluate(
 
     no_crowd = np.zeros(np.asarray(g.crowd).size, bool)
     if p.iou_type == "segm":
-        iou = _mask_ious(replace(g, crowd=no_crowd), d, g_order, d_order, gt_off, dt_off, iou_off)
+        no_crowd_g = replace(g, crowd=no_crowd)
+        iou = _mask_ious(no_crowd_g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
     else:
         boxes = np.asarray(d.bbox)[d_order], np.asarray(g.bbox)[g_order]
         iou = box_ious(*boxes, no_crowd[g_order], dt_off, gt_off, iou_off)

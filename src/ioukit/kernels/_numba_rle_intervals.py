@@ -513,3 +513,56 @@ def iou_strings(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # 
     if not _valid(err, totals, h * w):
         return np.empty((0, 0), np.float64), False
     return iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
+
+
+# ---------------------------------------------------------------------------- cells
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def pair_intersection(starts, ends, ioffs, icount, bbox, i, j, h):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """|item i ∩ item j| of one index, both masks of height ``h``: 0 when their boxes do not
+    meet, else their intervals walked over the columns the boxes share."""
+    x0 = max(bbox[i, 0], bbox[j, 0])
+    x1 = min(bbox[i, 2], bbox[j, 2])
+    if x0 > x1 or max(bbox[i, 1], bbox[j, 1]) > min(bbox[i, 3], bbox[j, 3]):
+        return np.int64(0)
+    a0 = ioffs[i]
+    b0 = ioffs[j]
+    return _intersection(starts, ends, a0, a0 + icount[i], b0, b0 + icount[j], x0 * h, (x1 + 1) * h)
+
+
+@nb.njit(cache=True, nogil=True)
+def _cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    c, out, starts, ends, ioffs, icount, area, bbox, h, crowd, dt_off, gt_off, iou_off, nd
+):
+    o = iou_off[c]
+    for i in range(dt_off[c], dt_off[c + 1]):
+        for j in range(gt_off[c], gt_off[c + 1]):
+            inter = pair_intersection(starts, ends, ioffs, icount, bbox, i, nd + j, h)
+            if inter == 0:
+                out[o] = 0.0
+            elif crowd[j]:
+                out[o] = inter / area[i]
+            else:
+                out[o] = inter / (area[i] + area[nd + j] - inter)
+            o += 1
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    starts, ends, ioffs, icount, area, bbox, heights, crowd, dt_off, gt_off, iou_off, n_chunks
+):
+    """The flat mask IoU matrices of (image, category) cells, pycocotools' ``maskUtils.iou``
+    bit for bit: one index holds the detections (``0:nd``, cell ``c``'s at
+    ``dt_off[c]:dt_off[c + 1]``) then the ground truths (``nd + gt_off[c]:...``), cell ``c``'s
+    image height is ``heights[c]``, a crowd ground truth divides by the detection's area. Cell
+    ``c`` is ``out[iou_off[c]:iou_off[c + 1]]``, row-major; cells in ``n_chunks`` parallel
+    chunks."""
+    n_cells = heights.shape[0]
+    nd = dt_off[n_cells]
+    out = np.empty(iou_off[n_cells], np.float64)
+    for ch in nb.prange(n_chunks):
+        for c in range((n_cells * ch) // n_chunks, (n_cells * (ch + 1)) // n_chunks):
+            _cell_mask_ious(c, out, starts, ends, ioffs, icount, area, bbox, heights[c], crowd,
+                            dt_off, gt_off, iou_off, nd)  # fmt: skip
+    return out

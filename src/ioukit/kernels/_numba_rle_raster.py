@@ -108,3 +108,32 @@ def polygons_to_string(coords, poffs, h, w):  # type: ignore[no-untyped-def]  # 
         s, e = _poly_intervals(coords[poffs[i] : poffs[i + 1]], h, w)
         cs, ce = _union(cs, ce, s, e)
     return intervals_to_string(cs, ce, h * w)
+
+
+@nb.njit(cache=True, nogil=True)
+def polygon_item_strings(nums, ring_off, first, count, hs, ws):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The strings of many objects' polygons at once: object ``i`` is the union of the rings
+    ``first[i]:first[i] + count[i]`` (ring ``r``: the flat x, y pairs
+    ``nums[ring_off[r]:ring_off[r + 1]]``) in an ``hs[i] × ws[i]`` image. Returns the strings
+    concatenated and their offsets."""
+    n = first.size
+    offs = np.zeros(n + 1, np.int64)
+    buf = np.empty(1024, np.uint8)
+    for i in range(n):
+        h = hs[i]
+        w = ws[i]
+        cs = np.empty(0, np.int64)
+        ce = np.empty(0, np.int64)
+        for r in range(first[i], first[i] + count[i]):
+            coords = nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2)
+            s, e = _poly_intervals(coords, h, w)
+            cs, ce = _union(cs, ce, s, e)
+        one = intervals_to_string(cs, ce, h * w)
+        k = offs[i]
+        if k + one.size > buf.size:
+            bigger = np.empty(2 * (k + one.size), np.uint8)
+            bigger[:k] = buf[:k]
+            buf = bigger
+        buf[k : k + one.size] = one
+        offs[i + 1] = k + one.size
+    return buf[: offs[n]].copy(), offs

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ioukit.kernels import num_threads, on_threads
+from ioukit.kernels._threads import numba_threads, parallel_threads
 
 __all__ = [
     "decode",
@@ -72,7 +73,9 @@ def _jit() -> dict[str, Any]:
         "iou_strings": i.iou_strings,
         "iou_strings_serial": i.iou_strings_serial,
         "merge_intervals": i.merge_intervals,
+        "cell_mask_ious": i.cell_mask_ious,
         "polygons_to_string": r.polygons_to_string,
+        "polygon_item_strings": r.polygon_item_strings,
     }
 
 
@@ -190,3 +193,28 @@ def polygons_to_string(coords: _NDArray, poffs: _NDArray, h: int, w: int) -> _ND
     """COCO's raster of the union of polygons ``coords[poffs[i]:poffs[i + 1]]`` ((K, 2)
     float64 vertices) in an ``h × w`` image, as a compressed string (uint8)."""
     return _jit()["polygons_to_string"](coords, poffs, h, w)  # type: ignore[no-any-return]
+
+
+def polygon_item_strings(
+    nums: _NDArray, ring_off: _NDArray, first: _NDArray, count: _NDArray, hs: _NDArray,
+    ws: _NDArray,
+) -> tuple[_NDArray, _NDArray]:  # fmt: skip
+    """COCO's raster of many objects' polygons as compressed strings: object ``i`` unites the
+    rings ``first[i]:first[i] + count[i]`` (ring ``r``: x, y pairs
+    ``nums[ring_off[r]:ring_off[r + 1]]``, already checked) in an ``hs[i] × ws[i]`` image.
+    Returns ``(buf, offs)``."""
+    return _jit()["polygon_item_strings"](nums, ring_off, first, count, hs, ws)  # type: ignore[no-any-return]
+
+
+def cell_mask_ious(
+    index: tuple[_NDArray, ...], heights: _NDArray, crowd: _NDArray, dt_off: _NDArray,
+    gt_off: _NDArray, iou_off: _NDArray,
+) -> _NDArray:  # fmt: skip
+    """The flat mask IoU matrices of (image, category) cells (see
+    :func:`ioukit.kernels._numba_rle_intervals.cell_mask_ious`); ``index`` = ``(starts, ends,
+    ioffs, icount, area, bbox)`` of the detections then the ground truths."""
+    threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_PAIRS)
+    with numba_threads(threads):
+        return _jit()["cell_mask_ious"](  # type: ignore[no-any-return]
+            *index, heights, crowd, dt_off, gt_off, iou_off, 4 * threads if threads > 1 else 1
+        )
