@@ -244,3 +244,20 @@ def test_rle_size_mismatch_in_a_file(tmp_path: Path) -> None:
     bad[i]["segmentation"]["size"] = [3, 3]
     with pytest.raises(InputError, match=rf"`dt\[{i}\]\['segmentation'\]` has size \[3, 3\]"):
         ioukit.coco_evaluate(gp, _write(tmp_path, "d.json", bad), iou_type="segm")
+
+
+def test_mask_batches_give_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Masks are indexed a batch of images at a time: tiny batches, same arrays."""
+    from ioukit.detection import coco
+
+    gt, dt = random_dataset(8, masks=True)
+    gp, dp = _write(tmp_path, "g.json", gt), _write(tmp_path, "d.json", dt)
+    whole = ioukit.coco_evaluate(gp, dp, iou_type="segm")
+    monkeypatch.setattr(coco, "_MASK_BATCH", 7)
+    batched = ioukit.coco_evaluate(gp, dp, iou_type="segm")
+    np.testing.assert_array_equal(whole.precision, batched.precision)
+    np.testing.assert_array_equal(whole.recall, batched.recall)
+    a, b = whole.matches(), batched.matches()
+    np.testing.assert_array_equal(a.iou, b.iou)

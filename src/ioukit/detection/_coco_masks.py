@@ -25,11 +25,9 @@ def string_slices(table: MaskTable, rows: _NDArray) -> tuple[_NDArray, _NDArray]
     """The compressed strings of the items ``rows`` (all RLE_STRING), concatenated:
     ``(bytes, offsets (len(rows) + 1,))``."""
     lo, hi = table.soff[rows], table.soff[rows + 1]
-    offs = np.zeros(rows.size + 1, np.int64)
-    np.cumsum(hi - lo, out=offs[1:])
-    if rows.size == len(table) and (np.diff(table.soff) == hi - lo).all():
-        return table.strings, offs
-    return table.strings[spans(lo, hi)], offs
+    if rows.size == len(table) and np.array_equal(rows, np.arange(rows.size)):
+        return table.strings, table.soff
+    return kernels.gather_slices(table.strings, lo, hi)
 
 
 def rle_boxes(table: MaskTable, rows: _NDArray) -> tuple[_NDArray | None, _NDArray]:
@@ -40,13 +38,13 @@ def rle_boxes(table: MaskTable, rows: _NDArray) -> tuple[_NDArray | None, _NDArr
         return None, np.zeros((0, 4))
     buf, offs = string_slices(table, rows)
     h, w = table.height[rows], table.width[rows]
-    *_, area, bbox, totals, err = kernels.index_strings(buf, offs, h)
+    area, bbox, totals, err = kernels.string_areas_boxes(buf, offs, h)
     if err.any() or (totals != h * w).any():
         return None, np.zeros((0, 4))
     return area.astype(np.float64), float_boxes(bbox)
 
 
-def _rings_ok(table: MaskTable, rows: _NDArray) -> bool:
+def rings_ok(table: MaskTable, rows: _NDArray) -> bool:
     """Every ring of the polygon items ``rows``: an even number (>= 6) of finite coordinates
     of magnitude at most ``MAX_COORD`` (else the general reader says which is wrong)."""
     if rows.size == 0:
@@ -83,7 +81,7 @@ def mask_strings(
     is_poly = kind == POLYGONS
     if is_poly.any():
         sel = rows[is_poly]
-        if (hs[is_poly] < 0).any() or not _rings_ok(table, sel):
+        if (hs[is_poly] < 0).any() or not rings_ok(table, sel):
             return None
         strings = kernels.polygon_item_strings(
             table.nums, table.ring_off, table.ring[sel], table.n_rings[sel], hs[is_poly],
@@ -92,6 +90,8 @@ def mask_strings(
         parts.append((np.flatnonzero(is_poly), strings))
     if (kind == NO_MASK).any():
         return None
+    if len(parts) == 1:  # one kind: already in row order
+        return parts[0][1]
     lengths = np.zeros(rows.size, np.int64)
     for where, (_, offs) in parts:
         lengths[where] = np.diff(offs)

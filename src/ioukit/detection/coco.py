@@ -9,6 +9,7 @@ accumulates the precision/recall arrays (:mod:`ioukit.detection._accumulate`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from ioukit._errors import ParameterError
 from ioukit.detection._accumulate import MatchRecords, accumulate
-from ioukit.detection._coco_fast import MaskTable
+from ioukit.detection._coco_fast import POLYGONS, MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
 from ioukit.detection._coco_load import (
     FUNC,
@@ -28,7 +29,7 @@ from ioukit.detection._coco_load import (
     load_results,
     to_rles,
 )
-from ioukit.detection._coco_masks import mask_strings
+from ioukit.detection._coco_masks import mask_strings, rings_ok, spans
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
 from ioukit.kernels import rle as rle_kernels
@@ -416,6 +417,10 @@ def _evaluate(
     return (*arrays, records)
 
 
+#: masks indexed at a time (their intervals are the evaluation's largest memory)
+_MASK_BATCH = 1 << 16
+
+
 def _mask_ious(
     g: Any,
     d: Any,
@@ -426,30 +431,60 @@ def _mask_ious(
     iou_off: _NDArray,
     p: Any,
 ) -> _NDArray:
-    """The flat IoU matrices of the cells, from masks: every evaluated mask becomes a
-    compressed string once (:mod:`ioukit.detection._coco_masks`), all are indexed into
-    intervals in one kernel call, and the cells' IoUs are computed in another. A mask that
-    needs checking (or a message) goes through :func:`ioukit.rle.iou`'s general path."""
+    """The flat IoU matrices of the cells, from masks: the evaluated masks of a batch of
+    images (about ``_MASK_BATCH`` masks) become compressed strings
+    (:mod:`ioukit.detection._coco_masks`), are indexed into intervals in one kernel call, and
+    the IoUs of those images' cells are computed in another; then the next batch. A mask that
+    needs checking (or a message) sends the whole evaluation through :func:`ioukit.rle.iou`'s
+    general path."""
     n_img = len(p.img_ids)
+    n_cells = gt_off.size - 1
+    n_k = n_cells // max(n_img, 1)
     sizes = np.array([g.img_sizes[i] for i in p.img_ids], np.int64).reshape(n_img, 2)
-    img_index = {v: i for i, v in enumerate(p.img_ids)}
-    g_hw = sizes[_positions(g.image_id, img_index)[g_order]]
-    d_hw = sizes[_positions(d.image_id, img_index)[d_order]]
-    d_str = _strings(d.segmentation, d_order, d_hw, "dt", d.image_id, g)
-    g_str = _strings(g.segmentation, g_order, g_hw, "gt['annotations']", g.image_id, g)
-    hw = np.concatenate([d_hw, g_hw])
-    index = None
-    if d_str is not None and g_str is not None and (hw >= 0).all():
+    # masks per image (all categories), to cut the images into batches
+    per_cell = (np.diff(gt_off) + np.diff(dt_off)).reshape(n_k, n_img)
+    ends = np.cumsum(per_cell.sum(axis=0))
+    cuts = np.searchsorted(ends, np.arange(_MASK_BATCH, int(ends[-1]) if n_img else 0, _MASK_BATCH))
+    bounds = np.unique(np.concatenate([[0], cuts + 1, [n_img]])).clip(0, n_img)
+    iou = np.zeros(int(iou_off[-1]))
+    crowd = g.crowd[g_order]
+    if isinstance(g.segmentation, MaskTable):
+        # a malformed polygon anywhere is reported, as pycocotools converts every mask
+        poly = g_order[g.segmentation.kind[g_order] == POLYGONS]
+        img = np.repeat(np.arange(n_cells) % max(n_img, 1), np.diff(gt_off))
+        no_size = (sizes[img][g.segmentation.kind[g_order] == POLYGONS] < 0).any()
+        if no_size or not rings_ok(g.segmentation, poly):
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+    pairs = iou_off[1:] > iou_off[:-1]
+    for i0, i1 in itertools.pairwise(bounds):
+        # the cells of images i0:i1 that hold pairs, category by category; masks in cells
+        # without a pair are never compared (their IoU matrices are empty)
+        cells = (np.arange(n_k)[:, None] * n_img + np.arange(i0, i1)).reshape(-1)
+        cells = cells[pairs[cells]]
+        dt_rows = spans(dt_off[cells], dt_off[cells + 1])
+        gt_rows = spans(gt_off[cells], gt_off[cells + 1])
+        d_hw = sizes[np.repeat(cells % n_img, np.diff(dt_off)[cells])]
+        g_hw = sizes[np.repeat(cells % n_img, np.diff(gt_off)[cells])]
+        d_str = _strings(d.segmentation, d_order[dt_rows], d_hw, "dt", d.image_id, g)
+        g_str = _strings(g.segmentation, g_order[gt_rows], g_hw, "gt['annotations']",
+                         g.image_id, g)  # fmt: skip
+        hw = np.concatenate([d_hw, g_hw])
+        if d_str is None or g_str is None or (hw < 0).any():
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
         buf = np.concatenate([d_str[0], g_str[0]])
         offs = np.concatenate([d_str[1], d_str[1][-1] + g_str[1][1:]])
         *index, totals, err = rle_kernels.index_strings(buf, offs, hw[:, 0])
         if err.any() or (totals != hw[:, 0] * hw[:, 1]).any():
-            index = None
-    if index is None:
-        return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
-    cell_h = sizes[np.arange(gt_off.size - 1) % max(n_img, 1), 0]
-    crowd = g.crowd[g_order]
-    return rle_kernels.cell_mask_ious(tuple(index), cell_h, crowd, dt_off, gt_off, iou_off)
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+        local = [np.zeros(cells.size + 1, np.int64) for _ in range(3)]
+        np.cumsum(np.diff(dt_off)[cells], out=local[0][1:])
+        np.cumsum(np.diff(gt_off)[cells], out=local[1][1:])
+        np.cumsum(np.diff(iou_off)[cells], out=local[2][1:])
+        block = rle_kernels.cell_mask_ious(
+            tuple(index), sizes[cells % n_img, 0], crowd[gt_rows], *local
+        )
+        iou[spans(iou_off[cells], iou_off[cells + 1])] = block
+    return iou
 
 
 def _strings(

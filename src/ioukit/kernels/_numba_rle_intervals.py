@@ -566,3 +566,31 @@ def cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
             _cell_mask_ious(c, out, starts, ends, ioffs, icount, area, bbox, heights[c], crowd,
                             dt_off, gt_off, iou_off, nd)  # fmt: skip
     return out
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def string_areas_boxes(buf, offs, heights, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Areas, pixel-inclusive boxes ``(N, 4)``, sums of runs and errors of compressed strings
+    (as :func:`index_strings`), without keeping their intervals: each chunk of items reuses
+    one scratch buffer, so memory does not grow with the number of masks."""
+    n = offs.shape[0] - 1
+    area = np.empty(n, np.int64)
+    bbox = np.empty((n, 4), np.int64)
+    totals = np.empty(n, np.int64)
+    err = np.empty(n, np.int64)
+    for ch in nb.prange(n_chunks):
+        i0 = (n * ch) // n_chunks
+        i1 = (n * (ch + 1)) // n_chunks
+        longest = 0
+        for s in range(i0, i1):
+            longest = max(longest, offs[s + 1] - offs[s])
+        starts = np.empty(longest // 2 + 1, np.int64)
+        ends = np.empty(longest // 2 + 1, np.int64)
+        for s in range(i0, i1):
+            _, a, t, e = _index_string(
+                buf, offs[s], offs[s + 1], heights[s], starts, ends, 0, bbox, s
+            )
+            area[s] = a
+            totals[s] = t
+            err[s] = e
+    return area, bbox, totals, err

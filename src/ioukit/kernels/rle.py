@@ -59,6 +59,7 @@ def _jit() -> dict[str, Any]:
         "parse_strings": c.parse_strings,
         "parse_strings_serial": c.parse_strings_serial,
         "runs_to_strings": c.runs_to_strings,
+        "gather_slices": c.gather_slices,
         "intervals_to_string": c.intervals_to_string,
         "encode": c.encode,
         "encode_serial": c.encode_serial,
@@ -74,6 +75,7 @@ def _jit() -> dict[str, Any]:
         "iou_strings_serial": i.iou_strings_serial,
         "merge_intervals": i.merge_intervals,
         "cell_mask_ious": i.cell_mask_ious,
+        "string_areas_boxes": i.string_areas_boxes,
         "polygons_to_string": r.polygons_to_string,
         "polygon_item_strings": r.polygon_item_strings,
     }
@@ -218,3 +220,20 @@ def cell_mask_ious(
         return _jit()["cell_mask_ious"](  # type: ignore[no-any-return]
             *index, heights, crowd, dt_off, gt_off, iou_off, 4 * threads if threads > 1 else 1
         )
+
+
+def string_areas_boxes(
+    buf: _NDArray, offs: _NDArray, heights: _NDArray
+) -> tuple[_NDArray, _NDArray, _NDArray, _NDArray]:
+    """``(area, bbox, totals, err)`` of compressed strings as :func:`index_strings` gives
+    them, without their intervals (memory independent of the number of masks)."""
+    threads = parallel_threads(int(buf.size), min_work=8 * _PARALLEL_RUNS)
+    with numba_threads(threads):
+        return _jit()["string_areas_boxes"](  # type: ignore[no-any-return]
+            buf, offs, heights, 4 * threads if threads > 1 else 1
+        )
+
+
+def gather_slices(src: _NDArray, lo: _NDArray, hi: _NDArray) -> tuple[_NDArray, _NDArray]:
+    """``src[lo[i]:hi[i]]`` for every ``i``, concatenated, and their offsets (N + 1,)."""
+    return _jit()["gather_slices"](src, lo.astype(np.int64), hi.astype(np.int64))  # type: ignore[no-any-return]
