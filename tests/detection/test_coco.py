@@ -206,11 +206,11 @@ def test_bad_input() -> None:
     )
     _raises(r"`dt\[0\]\['bbox'\]`.*got \[0, 0, nan, 1\]", gt, [_det([0, 0, float("nan"), 1], 0.5)])
     _raises(
-        r"`iou_type` must be one of \['bbox', 'segm', 'keypoints'\]; got 'boundary'",
+        r"`iou_type` must be one of \['bbox', 'segm', 'boundary', 'keypoints'\]; got 'mask'",
         gt,
         [ok],
         ParameterError,
-        iou_type="boundary",
+        iou_type="mask",
     )
     _raises(
         r"`max_dets` must be a non-empty sequence of positive ints",

@@ -132,13 +132,19 @@ def test_equal_iou_goes_to_the_later_ground_truth() -> None:
     assert cm.matrix.tolist() == [[0, 0, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 0, 0]]
 
 
-def test_categories_sorted_and_unknown_dropped() -> None:
+def test_categories_sorted_and_unknown_refused() -> None:
     gt = coco([(DOG, [0, 0, 10, 10]), (CAT, [20, 0, 10, 10])], cats=(CAT, DOG))
-    dt = dets((7, [0, 0, 10, 10], 0.9), (CAT, [20, 0, 10, 10], 0.8))
+    dt = dets((DOG, [0, 0, 10, 10], 0.9), (CAT, [20, 0, 10, 10], 0.8))
     cm = detection_confusion_matrix(gt, dt)
     assert cm.category_ids == (DOG, CAT)
     assert cm.labels == ("dog", "cat", "background")
-    assert cm.matrix.tolist() == [[0, 0, 1], [0, 1, 0], [0, 0, 0]]
+    assert cm.matrix.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
+    # a category that gt does not list has no row or column: an error, not a silent drop
+    bad = dets((7, [0, 0, 10, 10], 0.9), (CAT, [20, 0, 10, 10], 0.8))
+    with pytest.raises(
+        InputError, match=r"detection_confusion_matrix: `dt\[0\]` has category_id 7"
+    ):
+        detection_confusion_matrix(gt, bad)
 
 
 def test_masks() -> None:

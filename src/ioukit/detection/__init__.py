@@ -17,8 +17,9 @@
 
 from __future__ import annotations
 
+from ioukit.detection._coco_params import COCOParams
 from ioukit.detection._lvis_result import LVISParams, LVISResult
-from ioukit.detection.coco import COCOParams, coco_evaluate
+from ioukit.detection.coco import coco_evaluate
 from ioukit.detection.confusion import DetectionConfusion, detection_confusion_matrix
 from ioukit.detection.lvis import lvis_evaluate
 from ioukit.detection.matching import (

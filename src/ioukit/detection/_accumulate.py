@@ -111,21 +111,25 @@ def summary_lines(
     max_dets: tuple[int, ...],
     *,
     keypoints: bool = False,
+    at_max: bool = False,
 ) -> tuple[list[float], list[str]]:
     """The 12 stats and the 12 lines ``COCOeval.summarize`` prints (the 10 of
     ``_summarizeKps``, all read at ``maxDets=20``, when ``keypoints``).
 
     A position of ``max_dets`` that does not exist (fewer than 3 values; pycocotools raises
-    IndexError there) is shown as ``maxDets= -1`` with the value -1.
+    IndexError there) is shown as ``maxDets= -1`` with the value -1. With ``at_max`` (the
+    ``"ioukit"`` convention) the entries pycocotools reads at ``maxDets=100`` or at
+    ``max_dets[2]`` are read at ``max(max_dets)``.
     """
     stats: list[float] = []
     lines: list[str] = []
     for ap, iou, area, pos in _KPS_STATS if keypoints else _STATS:
-        max_det = (
-            (20 if keypoints else 100)
-            if pos is None
-            else (max_dets[pos] if pos < len(max_dets) else -1)
-        )
+        if at_max and (pos is None or pos == 2):
+            max_det = max_dets[-1]
+        elif pos is None:
+            max_det = 20 if keypoints else 100
+        else:
+            max_det = max_dets[pos] if pos < len(max_dets) else -1
         value = stat(precision, recall, iou_thresholds, area_labels, max_dets, ap, iou, area,
                      max_det)  # fmt: skip
         stats.append(value)

@@ -306,11 +306,18 @@ def _box_polygons(table: MaskTable, rows: _NDArray, bbox: _NDArray) -> MaskTable
 
 
 def fast_results(
-    buf: _NDArray, img_ids: _NDArray, sizes: tuple[_NDArray, _NDArray], *, need_masks: bool
+    buf: _NDArray,
+    img_ids: _NDArray,
+    cat_ids: _NDArray | None,
+    sizes: tuple[_NDArray, _NDArray],
+    *,
+    need_masks: bool,
 ) -> dict[str, Any] | None:
     """The fields of :class:`~ioukit.detection._coco_load.Results` read from the bytes of a
     COCO results file, following ``COCO.loadRes``, or None (the general reader takes over).
-    ``img_ids`` are the ground truth's images and ``sizes`` their (heights, widths)."""
+    ``img_ids`` are the ground truth's images, ``sizes`` their (heights, widths), and
+    ``cat_ids`` its categories (a result of another one is left to the general reader, which
+    reports it; None: not checked)."""
     from ioukit.detection._coco_masks import rle_boxes
 
     try:
@@ -328,6 +335,8 @@ def fast_results(
         if image_id is None or category_id is None or score is None:
             return None
         if not known(image_id, img_ids).all():
+            return None
+        if cat_ids is not None and not known(category_id, cat_ids).all():
             return None
         n = starts.size
         jb, js = c.col("bbox"), c.col("segmentation")

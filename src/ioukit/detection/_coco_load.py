@@ -79,6 +79,10 @@ def id_column(values: Sequence[Any]) -> _NDArray:
     return out
 
 
+def _all_ints(values: Sequence[Any]) -> bool:
+    return all(type(v) is int for v in values)
+
+
 def _path_bytes(value: Any) -> _NDArray | None:
     if not isinstance(value, (str, os.PathLike)):
         return None
@@ -216,19 +220,34 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
     )  # fmt: skip
 
 
-def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
-    """Read and check a COCO result list (or file), following ``COCO.loadRes``."""
+def load_results(
+    dt: Any,
+    gt: GroundTruth,
+    *,
+    need_masks: bool,
+    allow_empty: bool = False,
+    unknown_categories: str = "error",
+) -> Results:
+    """Read and check a COCO result list (or file), following ``COCO.loadRes``; an empty
+    list is an error unless ``allow_empty``, a result whose category is not in ``gt`` unless
+    ``unknown_categories="keep"`` (TIDE counts such results as errors)."""
     buf = _path_bytes(dt)
     if buf is not None:
         fields = None
         if isinstance(gt.image_id, np.ndarray) and gt.image_id.dtype == np.int64:
             ids = np.array(gt.img_ids, dtype=np.int64)
             hw = np.array([gt.img_sizes[i] for i in gt.img_ids], np.int64).reshape(-1, 2)
-            fields = fast_results(buf, ids, (hw[:, 0], hw[:, 1]), need_masks=need_masks)
+            keep = unknown_categories == "keep"
+            if keep or _all_ints(gt.cat_ids):
+                cats = None if keep else np.array(gt.cat_ids, dtype=np.int64)
+                fields = fast_results(buf, ids, cats, (hw[:, 0], hw[:, 1]), need_masks=need_masks)
         if fields is not None:
             return Results(**fields)
         dt = _parse("dt", dt, buf)
     anns = _read("dt", dt, list)
+    if not anns and allow_empty:
+        none = np.zeros(0, np.int64)
+        return Results(none, none, np.zeros(0), np.zeros((0, 4)), np.zeros(0), [])
     if not anns:
         raise InputError(
             f"{FUNC}: `dt` (the results) is empty; pycocotools cannot evaluate an empty result "
@@ -243,6 +262,22 @@ def load_results(dt: Any, gt: GroundTruth, *, need_masks: bool) -> Results:
             f"({len(unknown)} result(s) have unknown image ids)."
         )
     category_id = _field("dt", anns, "category_id", "the category id")
+    gt_cats = set(gt.cat_ids)
+    unknown = (
+        []
+        if unknown_categories == "keep"
+        else [i for i, v in enumerate(category_id) if v not in gt_cats]
+    )
+    if unknown:
+        i = unknown[0]
+        shown = sorted(gt_cats, key=str)
+        known = shown if len(shown) <= 8 else [*shown[:4], "...", *shown[-2:]]
+        raise InputError(
+            f"{FUNC}: `dt[{i}]` has category_id {category_id[i]!r}, which is not a category of "
+            f"`gt` ({len(unknown)} result(s) have unknown category ids; gt's are "
+            f"{', '.join(map(str, known))}). pycocotools drops such results silently, which "
+            "scores them as misses; check the category mapping (0- or 1-based?)."
+        )
     score = _numbers("dt", anns, _field("dt", anns, "score", "the confidence"), "score")
     first = anns[0]
     if isinstance(first, Mapping) and "bbox" in first and first["bbox"] != []:

@@ -24,7 +24,6 @@ from ioukit.detection._coco_load import (
     FUNC,
     GroundTruth,
     Results,
-    _read,
     load_gt,
     load_results,
     to_rles,
@@ -67,20 +66,15 @@ def renamed(func: str) -> Iterator[None]:
         raise type(e)(func + text[len(FUNC) :]) from e
 
 
-def load(gt: Any, dt: Any, *, segm: bool) -> tuple[GroundTruth, Results]:
-    """The loaders' columns; an empty result list (or file) is allowed (no detection)."""
+def load(
+    gt: Any, dt: Any, *, segm: bool, keep_unknown: bool = False
+) -> tuple[GroundTruth, Results]:
+    """The loaders' columns; an empty result list (or file) is allowed (no detection), and
+    with ``keep_unknown`` so are results of categories that ``gt`` does not list."""
     g = load_gt(gt, need_boxes=not segm)
-    if not (isinstance(dt, list) and not dt):
-        try:
-            return g, load_results(dt, g, need_masks=segm)
-        except InputError:
-            if _read("dt", dt, list):
-                raise
-    none = np.zeros(0)
-    return g, Results(
-        image_id=np.zeros(0, np.int64), category_id=np.zeros(0, np.int64), score=none,
-        bbox=np.zeros((0, 4)), area=none, segmentation=[],
-    )  # fmt: skip
+    unknown = "keep" if keep_unknown else "error"
+    d = load_results(dt, g, need_masks=segm, allow_empty=True, unknown_categories=unknown)
+    return g, d
 
 
 def _int_column(values: Any) -> _NDArray | None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ioukit._errors import ParameterError
 from ioukit.detection._accumulate import MatchRecords, accumulate
+from ioukit.detection._coco_boundary import boundary_ious, indexed_boundary_ious
 from ioukit.detection._coco_fast import POLYGONS, MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
 from ioukit.detection._coco_load import (
@@ -30,118 +30,26 @@ from ioukit.detection._coco_load import (
     to_rles,
 )
 from ioukit.detection._coco_masks import mask_strings, rings_ok, spans
+from ioukit.detection._coco_params import (
+    _EVAL_TYPES,
+    _KEYPOINT_AREAS,
+    CONVENTIONS,
+    COCOParams,
+    _area_ranges,
+    _ids,
+    _levels,
+    _max_dets,
+    decimal_levels,
+)
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
+from ioukit.geometry.boundary import _check_ratio
 from ioukit.kernels import rle as rle_kernels
 from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
 
 _NDArray = np.ndarray[Any, Any]
-
-_IOU_TYPES = ("bbox", "segm")  # also the streaming evaluator's
-_EVAL_TYPES = (*_IOU_TYPES, "keypoints")
-_DEFAULT_AREAS = (
-    ("all", 0.0, 1e10),
-    ("small", 0.0, 1024.0),
-    ("medium", 1024.0, 9216.0),
-    ("large", 9216.0, 1e10),
-)
-_KEYPOINT_AREAS = (_DEFAULT_AREAS[0], *_DEFAULT_AREAS[2:])
-
-
-@dataclass(frozen=True)
-class COCOParams:
-    """The parameters a COCO evaluation used (pycocotools' ``COCOeval.params``).
-
-    Attributes
-    ----------
-    iou_type : str
-        ``"bbox"``, ``"segm"`` or ``"keypoints"``.
-    iou_thresholds : tuple of float
-        IoU thresholds, shape (T,); by default ``np.linspace(0.5, 0.95, 10)`` (so the 9th is
-        ``0.8999999999999999``, as in COCO).
-    recall_thresholds : tuple of float
-        Recall levels at which precision is read, shape (R,); ``np.linspace(0, 1, 101)``.
-    max_dets : tuple of int
-        Detections kept per image **and per category**, sorted, shape (M,).
-    area_ranges : tuple of (str, float, float)
-        Labelled area ranges ``(label, lo, hi)``, inclusive at both ends, shape (A,).
-    use_cats : bool
-        Whether categories are evaluated separately.
-    img_ids, cat_ids : tuple
-        The images and categories evaluated, sorted.
-    convention : str
-        ``"pycocotools"``: every quirk of pycocotools 2.0.11 is reproduced.
-    kpt_oks_sigmas : tuple of float
-        The per-keypoint OKS sigmas (K,) under ``"keypoints"``; empty otherwise.
-    """
-
-    iou_type: str
-    iou_thresholds: tuple[float, ...]
-    recall_thresholds: tuple[float, ...]
-    max_dets: tuple[int, ...]
-    area_ranges: tuple[tuple[str, float, float], ...]
-    use_cats: bool
-    img_ids: tuple[Any, ...]
-    cat_ids: tuple[Any, ...]
-    convention: str = "pycocotools"
-    kpt_oks_sigmas: tuple[float, ...] = ()
-
-
-def _levels(name: str, value: Any, default: _NDArray) -> tuple[float, ...]:
-    if value is None:
-        return tuple(float(v) for v in default)
-    try:
-        arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        arr = np.array([np.nan])
-    if arr.size == 0 or not np.all((arr >= 0) & (arr <= 1)):
-        raise ParameterError(
-            f"{FUNC}: `{name}` must be a non-empty sequence of numbers in [0, 1]; got {value!r}."
-        )
-    return tuple(float(v) for v in arr)
-
-
-def _max_dets(value: Any) -> tuple[int, ...]:
-    items = list(value) if isinstance(value, Sequence) else []
-    ok = bool(items) and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in items
-    )
-    if not ok:
-        raise ParameterError(
-            f"{FUNC}: `max_dets` must be a non-empty sequence of positive ints, e.g. "
-            f"(1, 10, 100); got {value!r}."
-        )
-    return tuple(sorted(int(v) for v in items))
-
-
-def _area_ranges(value: Any) -> tuple[tuple[str, float, float], ...]:
-    if value is None:
-        return _DEFAULT_AREAS
-    out: list[tuple[str, float, float]] = []
-    try:
-        for label, rng in dict(value).items():
-            lo, hi = (float(v) for v in rng)
-            if not (isinstance(label, str) and lo <= hi):
-                raise ValueError
-            out.append((label, lo, hi))
-    except (TypeError, ValueError):
-        out = []
-    if not out:
-        raise ParameterError(
-            f"{FUNC}: `area_ranges` must be a non-empty dict label -> (lo, hi) with lo <= hi, "
-            f"e.g. {{'all': (0, 1e10), 'small': (0, 1024)}}; got {value!r}."
-        )
-    return tuple(out)
-
-
-def _ids(name: str, value: Any, default: list[Any]) -> tuple[Any, ...]:
-    if value is None:
-        return tuple(sorted(default))
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
-        raise ParameterError(f"{FUNC}: `{name}` must be a sequence of ids; got {value!r}.")
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in np.unique(value))
 
 
 def _box_iou_pairs(d: _NDArray, g: _NDArray, crowd: _NDArray) -> _NDArray:
@@ -187,9 +95,12 @@ def coco_evaluate(
     img_ids: Sequence[Any] | None = None,
     cat_ids: Sequence[Any] | None = None,
     kpt_oks_sigmas: Sequence[float] | None = None,
+    boundary_dilation_ratio: float = 0.02,
+    convention: str = "pycocotools",
+    per_image_cap: bool = False,
 ) -> COCOResult:
-    """COCO detection (``"bbox"``), instance-segmentation (``"segm"``) or keypoint
-    (``"keypoints"``, OKS) AP and AR.
+    """COCO detection (``"bbox"``), instance-segmentation (``"segm"``), Boundary AP
+    (``"boundary"``) or keypoint (``"keypoints"``, OKS) AP and AR.
 
     The numbers are those of pycocotools 2.0.11 (``COCOeval(gt, gt.loadRes(dt), iou_type)``
     then ``evaluate(); accumulate(); summarize()``), bit for bit, quirks included:
@@ -209,13 +120,35 @@ def coco_evaluate(
     * precision at an unreachable recall level is 0; a category without ground truth is -1
       and left out of the means; a ground truth with id 0 cannot be matched (COCO stores
       matches as ids, 0 meaning none);
-    * results for categories that are not in ``gt`` are dropped, as in pycocotools;
+    * ``"boundary"`` (Boundary AP, Cheng et al. 2021, as ``boundary-iou-api``): a non-crowd
+      pair scores ``min(mask IoU, boundary IoU)``, the band being the mask's pixels within
+      ``d = round(boundary_dilation_ratio * image diagonal)`` (at least 1) of its outside, the
+      image border counting as outside; a crowd pair scores the mask IoU;
     * ``"keypoints"``: the overlap is the OKS with ``kpt_oks_sigmas`` (COCO's 17 divided by
       10.0); a ground truth with ``num_keypoints == 0`` is ignored (as a crowd is); one without
       labelled keypoints (all ``v == 0``) is compared by the distance of each detected keypoint
       to its box enlarged by one width/height on each side; a result without a box gets the box
       of its keypoints' extent and area ``w * h``; with ``use_cats=False`` no detection matches
       (pycocotools' ``computeOks`` does not pool the categories).
+
+    Where pycocotools would give a wrong number without a word, ioukit raises instead (in both
+    conventions): a result whose ``category_id`` is not a category of ``gt`` (pycocotools
+    drops it silently; a 0-based/1-based mix-up then scores as misses).
+
+    ``convention="ioukit"`` fixes what users trip over, one change each:
+
+    * IoU thresholds 0.5, 0.55, ..., 0.95 and recall levels 0, 0.01, ..., 1 as the nearest
+      doubles to those decimals (``0.9``, not ``0.8999999999999999``), compared as given
+      (IoU >= t, no ``1 - 1e-10``);
+    * a ground truth's own ``ignore`` flag is honoured (besides ``iscrowd``);
+    * an empty result list evaluates (AP and AR 0 where there is ground truth);
+    * the stats pycocotools reads at ``maxDets=100`` (or at ``max_dets[2]``) are read at
+      ``max(max_dets)``;
+    * ids are never "unmatched" sentinels: a ground truth with id 0 is matched like any other.
+
+    ``per_image_cap=True`` (either convention) applies ``max_dets`` to each image's
+    detections across its categories, as the COCO challenge's rules word it ("at most 100
+    detections per image"), instead of per (image, category).
 
     Parameters
     ----------
@@ -249,6 +182,12 @@ def coco_evaluate(
         Evaluate these images / categories only (default: all of ``gt``).
     kpt_oks_sigmas : sequence of float, optional
         Per-keypoint OKS sigmas (K,) for ``"keypoints"``; COCO's 17 by default.
+    boundary_dilation_ratio : float, default 0.02
+        The band width of ``"boundary"`` as a fraction of the image diagonal.
+    convention : {"pycocotools", "ioukit"}, default "pycocotools"
+        Every quirk of pycocotools 2.0.11, or the fixes listed above.
+    per_image_cap : bool, default False
+        Cap detections per image across categories (see above).
 
     Returns
     -------
@@ -263,7 +202,8 @@ def coco_evaluate(
     ParameterError
         For an unknown ``iou_type`` or malformed options (``kpt_oks_sigmas`` included).
     InputError
-        For an empty result list, a result on an image not in ``gt``, a missing or non-finite
+        For an empty result list (``"pycocotools"``), a result on an image or of a category
+        not in ``gt``, a missing or non-finite
         score, a box with a negative or non-finite size, a mask whose size differs from its
         image's, duplicate image ids in ``gt``, keypoints that are not 3 K finite numbers, or a
         missing field; the message names the item.
@@ -300,24 +240,32 @@ def coco_evaluate(
         raise ParameterError(
             f"{FUNC}: `iou_type` must be one of {list(_EVAL_TYPES)}; got {iou_type!r}."
         )
-    segm, kps = iou_type == "segm", iou_type == "keypoints"
+    if convention not in CONVENTIONS:
+        raise ParameterError(
+            f"{FUNC}: `convention` must be one of {list(CONVENTIONS)}; got {convention!r}."
+        )
+    fixed = convention == "ioukit"
+    masks, kps = iou_type in ("segm", "boundary"), iou_type == "keypoints"
     sigmas = oks_sigmas(kpt_oks_sigmas) if kps else ()
     if kps:
         gt, dt = _read("gt", gt, dict), with_extent_boxes(_read("dt", dt, list), len(sigmas))
-    g = load_gt(gt, need_boxes=not segm)
-    d = load_results(dt, g, need_masks=segm)
+    g = load_gt(gt, need_boxes=not masks)
+    d = load_results(dt, g, need_masks=masks, allow_empty=fixed)
+    iou_default = decimal_levels(0.5, 0.95, 10) if fixed else np.linspace(0.5, 0.95, 10)
+    rec_default = decimal_levels(0.0, 1.0, 101) if fixed else np.linspace(0.0, 1.0, 101)
     params = COCOParams(
         iou_type=iou_type,
-        iou_thresholds=_levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10)),
-        recall_thresholds=_levels(
-            "recall_thresholds", recall_thresholds, np.linspace(0.0, 1.0, 101)
-        ),
+        iou_thresholds=_levels("iou_thresholds", iou_thresholds, iou_default),
+        recall_thresholds=_levels("recall_thresholds", recall_thresholds, rec_default),
         max_dets=_max_dets(((20,) if kps else (1, 10, 100)) if max_dets is None else max_dets),
         area_ranges=_KEYPOINT_AREAS if kps and area_ranges is None else _area_ranges(area_ranges),
         use_cats=bool(use_cats),
         img_ids=_ids("img_ids", img_ids, g.img_ids),
         cat_ids=_ids("cat_ids", cat_ids, g.cat_ids),
+        convention=convention,
         kpt_oks_sigmas=sigmas,
+        per_image_cap=bool(per_image_cap),
+        boundary_dilation_ratio=_check_ratio(FUNC, boundary_dilation_ratio),
     )
     kp = None
     if kps:
@@ -357,19 +305,31 @@ def _evaluate(
     g_order, gt_off = order_cells(
         g_cell, np.zeros(g_cell.size), g_cat, n_cells, by_score=not p.use_cats
     )
+    img_rank = None
+    if p.per_image_cap:
+        # the cap counts an image's detections across its categories (by decreasing score,
+        # ties in file order); max_dets then applies to that rank
+        d_img = np.where(d_cell >= 0, _positions(d.image_id, img_index), -1)
+        by_img, img_off = order_cells(d_img, d.score, np.zeros(d_img.size), n_img, by_score=True)
+        img_rank = np.zeros(d_img.size, np.int64)
+        img_rank[by_img] = np.arange(by_img.size) - np.repeat(img_off[:-1], np.diff(img_off))
+        d_cell = np.where(img_rank < p.max_dets[-1], d_cell, -1)
     d_order, d_all_off = order_cells(d_cell, d.score, d_cat, n_cells, by_score=True)
     rank = np.arange(d_order.size) - np.repeat(d_all_off[:-1], np.diff(d_all_off))
+    if img_rank is not None:
+        rank = img_rank[d_order]
     keep = rank < p.max_dets[-1]
     d_order, rank = d_order[keep], rank[keep]
     dt_off = np.zeros(n_cells + 1, np.int64)
-    np.cumsum(np.minimum(np.diff(d_all_off), p.max_dets[-1]), out=dt_off[1:])
+    np.cumsum(np.bincount(d_cell[d_order], minlength=n_cells), out=dt_off[1:])
 
     n_g = np.diff(gt_off)
     n_d = np.diff(dt_off)
     iou_off = np.zeros(n_cells + 1, np.int64)
     np.cumsum(n_g * n_d, out=iou_off[1:])
     crowd = g.crowd[g_order]
-    ignore = crowd
+    # pycocotools overwrites a ground truth's own ignore flag with iscrowd; "ioukit" keeps it
+    ignore = crowd | g.ignore[g_order] if p.fixed else crowd
     if kp is not None:
         # every (detection, ground truth) pair of every cell, row-major within the cell
         cell_of_pair = np.repeat(np.arange(n_cells), n_g * n_d)
@@ -377,21 +337,24 @@ def _evaluate(
         gi = gt_off[cell_of_pair] + local % np.maximum(n_g[cell_of_pair], 1)
         di = dt_off[cell_of_pair] + local // np.maximum(n_g[cell_of_pair], 1)
         g_kp, d_kp, no_kp = kp
-        ignore = crowd | no_kp[g_order]
+        ignore = ignore | no_kp[g_order]
         sig = np.asarray(p.kpt_oks_sigmas)
         gs = g_order[gi]
         iou = oks_pairs(d_kp[d_order][di], g_kp[gs], g.bbox[gs], g.area[gs], sig)
         if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
             iou = np.full_like(iou, -1.0)
-    elif p.iou_type == "segm":
+    elif p.iou_type in ("segm", "boundary"):
         iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
     else:
         iou = box_ious(d.bbox[d_order], g.bbox[g_order], crowd, dt_off, gt_off, iou_off)
 
-    thresholds = np.minimum(np.asarray(p.iou_thresholds), 1 - 1e-10)
+    thresholds = p.matching_thresholds()
     areas = np.array([[lo, hi] for _, lo, hi in p.area_ranges], dtype=np.float64).reshape(-1, 2)
     dt_area = d.area[d_order]
-    g_area, g_id_nonzero = g.area[g_order], g.id_nonzero[g_order]
+    g_area = g.area[g_order]
+    # pycocotools stores a match as the ground truth's id, 0 meaning none: a ground truth with
+    # id 0 cannot be matched; "ioukit" matches it
+    g_id_nonzero = np.ones(g_order.size, bool) if p.fixed else g.id_nonzero[g_order]
     match = (iou, iou_off, gt_off, ignore, g_area, crowd, g_id_nonzero, dt_off, dt_area)
     status, _, regular = match_cells(*match, thresholds, areas)
 
@@ -454,7 +417,7 @@ def _mask_ious(
         img = np.repeat(np.arange(n_cells) % max(n_img, 1), np.diff(gt_off))
         no_size = (sizes[img][g.segmentation.kind[g_order] == POLYGONS] < 0).any()
         if no_size or not rings_ok(g.segmentation, poly):
-            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
     pairs = iou_off[1:] > iou_off[:-1]
     for i0, i1 in itertools.pairwise(bounds):
         # the cells of images i0:i1 that hold pairs, category by category; masks in cells
@@ -470,19 +433,25 @@ def _mask_ious(
                          g.image_id, g)  # fmt: skip
         hw = np.concatenate([d_hw, g_hw])
         if d_str is None or g_str is None or (hw < 0).any():
-            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
         buf = np.concatenate([d_str[0], g_str[0]])
         offs = np.concatenate([d_str[1], d_str[1][-1] + g_str[1][1:]])
         *index, totals, err = rle_kernels.index_strings(buf, offs, hw[:, 0])
         if err.any() or (totals != hw[:, 0] * hw[:, 1]).any():
-            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off)
+            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
         local = [np.zeros(cells.size + 1, np.int64) for _ in range(3)]
         np.cumsum(np.diff(dt_off)[cells], out=local[0][1:])
         np.cumsum(np.diff(gt_off)[cells], out=local[1][1:])
         np.cumsum(np.diff(iou_off)[cells], out=local[2][1:])
-        block = rle_kernels.cell_mask_ious(
-            tuple(index), sizes[cells % n_img, 0], crowd[gt_rows], *local
-        )
+        if p.iou_type == "boundary":
+            block = indexed_boundary_ious(
+                tuple(index), sizes[cells % n_img], crowd[gt_rows], *local,
+                dilation_ratio=p.boundary_dilation_ratio,
+            )  # fmt: skip
+        else:
+            block = rle_kernels.cell_mask_ious(
+                tuple(index), sizes[cells % n_img, 0], crowd[gt_rows], *local
+            )
         iou[spans(iou_off[cells], iou_off[cells + 1])] = block
     return iou
 
@@ -509,13 +478,23 @@ def _mask_ious_general(
     gt_off: _NDArray,
     dt_off: _NDArray,
     iou_off: _NDArray,
+    p: Any,
 ) -> _NDArray:
-    """The flat IoU matrices of the cells, from RLE dicts cell by cell (:func:`ioukit.rle.iou`),
-    which reports any malformed mask."""
-    iou = np.zeros(int(iou_off[-1]))
+    """The flat IoU matrices of the cells, from RLE dicts (:func:`ioukit.rle.iou` cell by cell,
+    or the boundary IoUs of :mod:`ioukit.detection._coco_boundary`), which report any
+    malformed mask."""
     gt_rles = to_rles("gt['annotations']", g.segmentation, g.image_id, g_order, g)
     dt_rles = to_rles("dt", d.segmentation, d.image_id, d_order, g)
     crowd = g.crowd[g_order]
+    if p.iou_type == "boundary":
+        n_img = len(p.img_ids)
+        sizes = np.array([g.img_sizes[i] for i in p.img_ids], np.int64).reshape(n_img, 2)
+        cell_sizes = sizes[np.arange(gt_off.size - 1) % max(n_img, 1)]
+        return boundary_ious(
+            dt_rles, gt_rles, crowd, dt_off, gt_off, iou_off, cell_sizes,
+            dilation_ratio=p.boundary_dilation_ratio,
+        )  # fmt: skip
+    iou = np.zeros(int(iou_off[-1]))
     for c in np.flatnonzero(iou_off[1:] > iou_off[:-1]):
         g0, g1, d0, d1 = gt_off[c], gt_off[c + 1], dt_off[c], dt_off[c + 1]
         block = rle.iou(dt_rles[d0:d1], gt_rles[g0:g1], crowd=crowd[g0:g1])

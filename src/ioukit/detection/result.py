@@ -23,7 +23,7 @@ from ioukit.detection._accumulate import (
 from ioukit.detection._coco_load import id_column
 
 if TYPE_CHECKING:
-    from ioukit.detection.coco import COCOParams
+    from ioukit.detection._coco_params import COCOParams
 
 __all__ = ["COCOImageCounts", "COCOMatches", "COCOResult", "PRCurve"]
 
@@ -201,7 +201,8 @@ class COCOResult:
         self.params = params
         self.category_names = category_names
         kps = params.iou_type == "keypoints"
-        values, self._lines = summary_lines(*self._selection(), keypoints=kps)
+        fixed = self.params.convention == "ioukit"
+        values, self._lines = summary_lines(*self._selection(), keypoints=kps, at_max=fixed)
         self.stats = np.array(values, dtype=np.float64)
 
     def _selection(self) -> tuple[_NDArray, _NDArray, _NDArray, tuple[str, ...], tuple[int, ...]]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ioukit._errors import InputError, MissingDependencyError, ParameterError, StateError
 from ioukit._xp import to_numpy
+from ioukit.detection import _coco_params as _params
 from ioukit.detection import coco as _coco
 from ioukit.detection._coco_load import FUNC
 from ioukit.detection.result import COCOResult
@@ -105,7 +106,7 @@ class DetectionEvaluator:
         cat_ids: Sequence[int] | None = None,
     ) -> None:
         for name, value, choices in (
-            ("iou_type", iou_type, _coco._IOU_TYPES),
+            ("iou_type", iou_type, _params._IOU_TYPES),
             ("box_format", box_format, BOX_FORMATS),
         ):
             if value not in choices:
@@ -113,12 +114,12 @@ class DetectionEvaluator:
                     f"{_NAME}: `{name}` must be one of {list(choices)}; got {value!r}."
                 )
         try:
-            ious = _coco._levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10))
-            recs = _coco._levels("recall_thresholds", recall_thresholds, np.linspace(0, 1, 101))
-            dets = _coco._max_dets(max_dets)
-            areas = _coco._area_ranges(area_ranges)
-            imgs = None if img_ids is None else _coco._ids("img_ids", img_ids, [])
-            cats = None if cat_ids is None else _coco._ids("cat_ids", cat_ids, [])
+            ious = _params._levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10))
+            recs = _params._levels("recall_thresholds", recall_thresholds, np.linspace(0, 1, 101))
+            dets = _params._max_dets(max_dets)
+            areas = _params._area_ranges(area_ranges)
+            imgs = None if img_ids is None else _params._ids("img_ids", img_ids, [])
+            cats = None if cat_ids is None else _params._ids("cat_ids", cat_ids, [])
         except ParameterError as exc:
             raise ParameterError(str(exc).replace(FUNC, _NAME, 1)) from None
         self.iou_type = iou_type

@@ -357,7 +357,7 @@ def tide(
         raise ParameterError(f"{func}: `max_dets` must be a positive int; got {max_dets!r}.")
     check_choice(func, "convention", convention, _CONVENTIONS)
     with renamed(func):
-        g, d = load(gt, dt, segm=segm)
+        g, d = load(gt, dt, segm=segm, keep_unknown=True)
         data: TIDEData = analyse(
             g, d, pos=pos, bg=bg, max_dets=int(max_dets), segm=segm,
             fixed=convention == "ioukit",

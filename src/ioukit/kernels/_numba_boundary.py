@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ioukit.kernels._numba_rle_intervals import pair_intersection
+
 
 @nb.njit(cache=True, nogil=True)
 def _bands(masks, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
@@ -44,3 +46,321 @@ def _bands(masks, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover -
             for x in range(w):
                 up[x] = up[x] + 1 if row_ok[y, x] else 0
                 out[i, y, x] = m[y, x] and not (run[y, x] > d and up[x] > d)
+
+
+# ---------------------------------------------------------------------------- bands of RLE masks
+#
+# A mask given by its intervals of ones (column-major positions, see
+# :mod:`ioukit.kernels._numba_rle_codec`) has its band computed inside its bounding box only:
+# every pixel outside the box is zero, like every pixel outside the image, so the erosion of the
+# box with zeros around it is the erosion of the whole zero-padded image restricted to the box
+# (and the band lies inside the box). The erosion is separable: the vertical pass turns each run
+# of ones of a column, rows [a, b), into the rows [a + d, b - d) ("V"), and a pixel survives the
+# horizontal pass iff V holds it in the 2d + 1 columns around it. A mask whose columns hold one
+# run each is done in O(columns) (_band_columns), any other in O(area) (_band_rows); neither
+# looks at the pixels of the box outside the mask.
+
+
+@nb.njit(cache=True, nogil=True)
+def _column_runs(starts, ends, a0, cnt, h, x0, cw):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # rows [ry0[k], ry1[k]) of the k-th run of ones, split at column ends, and the CSR pointer
+    # cptr of the columns x0..x0+cw-1 (an interval that spans k columns gives k runs, and no two
+    # intervals cross the same column end: at most cnt + cw - 1 runs)
+    ry0 = np.empty(cnt + cw, np.int64)
+    ry1 = np.empty(cnt + cw, np.int64)
+    cptr = np.zeros(cw + 1, np.int64)
+    k = 0
+    for i in range(a0, a0 + cnt):
+        s = starts[i]
+        e = ends[i]
+        x = s // h
+        y = s - x * h
+        while s < e:
+            stop = min(e, (x + 1) * h)
+            ry0[k] = y
+            ry1[k] = stop - x * h
+            cptr[x - x0 + 1] += 1
+            k += 1
+            s = stop
+            x += 1
+            y = 0
+    for c in range(cw):
+        cptr[c + 1] += cptr[c]
+    return ry0, ry1, cptr
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _append(out_s, out_e, o0, n, ps, pe):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # append [ps, pe) to the n intervals at out[o0:], joined to the last one when they touch
+    # (columns spanning the whole image height); returns the new count
+    if n > 0 and out_e[o0 + n - 1] == ps:
+        out_e[o0 + n - 1] = pe
+        return n
+    out_s[o0 + n] = ps
+    out_e[o0 + n] = pe
+    return n + 1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _append_capped(out_s, out_e, o0, cap, n, last, ps, pe):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # _append into room for cap intervals, ``last`` the end of the last interval: intervals past
+    # cap are counted, not written. Returns the new count.
+    if n > 0 and last == ps:
+        if n <= cap:
+            out_e[o0 + n - 1] = pe
+        return n
+    if n < cap:
+        out_s[o0 + n] = ps
+        out_e[o0 + n] = pe
+    return n + 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _window_extreme(v, k, largest):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # out[i] = max (or min) of v[i:i + k] for i in 0..len(v) - k (van Herk / Gil-Werman: the
+    # suffix extreme of i's block of k and the prefix extreme of i + k - 1's, three steps each)
+    n = v.shape[0]
+    pre = v.copy()
+    suf = v.copy()
+    for b in range(0, n, k):
+        for i in range(b + 1, min(b + k, n)):
+            pre[i] = max(pre[i], pre[i - 1]) if largest else min(pre[i], pre[i - 1])
+        for i in range(min(b + k, n) - 2, b - 1, -1):
+            suf[i] = max(suf[i], suf[i + 1]) if largest else min(suf[i], suf[i + 1])
+    out = np.empty(n - k + 1, v.dtype)
+    for i in range(n - k + 1):
+        out[i] = max(suf[i], pre[i + k - 1]) if largest else min(suf[i], pre[i + k - 1])
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def _band_columns(ry0, ry1, x0, cw, h, d, out_s, out_e, o0):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # The band of a mask whose columns x0..x0+cw-1 hold one run of ones each, rows
+    # [ry0[c], ry1[c]) (blobs, polygons: most masks), in O(columns), as at most 2 * cw
+    # intervals written from out[o0]; returns (count, area). V of column c is
+    # [ry0 + d, ry1 - d), and the eroded rows of column c are the intersection of V over the
+    # columns c - d..c + d, [max of the starts, min of the ends): es/ee[c - d].
+    k = 2 * d + 1
+    vs = np.empty(cw, np.int64)
+    ve = np.empty(cw, np.int64)
+    for c in range(cw):
+        empty = ry1[c] - ry0[c] <= 2 * d
+        vs[c] = h if empty else ry0[c] + d
+        ve[c] = 0 if empty else ry1[c] - d
+    inner = max(cw - 2 * d, 0)  # the columns c with c - d and c + d inside the box
+    es = _window_extreme(vs, k, True) if inner else vs[:0]
+    ee = _window_extreme(ve, k, False) if inner else ve[:0]
+    n = 0
+    area = np.int64(0)
+    for c in range(cw):
+        base = (x0 + c) * h
+        a = ry0[c]
+        b = ry1[c]
+        i = c - d
+        if 0 <= i < inner and es[i] < ee[i]:
+            n = _append(out_s, out_e, o0, n, base + a, base + es[i])
+            n = _append(out_s, out_e, o0, n, base + ee[i], base + b)
+            area += b - a - (ee[i] - es[i])
+        else:
+            n = _append(out_s, out_e, o0, n, base + a, base + b)
+            area += b - a
+    return n, area
+
+
+@nb.njit(cache=True, nogil=True)
+def _one_run_each(cptr):  # type: ignore[no-untyped-def]  # pragma: no cover
+    for c in range(cptr.shape[0] - 1):  # noqa: SIM110 - numba compiles loops, not generators
+        if cptr[c + 1] - cptr[c] != 1:
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _band_rows(ry0, ry1, cptr, x0, y0, ch, h, d, out_s, out_e, o0, cap):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # The band of any mask, column runs ry0/ry1/cptr in the columns from x0, rows y0..y0+ch-1,
+    # in O(area), as intervals written from out[o0] (the first cap of them); returns (count,
+    # area). Columns are swept left to right keeping, per row, the last column where V held it
+    # and where that run of columns began; column xo is read once column xo + d has been fed.
+    cw = cptr.shape[0] - 1
+    x1 = x0 + cw - 1
+    last = np.full(ch, x0 - 2, np.int64)
+    first = np.empty(ch, np.int64)
+    n = 0
+    end = np.int64(-1)  # the end of the last band interval
+    area = np.int64(0)
+    fed = x0 - 1
+    for xo in range(x0, x1 + 1):
+        xl = xo + d
+        while fed < min(xl, x1):  # feed V of the columns up to xo + d
+            fed += 1
+            for k in range(cptr[fed - x0], cptr[fed - x0 + 1]):
+                for j in range(ry0[k] + d - y0, ry1[k] - d - y0):
+                    if last[j] != fed - 1:
+                        first[j] = fed
+                    last[j] = fed
+        base = xo * h
+        for k in range(cptr[xo - x0], cptr[xo - x0 + 1]):
+            a = ry0[k]
+            b = ry1[k]
+            run = a  # the start of the band run being read, -1 inside eroded rows
+            if xl <= x1:  # rows [a, a + d) and [b - d, b) are band; between them, those not eroded
+                for y in range(a + d, b - d):
+                    j = y - y0
+                    if last[j] == xl and first[j] <= xo - d:  # V on columns xo - d..xo + d
+                        if run >= 0:
+                            n = _append_capped(out_s, out_e, o0, cap, n, end, base + run, base + y)
+                            end = base + y
+                            area += y - run
+                            run = -1
+                    elif run < 0:
+                        run = y
+                if run < 0:
+                    run = b - d
+            n = _append_capped(out_s, out_e, o0, cap, n, end, base + run, base + b)
+            end = base + b
+            area += b - run
+    return n, area
+
+
+@nb.njit(cache=True, nogil=True)
+def _band_one(starts, ends, a0, cnt, h, box, d, out_s, out_e, o0, cap):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # The band of the mask with intervals starts/ends[a0:a0 + cnt] in an image of height h and
+    # pixel-inclusive bounding box box = (x0, y0, x1, y1), as intervals written from out[o0]
+    # (the first cap of them, cap >= 2 * (x1 - x0 + 1)). Returns (number of band intervals,
+    # band area).
+    if cnt == 0:
+        return 0, 0
+    x0 = box[0]
+    cw = box[2] - x0 + 1
+    ry0, ry1, cptr = _column_runs(starts, ends, a0, cnt, h, x0, cw)
+    if _one_run_each(cptr):  # at most two band intervals per column
+        return _band_columns(ry0, ry1, x0, cw, h, d, out_s, out_e, o0)
+    ch = box[3] - box[1] + 1
+    return _band_rows(ry0, ry1, cptr, x0, box[1], ch, h, d, out_s, out_e, o0, cap)
+
+
+@nb.njit(cache=True, nogil=True)
+def _bands_layout(icount, bbox, need):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # room for the band intervals of each needed mask: two per run of each column (a band run
+    # ends where its run of ones ends or where eroded rows begin); a mask with more (holes in
+    # the columns around) is computed again with room for all of them (_bands_refit)
+    n = icount.shape[0]
+    boffs = np.zeros(n + 1, np.int64)
+    for s in range(n):
+        room = 2 * (icount[s] + bbox[s, 2] - bbox[s, 0] + 1) if need[s] and icount[s] else 0
+        boffs[s + 1] = boffs[s] + room
+    return boffs, np.empty(boffs[n], np.int64), np.empty(boffs[n], np.int64)
+
+
+@nb.njit(cache=True, nogil=True)
+def _bands_refit(bs, be, boffs, bcount):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # a layout with room for exactly bcount[s] intervals of each mask, the intervals of the
+    # masks that fitted moved there
+    n = bcount.shape[0]
+    offs = np.zeros(n + 1, np.int64)
+    for s in range(n):
+        offs[s + 1] = offs[s] + bcount[s]
+    out_s = np.empty(offs[n], np.int64)
+    out_e = np.empty(offs[n], np.int64)
+    for s in range(n):
+        if bcount[s] <= boffs[s + 1] - boffs[s]:
+            out_s[offs[s] : offs[s + 1]] = bs[boffs[s] : boffs[s] + bcount[s]]
+            out_e[offs[s] : offs[s + 1]] = be[boffs[s] : boffs[s] + bcount[s]]
+    return out_s, out_e, offs
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def band_intervals(starts, ends, ioffs, icount, bbox, heights, dil, need, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Band intervals of the masks flagged in ``need`` (the others get none), mask ``s`` of
+    image height ``heights[s]`` and band width ``dil[s]``: ``(bs, be, boffs, bcount, barea)``,
+    the ``bcount[s]`` intervals of mask ``s`` from ``boffs[s]``; masks in ``n_chunks`` parallel
+    chunks."""
+    n = icount.shape[0]
+    boffs, bs, be = _bands_layout(icount, bbox, need)
+    bcount = np.zeros(n, np.int64)
+    barea = np.zeros(n, np.int64)
+    for ch in nb.prange(n_chunks):
+        for s in range((n * ch) // n_chunks, (n * (ch + 1)) // n_chunks):
+            if need[s]:
+                bcount[s], barea[s] = _band_one(
+                    starts, ends, ioffs[s], icount[s], heights[s], bbox[s], dil[s], bs, be,
+                    boffs[s], boffs[s + 1] - boffs[s],
+                )  # fmt: skip
+    over = bcount > boffs[1:] - boffs[:-1]
+    if not over.any():
+        return bs, be, boffs, bcount, barea
+    bs, be, boffs = _bands_refit(bs, be, boffs, bcount)
+    for ch in nb.prange(n_chunks):
+        for s in range((n * ch) // n_chunks, (n * (ch + 1)) // n_chunks):
+            if over[s]:
+                _band_one(
+                    starts, ends, ioffs[s], icount[s], heights[s], bbox[s], dil[s], bs, be,
+                    boffs[s], bcount[s],
+                )  # fmt: skip
+    return bs, be, boffs, bcount, barea
+
+
+# ---------------------------------------------------------------------------- Boundary AP cells
+#
+# One index holds the detections (0:nd, cell c's at dt_off[c]:dt_off[c + 1]) then the ground
+# truths (nd + gt_off[c]:...); the IoU matrix of cell c is out[iou_off[c]:iou_off[c + 1]],
+# row-major (a row per detection), as ioukit.kernels._numba_rle_intervals.cell_mask_ious.
+
+
+@nb.njit(cache=True, nogil=True)
+def needed_bands(bbox, crowd, dt_off, gt_off):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Which masks need a band: those whose box meets the box of a non-crowd partner (crowd
+    columns keep the mask IoU; masks whose boxes do not meet have IoU 0)."""
+    nd = dt_off[dt_off.shape[0] - 1]
+    need = np.zeros(bbox.shape[0], np.bool_)
+    for c in range(dt_off.shape[0] - 1):
+        for j in range(gt_off[c], gt_off[c + 1]):
+            if crowd[j]:
+                continue
+            g = nd + j
+            for i in range(dt_off[c], dt_off[c + 1]):
+                if max(bbox[i, 0], bbox[g, 0]) <= min(bbox[i, 2], bbox[g, 2]) and max(
+                    bbox[i, 1], bbox[g, 1]
+                ) <= min(bbox[i, 3], bbox[g, 3]):
+                    need[i] = True
+                    need[g] = True
+    return need
+
+
+@nb.njit(cache=True, nogil=True)
+def _cell_ious(c, out, index, h, bands, crowd, dt_off, gt_off, iou_off, nd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # cell c: min(mask IoU, band IoU), the mask IoU alone (crowd rule) in crowd columns. A
+    # band's box is its mask's (the extreme pixels of a mask are band), so the band
+    # intersection walks the same columns.
+    starts, ends, ioffs, icount, area, bbox = index
+    bs, be, boffs, bcount, barea = bands
+    o = iou_off[c]
+    for i in range(dt_off[c], dt_off[c + 1]):
+        for j in range(gt_off[c], gt_off[c + 1]):
+            g = nd + j
+            inter = pair_intersection(starts, ends, ioffs, icount, bbox, i, g, h)
+            if inter == 0:
+                out[o] = 0.0
+            elif crowd[j]:
+                out[o] = inter / area[i]
+            else:
+                mask = inter / (area[i] + area[g] - inter)
+                bi = pair_intersection(bs, be, boffs, bcount, bbox, i, g, h)
+                band = bi / (barea[i] + barea[g] - bi) if bi > 0 else 0.0
+                out[o] = min(mask, band)
+            o += 1
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def cell_ious(index, heights, bands, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The flat Boundary AP IoU matrices of the cells: ``index`` = ``(starts, ends, ioffs,
+    icount, area, bbox)``, ``heights[c]`` cell ``c``'s image height, ``bands`` the output of
+    :func:`band_intervals`, ``crowd`` the ground truths' flags; cells in ``n_chunks`` parallel
+    chunks."""
+    n_cells = heights.shape[0]
+    nd = dt_off[n_cells]
+    out = np.empty(iou_off[n_cells], np.float64)
+    for ch in nb.prange(n_chunks):
+        for c in range((n_cells * ch) // n_chunks, (n_cells * (ch + 1)) // n_chunks):
+            _cell_ious(c, out, index, heights[c], bands, crowd, dt_off, gt_off, iou_off, nd)
+    return out

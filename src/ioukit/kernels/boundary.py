@@ -1,19 +1,39 @@
-"""Boundary-band kernel on the CPU (numba), used by :mod:`ioukit.geometry.boundary`.
+"""Boundary-band kernels on the CPU (numba), used by :mod:`ioukit.geometry.boundary` (bands of
+dense masks) and :mod:`ioukit.detection._coco_boundary` (bands of RLE masks, Boundary AP).
 
-numba is imported when the kernel first runs, never at ``import ioukit``; compiled code is cached
-on disk (``cache=True``).
+numba is imported when a kernel first runs, never at ``import ioukit``; compiled code is cached
+on disk (``cache=True``). The RLE kernels run threaded above the work sizes below (the policy
+of :mod:`ioukit.kernels._threads`).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["bands"]
+from ioukit.kernels import numba_threads, parallel_threads
+
+__all__ = ["Bands", "band_intervals", "bands", "cell_ious", "needed_bands"]
 
 _NDArray = np.ndarray[Any, Any]
+
+#: Work sizes from which a kernel runs on all threads: intervals of ones (bands), pairs of
+#: masks (IoU).
+_PARALLEL_INTERVALS = 1 << 13
+_PARALLEL_PAIRS = 1 << 12
+
+
+class Bands(NamedTuple):
+    """Band intervals of masks: mask ``s`` has ``bcount[s]`` of them from ``boffs[s]``, and
+    ``barea[s]`` pixels."""
+
+    bs: _NDArray
+    be: _NDArray
+    boffs: _NDArray
+    bcount: _NDArray
+    barea: _NDArray
 
 
 @cache
@@ -31,4 +51,50 @@ def bands(masks: _NDArray, d: int) -> _NDArray:
     if masks.size == 0:
         return out
     _jit()._bands(np.ascontiguousarray(masks, dtype=np.bool_), d, out)
+    return out
+
+
+def band_intervals(
+    index: tuple[_NDArray, ...], heights: _NDArray, dil: _NDArray, need: _NDArray
+) -> Bands:
+    """The bands of the masks flagged in ``need`` (bool) as intervals of ones; ``index`` =
+    ``(starts, ends, ioffs, icount, area, bbox)`` (:func:`ioukit.kernels.rle.index_strings`),
+    ``heights`` and ``dil`` the image height and the band width ``d`` of each mask (int64).
+    Other masks get no interval."""
+    starts, ends, ioffs, icount, _, bbox = index
+    threads = parallel_threads(int(starts.size), min_work=_PARALLEL_INTERVALS)
+    with numba_threads(threads):
+        out = _jit().band_intervals(
+            starts, ends, ioffs, icount, bbox, heights, dil, need, 4 * threads if threads > 1 else 1
+        )
+    return Bands(*out)
+
+
+def needed_bands(
+    index: tuple[_NDArray, ...], crowd: _NDArray, dt_off: _NDArray, gt_off: _NDArray
+) -> _NDArray:
+    """``(N,)`` bool: the masks of ``index`` (detections then ground truths, grouped by cell)
+    whose box meets the box of a non-crowd partner in their cell."""
+    need: _NDArray = _jit().needed_bands(index[5], crowd, dt_off, gt_off)
+    return need
+
+
+def cell_ious(
+    index: tuple[_NDArray, ...],
+    heights: _NDArray,
+    bands: Bands,
+    crowd: _NDArray,
+    dt_off: _NDArray,
+    gt_off: _NDArray,
+    iou_off: _NDArray,
+) -> _NDArray:
+    """The flat Boundary AP IoU matrices of the cells (see
+    :func:`ioukit.kernels._numba_boundary.cell_ious`); ``heights[c]`` is cell ``c``'s image
+    height, ``crowd`` the ground truths' flags."""
+    threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_PAIRS)
+    with numba_threads(threads):
+        out: _NDArray = _jit().cell_ious(
+            tuple(index), heights, tuple(bands), crowd, dt_off, gt_off, iou_off,
+            4 * threads if threads > 1 else 1,
+        )  # fmt: skip
     return out
