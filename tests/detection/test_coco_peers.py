@@ -415,3 +415,12 @@ def test_fce_keypoints_without_cats_raises(fce: Any) -> None:
     with pytest.raises(RuntimeError, match="invalid detection dimension"):
         fce_eval(*LONE_KP, "keypoints", **kw)
     assert ioukit.coco_evaluate(*LONE_KP, iou_type="keypoints", **kw).stats[0] == 0.0
+
+
+@pytest.mark.parametrize("seed", [101, 102])
+def test_fce_boundary_ap(fce: Any, seed: int) -> None:
+    """Boundary AP end to end (``iou_type="boundary"``) against FCE's ``iouType="boundary"``
+    (boundary-iou-api's rule): the same arrays but for FCE's 1.0 for 1 - 2**-52."""
+    gt, dt = random_dataset(seed, masks=True)
+    ev, _ = fce_eval(gt, dt, "boundary")
+    _assert_fce_close(ev, ioukit.coco_evaluate(gt, dt, iou_type="boundary"))
