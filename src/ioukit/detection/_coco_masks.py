@@ -58,46 +58,76 @@ def rings_ok(table: MaskTable, rows: _NDArray) -> bool:
     return bool(np.isfinite(vals).all()) and bool((np.abs(vals) <= MAX_COORD).all())
 
 
-def mask_strings(
-    table: MaskTable, rows: _NDArray, hs: _NDArray, ws: _NDArray
-) -> tuple[_NDArray, _NDArray] | None:
-    """The items ``rows`` as compressed strings of their images' sizes ``hs``, ``ws``
-    (polygons rasterised as ``COCO.annToRLE`` does, uncompressed counts compressed):
-    ``(buf, offs)``, or None when an item needs the general path (to be reported)."""
+Index = tuple[_NDArray, _NDArray, _NDArray, _NDArray, _NDArray, _NDArray]
+
+
+def index_of_strings(buf: _NDArray, offs: _NDArray, hs: _NDArray, ws: _NDArray) -> Index | None:
+    """The index ``(starts, ends, ioffs, icount, area, bbox)`` of compressed strings of sizes
+    ``hs``, ``ws``, or None when one is malformed or its runs do not add up to ``h * w``."""
+    *index, totals, err = kernels.index_strings(buf, offs, hs)
+    if err.any() or (totals != hs * ws).any():
+        return None
+    return tuple(index)  # type: ignore[return-value]
+
+
+def concat_indexes(parts: list[Index]) -> Index:
+    """One index of the items of ``parts``, in order (the intervals stay where they are; only
+    the offsets move)."""
+    if len(parts) == 1:
+        return parts[0]
+    base = np.cumsum([0] + [p[0].size for p in parts])
+    ioffs = np.concatenate([p[2][: p[3].size] + b for p, b in zip(parts, base, strict=False)])
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.append(ioffs, base[-1]),
+        np.concatenate([p[3] for p in parts]),
+        np.concatenate([p[4] for p in parts]),
+        np.concatenate([p[5] for p in parts]),
+    )
+
+
+def mask_index(table: MaskTable, rows: _NDArray, hs: _NDArray, ws: _NDArray) -> Index | None:
+    """The index of the items ``rows`` in images of sizes ``hs``, ``ws``: compressed strings
+    indexed as they are, uncompressed counts compressed first, polygons rasterised as
+    ``COCO.annToRLE`` does straight into intervals. None when an item needs the general path
+    (to be reported)."""
     kind = table.kind[rows]
-    parts: list[tuple[_NDArray, tuple[_NDArray, _NDArray]]] = []
-    is_str = kind == RLE_STRING
-    if is_str.any():
-        parts.append((np.flatnonzero(is_str), string_slices(table, rows[is_str])))
-    is_cnt = kind == RLE_COUNTS
-    if is_cnt.any():
-        r = table.ring[rows[is_cnt]]
-        lo, hi = table.ring_off[r], table.ring_off[r + 1]
-        runs = table.nums[spans(lo, hi)]
-        roffs = np.zeros(r.size + 1, np.int64)
-        np.cumsum(hi - lo, out=roffs[1:])
-        strings = kernels.runs_to_strings(runs.astype(np.int64), roffs)
-        parts.append((np.flatnonzero(is_cnt), strings))
-    is_poly = kind == POLYGONS
-    if is_poly.any():
-        sel = rows[is_poly]
-        if (hs[is_poly] < 0).any() or not rings_ok(table, sel):
-            return None
-        strings = kernels.polygon_item_strings(
-            table.nums, table.ring_off, table.ring[sel], table.n_rings[sel], hs[is_poly],
-            ws[is_poly],
-        )  # fmt: skip
-        parts.append((np.flatnonzero(is_poly), strings))
     if (kind == NO_MASK).any():
         return None
-    if len(parts) == 1:  # one kind: already in row order
-        return parts[0][1]
-    lengths = np.zeros(rows.size, np.int64)
-    for where, (_, offs) in parts:
-        lengths[where] = np.diff(offs)
-    offs = np.zeros(rows.size + 1, np.int64)
-    np.cumsum(lengths, out=offs[1:])
-    buf = np.empty(int(offs[-1]), np.uint8)
-    for where, (pbuf, _poffs) in parts:
-        buf[spans(offs[where], offs[where + 1])] = pbuf
-    return buf, offs
+    if rows.size == 0:
+        none = np.zeros(0, np.int64)
+        return none, none, np.zeros(1, np.int64), none, none, np.zeros((0, 4), np.int64)
+    parts: list[tuple[_NDArray, Index]] = []
+    for code in (RLE_STRING, RLE_COUNTS, POLYGONS):
+        where = np.flatnonzero(kind == code)
+        if where.size == 0:
+            continue
+        sel, h, w = rows[where], hs[where], ws[where]
+        if code == POLYGONS:
+            if (h < 0).any() or not rings_ok(table, sel):
+                return None
+            index: Index | None = kernels.polygon_index(
+                table.nums, table.ring_off, table.ring[sel], table.n_rings[sel], h, w
+            )
+        else:
+            if code == RLE_STRING:
+                buf, offs = string_slices(table, sel)
+            else:
+                r = table.ring[sel]
+                lo, hi = table.ring_off[r], table.ring_off[r + 1]
+                roffs = np.zeros(r.size + 1, np.int64)
+                np.cumsum(hi - lo, out=roffs[1:])
+                runs = table.nums[spans(lo, hi)].astype(np.int64)
+                buf, offs = kernels.runs_to_strings(runs, roffs)
+            index = index_of_strings(buf, offs, h, w)
+        if index is None:
+            return None
+        parts.append((where, index))
+    merged = concat_indexes([p[1] for p in parts])
+    if len(parts) == 1:
+        return merged
+    # the items in row order: permute the per-item columns (the intervals do not move)
+    order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+    return (merged[0], merged[1], np.append(merged[2][:-1][order], merged[2][-1]),
+            merged[3][order], merged[4][order], merged[5][order])  # fmt: skip

@@ -29,7 +29,14 @@ from ioukit.detection._coco_load import (
     load_results,
     to_rles,
 )
-from ioukit.detection._coco_masks import mask_strings, rings_ok, spans
+from ioukit.detection._coco_masks import (
+    Index,
+    concat_indexes,
+    index_of_strings,
+    mask_index,
+    rings_ok,
+    spans,
+)
 from ioukit.detection._coco_params import (
     _EVAL_TYPES,
     _KEYPOINT_AREAS,
@@ -424,21 +431,18 @@ def _mask_ious(
         # without a pair are never compared (their IoU matrices are empty)
         cells = (np.arange(n_k)[:, None] * n_img + np.arange(i0, i1)).reshape(-1)
         cells = cells[pairs[cells]]
+        if cells.size == 0:
+            continue
         dt_rows = spans(dt_off[cells], dt_off[cells + 1])
         gt_rows = spans(gt_off[cells], gt_off[cells + 1])
         d_hw = sizes[np.repeat(cells % n_img, np.diff(dt_off)[cells])]
         g_hw = sizes[np.repeat(cells % n_img, np.diff(gt_off)[cells])]
-        d_str = _strings(d.segmentation, d_order[dt_rows], d_hw, "dt", d.image_id, g)
-        g_str = _strings(g.segmentation, g_order[gt_rows], g_hw, "gt['annotations']",
+        d_index = _index(d.segmentation, d_order[dt_rows], d_hw, "dt", d.image_id, g)
+        g_index = _index(g.segmentation, g_order[gt_rows], g_hw, "gt['annotations']",
                          g.image_id, g)  # fmt: skip
-        hw = np.concatenate([d_hw, g_hw])
-        if d_str is None or g_str is None or (hw < 0).any():
+        if d_index is None or g_index is None:
             return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
-        buf = np.concatenate([d_str[0], g_str[0]])
-        offs = np.concatenate([d_str[1], d_str[1][-1] + g_str[1][1:]])
-        *index, totals, err = rle_kernels.index_strings(buf, offs, hw[:, 0])
-        if err.any() or (totals != hw[:, 0] * hw[:, 1]).any():
-            return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
+        index = concat_indexes([d_index, g_index])
         local = [np.zeros(cells.size + 1, np.int64) for _ in range(3)]
         np.cumsum(np.diff(dt_off)[cells], out=local[0][1:])
         np.cumsum(np.diff(gt_off)[cells], out=local[1][1:])
@@ -456,18 +460,21 @@ def _mask_ious(
     return iou
 
 
-def _strings(
+def _index(
     segs: Any, rows: _NDArray, hw: _NDArray, arg: str, image_ids: Any, g: Any
-) -> tuple[_NDArray, _NDArray] | None:
-    """The masks ``rows`` as compressed strings (a MaskTable's in columns, a list's through
-    its RLE dicts), or None when one needs the general path."""
+) -> Index | None:
+    """The index of the masks ``rows`` (a MaskTable's from its columns, a list's through its
+    RLE dicts), or None when one needs the general path."""
+    hs, ws = np.ascontiguousarray(hw[:, 0]), np.ascontiguousarray(hw[:, 1])
+    if (hs < 0).any():
+        return None
     if isinstance(segs, MaskTable):
-        return mask_strings(segs, rows, hw[:, 0], hw[:, 1])
+        return mask_index(segs, rows, hs, ws)
     counts = [r["counts"] for r in to_rles(arg, segs, image_ids, rows, g)]
     raw = [c.encode("ascii", "replace") if isinstance(c, str) else c for c in counts]
     offs = np.zeros(len(raw) + 1, np.int64)
     np.cumsum([len(c) for c in raw], out=offs[1:])
-    return np.frombuffer(b"".join(raw), np.uint8), offs
+    return index_of_strings(np.frombuffer(b"".join(raw), np.uint8), offs, hs, ws)
 
 
 def _mask_ious_general(

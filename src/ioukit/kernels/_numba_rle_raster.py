@@ -15,13 +15,37 @@ from ioukit.kernels._numba_rle_codec import intervals_to_string
 from ioukit.kernels._numba_rle_intervals import _union
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _grow(a, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     if n < a.shape[0]:
         return a
     b = np.empty(2 * a.shape[0], a.dtype)
     b[:n] = a[:n]
     return b
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row(v, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # the toggle row of an upsampled y: ceil((v + 0.5) / 5 - 0.5) clamped to [0, h]
+    yd = (v + 0.5) / 5.0 - 0.5
+    if yd < 0:
+        yd = 0.0
+    elif yd > h:
+        yd = float(h)
+    return np.int64(np.ceil(yd))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: a toggle when
+    # the boundary between them is a pixel-centre column inside the image; pos must have room
+    xi = cu if cu < pu else cu - 1
+    if (xi - 2) % 5 == 0:
+        xd = (xi - 2) // 5
+        if xd >= 0 and xd <= w - 1:
+            pos[n] = xd * h + _row(min(cv, pv), h)
+            return n + 1
+    return n
 
 
 @nb.njit(cache=True, nogil=True)
@@ -57,27 +81,39 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
             ys, ye = ye, ys
         steps = dx if dx >= dy else dy
         slope = ((ye - ys) / dx if dx > 0 else 0.0) if dx >= dy else (xe - xs) / dy
+        t_first = steps if flip else 0
+        t_last = 0 if flip else steps
+        if dx >= dy:
+            # u = xs + t moves one upsampled column per step: only the steps that cross a
+            # pixel-centre boundary (xi = min(u) = 5 X + 2) can toggle, so visit just those
+            cu = t_first + xs
+            cv = np.int64(ys + slope * t_first + 0.5)
+            if not first and cu != pu:  # the junction with the previous edge
+                pos = _grow(pos, n)
+                n = _toggle(pos, n, cu, cv, pu, pv, h, w)
+            # pairs (t - 1, t), t = 1..steps, with xi = xs + t - 1 = 2 (mod 5)
+            t = 1 + ((2 - (xs + 0)) % 5)
+            while t <= steps:
+                xi = xs + t - 1
+                xd = (xi - 2) // 5
+                if xd >= 0 and xd <= w - 1:
+                    v0 = np.int64(ys + slope * (t - 1) + 0.5)
+                    v1 = np.int64(ys + slope * t + 0.5)
+                    pos = _grow(pos, n)
+                    pos[n] = xd * h + _row(min(v0, v1), h)
+                    n += 1
+                t += 5
+            first = False
+            pu = t_last + xs
+            pv = np.int64(ys + slope * t_last + 0.5)
+            continue
         for d in range(steps + 1):
             t = steps - d if flip else d
-            if dx >= dy:
-                cu = t + xs
-                cv = np.int64(ys + slope * t + 0.5)
-            else:
-                cv = t + ys
-                cu = np.int64(xs + slope * t + 0.5)
+            cv = t + ys
+            cu = np.int64(xs + slope * t + 0.5)
             if not first and cu != pu:
-                xi = cu if cu < pu else cu - 1
-                xd = (xi + 0.5) / 5.0 - 0.5
-                if np.floor(xd) == xd and xd >= 0 and xd <= w - 1:
-                    yd = (min(cv, pv) + 0.5) / 5.0 - 0.5
-                    if yd < 0:
-                        yd = 0.0
-                    elif yd > h:
-                        yd = float(h)
-                    yd = np.ceil(yd)
-                    pos = _grow(pos, n)
-                    pos[n] = np.int64(xd) * h + np.int64(yd)
-                    n += 1
+                pos = _grow(pos, n)
+                n = _toggle(pos, n, cu, cv, pu, pv, h, w)
             first = False
             pu = cu
             pv = cv
@@ -111,29 +147,67 @@ def polygons_to_string(coords, poffs, h, w):  # type: ignore[no-untyped-def]  # 
 
 
 @nb.njit(cache=True, nogil=True)
-def polygon_item_strings(nums, ring_off, first, count, hs, ws):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The strings of many objects' polygons at once: object ``i`` is the union of the rings
-    ``first[i]:first[i] + count[i]`` (ring ``r``: the flat x, y pairs
-    ``nums[ring_off[r]:ring_off[r + 1]]``) in an ``hs[i] × ws[i]`` image. Returns the strings
-    concatenated and their offsets."""
+def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """COCO's raster of many objects' polygons straight into an index (the layout of
+    :func:`ioukit.kernels._numba_rle_intervals.index_strings`, without the string in between):
+    object ``i`` unites the rings ``first[i]:first[i] + count[i]`` (ring ``r``: x, y pairs
+    ``nums[ring_off[r]:ring_off[r + 1]]``) in an ``hs[i] × ws[i]`` image. Returns ``(starts,
+    ends, ioffs, icount, area, bbox)``, ``bbox`` pixel-inclusive ``(x0, y0, x1, y1)``
+    (``x1 = -1`` when empty)."""
     n = first.size
-    offs = np.zeros(n + 1, np.int64)
-    buf = np.empty(1024, np.uint8)
+    starts = np.empty(1024, np.int64)
+    ends = np.empty(1024, np.int64)
+    ioffs = np.zeros(n + 1, np.int64)
+    icount = np.zeros(n, np.int64)
+    area = np.zeros(n, np.int64)
+    bbox = np.empty((n, 4), np.int64)
     for i in range(n):
         h = hs[i]
         w = ws[i]
         cs = np.empty(0, np.int64)
         ce = np.empty(0, np.int64)
         for r in range(first[i], first[i] + count[i]):
-            coords = nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2)
-            s, e = _poly_intervals(coords, h, w)
-            cs, ce = _union(cs, ce, s, e)
-        one = intervals_to_string(cs, ce, h * w)
-        k = offs[i]
-        if k + one.size > buf.size:
-            bigger = np.empty(2 * (k + one.size), np.uint8)
-            bigger[:k] = buf[:k]
-            buf = bigger
-        buf[k : k + one.size] = one
-        offs[i + 1] = k + one.size
-    return buf[: offs[n]].copy(), offs
+            s, e = _poly_intervals(nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2), h, w)
+            if r == first[i]:
+                cs, ce = s, e  # one ring: already a union (sorted, apart)
+            else:
+                cs, ce = _union(cs, ce, s, e)
+        k = ioffs[i]
+        m = cs.size
+        if k + m > starts.size:
+            cap = 2 * (k + m)
+            bigger = np.empty(cap, np.int64)
+            bigger[:k] = starts[:k]
+            starts = bigger
+            bigger = np.empty(cap, np.int64)
+            bigger[:k] = ends[:k]
+            ends = bigger
+        starts[k : k + m] = cs
+        ends[k : k + m] = ce
+        ioffs[i + 1] = k + m
+        icount[i] = m
+        x0, y0, x1, y1 = np.int64(0), np.int64(0), np.int64(-1), np.int64(-1)
+        a = np.int64(0)
+        for q in range(m):
+            s0 = cs[q]
+            e0 = ce[q]
+            a += e0 - s0
+            xa = s0 // h
+            ya = s0 - xa * h
+            xb = (e0 - 1) // h
+            yb = e0 - 1 - xb * h
+            if xb > xa:  # the interval wraps into the next column: every row is covered
+                ya = 0
+                yb = h - 1
+            if q == 0:
+                x0, y0, x1, y1 = xa, ya, xb, yb
+            else:
+                x1 = xb
+                y0 = min(y0, ya)
+                y1 = max(y1, yb)
+        area[i] = a
+        bbox[i, 0] = x0
+        bbox[i, 1] = y0
+        bbox[i, 2] = x1
+        bbox[i, 3] = y1
+    return starts[: ioffs[n]].copy(), ends[: ioffs[n]].copy(), ioffs, icount, area, bbox
