@@ -130,7 +130,7 @@ def _masks(buf: _NDArray, c: jc.Columns, key: str) -> MaskTable | None:
     if obj_rows.size:
         if not (buf[c.start[j, obj_rows]] == ord("{")).all():
             return None
-        rc = jc.object_columns(buf, c.start[j, obj_rows], ("size", "counts"))
+        rc = jc.object_columns(buf, c.start[j, obj_rows].astype(np.int64), ("size", "counts"))
         sk = rc.kind[0]
         r_size, n_size = rc.rings(0)
         if not ((sk == jc.NUMBERS) & (n_size == 1)).all():

@@ -369,17 +369,18 @@ def _scan_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def scan_objects(buf, starts, keys, key_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Columns for the wanted keys of the objects starting at ``starts`` (see the module),
     read in ``n_chunks`` parallel chunks of consecutive objects; each chunk's numbers and
     rings are then moved together. A HARD number in ``nums`` holds its byte offset, as a
-    float."""
+    float. Byte offsets and ring numbers are stored with ``index_like``'s dtype (int32 for
+    files under 2 GiB: half the memory)."""
     n = starts.size
     nk = key_off.size - 1
     kind = np.zeros((nk, n), np.int8)
     fval = np.zeros((nk, n), np.float64)
-    vs = np.zeros((nk, n), np.int64)
-    ve = np.zeros((nk, n), np.int64)
+    vs = np.zeros((nk, n), index_like.dtype)
+    ve = np.zeros((nk, n), index_like.dtype)
     bounds = np.zeros(n_chunks + 1, np.int64)
     for c in range(n_chunks + 1):
         bounds[c] = (n * c) // n_chunks

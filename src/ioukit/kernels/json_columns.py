@@ -83,7 +83,7 @@ class Columns:
 
     def rings(self, j: int, rows: Any = slice(None)) -> tuple[_NDArray, _NDArray]:
         """The first ring and the number of rings of key ``j`` of the objects ``rows``."""
-        return self.start[j, rows], self.end[j, rows]
+        return self.start[j, rows].astype(np.int64), self.end[j, rows].astype(np.int64)
 
 
 def _exact(buf: _NDArray, start: _NDArray, end: _NDArray) -> _NDArray:
@@ -113,7 +113,9 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
     jit = _jit()
     threads = parallel_threads(int(buf.size), min_work=_PARALLEL_MIN_BYTES)
     with numba_threads(threads):
-        out = jit.scan_objects(buf, starts, key_bytes, key_off, 4 * threads if threads > 1 else 1)
+        like = np.zeros(0, np.int32 if buf.size < 2**31 - 1 else np.int64)
+        chunks = 4 * threads if threads > 1 else 1
+        out = jit.scan_objects(buf, starts, key_bytes, key_off, chunks, like)
     kind, fval, vs, ve, nums, nkind, ring_off, status, at = out
     if status == 2:
         raise Unusual(f"JSON the fast reader leaves to Python at byte {at}")
@@ -121,7 +123,7 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
         raise Malformed(f"malformed JSON at byte {at}")
     hard = kind == HARD
     if hard.any():
-        fval[hard] = _exact(buf, vs[hard], ve[hard])
+        fval[hard] = _exact(buf, vs[hard].astype(np.int64), ve[hard].astype(np.int64))
         kind[hard] = FLOAT
     hard_n = nkind == HARD
     if hard_n.any():
