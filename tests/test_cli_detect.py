@@ -320,7 +320,7 @@ def test_bad_data_exit_1(
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--iou-type", "boundary"], "invalid choice: 'boundary'"),
+        (["--iou-type", "mask"], "invalid choice: 'mask'"),
         (["--max-dets", "1,x"], "expected positive integers separated by commas"),
         (["--max-dets", "0,10"], "got '0,10'"),
         (["--max-dets", ""], "--max-dets"),
