@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from ioukit import InputError, ParameterError, rle
 from ioukit.detection._coco_boundary import boundary_cell_ious, boundary_ious, boundary_rles
-from ioukit.geometry.boundary import boundary_band
+from ioukit.geometry.boundary import _dilation, boundary_band
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -118,9 +118,9 @@ def test_hand_computed_cell() -> None:
     # b: a shifted one column right. mask IoU = 90 / 110; the rings share the 9 + 9 pixels of
     # the top and bottom edges at cols 6-14 (the left/right edges do not meet), so band IoU =
     # 18 / (36 + 36 - 18) = 1/3 -> min = 1/3.
-    # c (crowd): cols 0-15 of every row, 320 pixels, holds a: crowd IoU = |a ∩ c| / |a| = 1,
-    # whatever the bands (c's band has nothing in common with a's interior... the reference
-    # does not use it).
+    # c (crowd): cols 0-15 of every row, 320 pixels, holds a: crowd IoU = |a ∩ c| / |a| = 1.
+    # Its band (cols 0-15 of rows 0 and 19, col 15, col 0) misses a's ring entirely, band IoU
+    # 0, which the reference computes and discards in crowd columns.
     # e: an empty ground truth: 0.
     a = np.zeros((20, 20), bool)
     a[5:15, 5:15] = True
@@ -234,6 +234,38 @@ def test_comb_mask_needs_more_room() -> None:
         return int(np.count_nonzero(np.diff(mask.T.reshape(-1).astype(np.int8), prepend=0) == 1))
 
     assert intervals(rle.decode(band)) > 2 * (intervals(m) + 20)
+
+
+def test_touching_intervals_in_an_index() -> None:
+    # an index whose intervals touch (each one cut in two) gives the canonical band: the
+    # kernels take indexes from other producers (polygon rasters, concatenated indexes)
+    from ioukit.kernels import boundary as kernels
+    from ioukit.kernels.rle import index_strings
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        m = _random_mask(rng, h, w)
+        counts = rle.encode(m)["counts"].encode()
+        buf = np.frombuffer(counts, np.uint8)
+        starts, ends, _, icount, area, bbox, _, _ = index_strings(
+            buf, np.array([0, len(counts)]), np.array([h])
+        )
+        s, e = starts[: icount[0]], ends[: icount[0]]
+        cut = np.maximum((s + e) // 2, s + 1)
+        split_s = np.stack([s, cut], axis=1).reshape(-1)
+        split_e = np.stack([np.minimum(cut, e), e], axis=1).reshape(-1)
+        keep = split_e > split_s
+        split = (split_s[keep], split_e[keep], np.array([0, keep.sum()]), np.array([keep.sum()]))
+        d = _dilation(h, w, 0.05)
+        bands = kernels.band_intervals((*split, area, bbox), np.array([h]), np.array([d]),
+                                       np.array([True]))  # fmt: skip
+        got = np.zeros(h * w, bool)
+        for a, b in zip(bands.bs[: bands.bcount[0]], bands.be[: bands.bcount[0]], strict=True):
+            got[a:b] = True
+        want = boundary_band(m, dilation_ratio=0.05)
+        np.testing.assert_array_equal(got.reshape(w, h).T, want)
+        assert bands.barea[0] == want.sum()
 
 
 # ----------------------------------------------------------------------------- the matrices

@@ -284,14 +284,17 @@ def indexed_boundary_ious(
     gt_off = np.asarray(gt_off, np.int64)
     iou_off = np.asarray(iou_off, np.int64)
     crowd = np.asarray(gt_crowd, np.bool_)
-    per_item = np.concatenate([np.diff(dt_off), np.diff(gt_off)])
-    cell_of = np.concatenate([np.arange(sizes.shape[0])] * 2)
-    item_sizes = np.repeat(sizes[cell_of], per_item, axis=0)
-    need = kernels.needed_bands(index, crowd, dt_off, gt_off)
-    widths = _band_widths(item_sizes, float(dilation_ratio))
-    bands = kernels.band_intervals(index, item_sizes[:, 0].copy(), widths, need)
     heights = sizes[:, 0].copy()
-    return kernels.cell_ious(index, heights, bands, crowd, dt_off, gt_off, iou_off)
+    iou = rle_kernels.cell_mask_ious(index, heights, crowd, dt_off, gt_off, iou_off)
+    need = kernels.needed_bands(iou, crowd, dt_off, gt_off, iou_off)
+    if need.any():
+        per_item = np.concatenate([np.diff(dt_off), np.diff(gt_off)])
+        cell_of = np.concatenate([np.arange(sizes.shape[0])] * 2)
+        item_sizes = np.repeat(sizes[cell_of], per_item, axis=0)
+        widths = _band_widths(item_sizes, float(dilation_ratio))
+        bands = kernels.band_intervals(index, item_sizes[:, 0].copy(), widths, need)
+        kernels.band_min(iou, index[5], heights, bands, crowd, dt_off, gt_off, iou_off)
+    return iou
 
 
 def boundary_cell_ious(
@@ -353,9 +356,9 @@ def boundary_rles(
     rles : list of dict
         RLEs of size ``[height, width]``.
     height, width : int
-        The image size, from which ``d`` is computed.
+        The image size (``d`` depends on it).
     dilation_ratio : float, default 0.02
-        Band width as a fraction of the image diagonal.
+        As in :func:`boundary_ious`.
 
     Returns
     -------

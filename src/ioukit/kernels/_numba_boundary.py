@@ -1,10 +1,14 @@
-"""The numba kernel behind :mod:`ioukit.kernels.boundary`, compiled on first use.
+"""The numba kernels behind :mod:`ioukit.kernels.boundary`, compiled on first use.
 
 ``d`` iterations of a 3×3 erosion of a zero-padded mask keep a pixel iff the
 ``(2d + 1) × (2d + 1)`` square around it holds no zero (outside the image counts as zero). The
 square is separable: a pixel passes along a row iff the runs of set pixels ending and starting at
 it are both longer than ``d``, and it survives iff the same holds for the runs of row-passing
-pixels in its column. Two sweeps over each image, whatever ``d``.
+pixels in its column. Two sweeps over each image, whatever ``d`` (:func:`_bands`, dense masks).
+
+RLE masks have their bands computed inside their bounding boxes, from their intervals of ones
+(:func:`band_intervals`), and Boundary AP's IoU matrices lower the masks' IoU to the bands' IoU
+(:func:`band_min`); see the sections below.
 
 This module imports numba, so only :mod:`ioukit.kernels.boundary` imports it, when the kernel
 first runs.
@@ -65,11 +69,13 @@ def _bands(masks, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover -
 def _column_runs(starts, ends, a0, cnt, h, x0, cw):  # type: ignore[no-untyped-def]  # pragma: no cover
     # rows [ry0[k], ry1[k]) of the k-th run of ones, split at column ends, and the CSR pointer
     # cptr of the columns x0..x0+cw-1 (an interval that spans k columns gives k runs, and no two
-    # intervals cross the same column end: at most cnt + cw - 1 runs)
+    # intervals cross the same column end: at most cnt + cw - 1 runs). Intervals that touch
+    # (none in a canonical index) are joined.
     ry0 = np.empty(cnt + cw, np.int64)
     ry1 = np.empty(cnt + cw, np.int64)
     cptr = np.zeros(cw + 1, np.int64)
     k = 0
+    last = np.int64(-1)  # the end (column-major position) of the last run
     for i in range(a0, a0 + cnt):
         s = starts[i]
         e = ends[i]
@@ -77,10 +83,14 @@ def _column_runs(starts, ends, a0, cnt, h, x0, cw):  # type: ignore[no-untyped-d
         y = s - x * h
         while s < e:
             stop = min(e, (x + 1) * h)
-            ry0[k] = y
-            ry1[k] = stop - x * h
-            cptr[x - x0 + 1] += 1
-            k += 1
+            if s == last and y > 0:  # touches the last run, in the same column
+                ry1[k - 1] = stop - x * h
+            else:
+                ry0[k] = y
+                ry1[k] = stop - x * h
+                cptr[x - x0 + 1] += 1
+                k += 1
+            last = stop
             s = stop
             x += 1
             y = 0
@@ -303,64 +313,54 @@ def band_intervals(starts, ends, ioffs, icount, bbox, heights, dil, need, n_chun
 # ---------------------------------------------------------------------------- Boundary AP cells
 #
 # One index holds the detections (0:nd, cell c's at dt_off[c]:dt_off[c + 1]) then the ground
-# truths (nd + gt_off[c]:...); the IoU matrix of cell c is out[iou_off[c]:iou_off[c + 1]],
-# row-major (a row per detection), as ioukit.kernels._numba_rle_intervals.cell_mask_ious.
+# truths (nd + gt_off[c]:...); the IoU matrix of cell c is iou[iou_off[c]:iou_off[c + 1]],
+# row-major (a row per detection), as ioukit.kernels._numba_rle_intervals.cell_mask_ious
+# computes the masks' IoU. Boundary AP then lowers each non-crowd entry to the bands' IoU
+# where that is smaller; a pair whose masks do not meet has no band in common either.
 
 
 @nb.njit(cache=True, nogil=True)
-def needed_bands(bbox, crowd, dt_off, gt_off):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Which masks need a band: those whose box meets the box of a non-crowd partner (crowd
-    columns keep the mask IoU; masks whose boxes do not meet have IoU 0)."""
+def needed_bands(iou, crowd, dt_off, gt_off, iou_off):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Which masks need a band: those with a positive mask IoU against a non-crowd partner
+    (crowd columns keep the mask IoU)."""
     nd = dt_off[dt_off.shape[0] - 1]
-    need = np.zeros(bbox.shape[0], np.bool_)
+    need = np.zeros(nd + gt_off[gt_off.shape[0] - 1], np.bool_)
     for c in range(dt_off.shape[0] - 1):
-        for j in range(gt_off[c], gt_off[c + 1]):
-            if crowd[j]:
-                continue
-            g = nd + j
-            for i in range(dt_off[c], dt_off[c + 1]):
-                if max(bbox[i, 0], bbox[g, 0]) <= min(bbox[i, 2], bbox[g, 2]) and max(
-                    bbox[i, 1], bbox[g, 1]
-                ) <= min(bbox[i, 3], bbox[g, 3]):
+        o = iou_off[c]
+        for i in range(dt_off[c], dt_off[c + 1]):
+            for j in range(gt_off[c], gt_off[c + 1]):
+                if iou[o] > 0 and not crowd[j]:
                     need[i] = True
-                    need[g] = True
+                    need[nd + j] = True
+                o += 1
     return need
 
 
 @nb.njit(cache=True, nogil=True)
-def _cell_ious(c, out, index, h, bands, crowd, dt_off, gt_off, iou_off, nd):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # cell c: min(mask IoU, band IoU), the mask IoU alone (crowd rule) in crowd columns. A
-    # band's box is its mask's (the extreme pixels of a mask are band), so the band
-    # intersection walks the same columns.
-    starts, ends, ioffs, icount, area, bbox = index
+def _cell_band_min(c, iou, bbox, h, bands, crowd, dt_off, gt_off, iou_off, nd):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # cell c: min(mask IoU, band IoU) where the masks meet, outside crowd columns. A band's box
+    # is its mask's (the extreme pixels of a mask are band), so the bands are walked over the
+    # columns the masks' boxes share.
     bs, be, boffs, bcount, barea = bands
     o = iou_off[c]
     for i in range(dt_off[c], dt_off[c + 1]):
         for j in range(gt_off[c], gt_off[c + 1]):
-            g = nd + j
-            inter = pair_intersection(starts, ends, ioffs, icount, bbox, i, g, h)
-            if inter == 0:
-                out[o] = 0.0
-            elif crowd[j]:
-                out[o] = inter / area[i]
-            else:
-                mask = inter / (area[i] + area[g] - inter)
+            if iou[o] > 0 and not crowd[j]:
+                g = nd + j
                 bi = pair_intersection(bs, be, boffs, bcount, bbox, i, g, h)
                 band = bi / (barea[i] + barea[g] - bi) if bi > 0 else 0.0
-                out[o] = min(mask, band)
+                iou[o] = min(iou[o], band)
             o += 1
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def cell_ious(index, heights, bands, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The flat Boundary AP IoU matrices of the cells: ``index`` = ``(starts, ends, ioffs,
-    icount, area, bbox)``, ``heights[c]`` cell ``c``'s image height, ``bands`` the output of
-    :func:`band_intervals`, ``crowd`` the ground truths' flags; cells in ``n_chunks`` parallel
-    chunks."""
+def band_min(iou, bbox, heights, bands, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Lower the flat mask IoU matrices ``iou`` of the cells, in place, to Boundary AP's
+    ``min(mask IoU, band IoU)`` in non-crowd columns: ``bbox`` the masks' boxes,
+    ``heights[c]`` cell ``c``'s image height, ``bands`` the output of
+    :func:`band_intervals`; cells in ``n_chunks`` parallel chunks."""
     n_cells = heights.shape[0]
     nd = dt_off[n_cells]
-    out = np.empty(iou_off[n_cells], np.float64)
     for ch in nb.prange(n_chunks):
         for c in range((n_cells * ch) // n_chunks, (n_cells * (ch + 1)) // n_chunks):
-            _cell_ious(c, out, index, heights[c], bands, crowd, dt_off, gt_off, iou_off, nd)
-    return out
+            _cell_band_min(c, iou, bbox, heights[c], bands, crowd, dt_off, gt_off, iou_off, nd)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ioukit.kernels import numba_threads, parallel_threads
 
-__all__ = ["Bands", "band_intervals", "bands", "cell_ious", "needed_bands"]
+__all__ = ["Bands", "band_intervals", "band_min", "bands", "needed_bands"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -71,30 +71,29 @@ def band_intervals(
 
 
 def needed_bands(
-    index: tuple[_NDArray, ...], crowd: _NDArray, dt_off: _NDArray, gt_off: _NDArray
+    iou: _NDArray, crowd: _NDArray, dt_off: _NDArray, gt_off: _NDArray, iou_off: _NDArray
 ) -> _NDArray:
-    """``(N,)`` bool: the masks of ``index`` (detections then ground truths, grouped by cell)
-    whose box meets the box of a non-crowd partner in their cell."""
-    need: _NDArray = _jit().needed_bands(index[5], crowd, dt_off, gt_off)
+    """``(N,)`` bool: the masks (detections then ground truths, grouped by cell) with a
+    positive mask IoU (flat ``iou``) against a non-crowd partner of their cell."""
+    need: _NDArray = _jit().needed_bands(iou, crowd, dt_off, gt_off, iou_off)
     return need
 
 
-def cell_ious(
-    index: tuple[_NDArray, ...],
+def band_min(
+    iou: _NDArray,
+    bbox: _NDArray,
     heights: _NDArray,
     bands: Bands,
     crowd: _NDArray,
     dt_off: _NDArray,
     gt_off: _NDArray,
     iou_off: _NDArray,
-) -> _NDArray:
-    """The flat Boundary AP IoU matrices of the cells (see
-    :func:`ioukit.kernels._numba_boundary.cell_ious`); ``heights[c]`` is cell ``c``'s image
-    height, ``crowd`` the ground truths' flags."""
+) -> None:
+    """Lower the flat mask IoUs ``iou`` of the cells in place to ``min(mask IoU, band IoU)``
+    in non-crowd columns (see :func:`ioukit.kernels._numba_boundary.band_min`)."""
     threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_PAIRS)
     with numba_threads(threads):
-        out: _NDArray = _jit().cell_ious(
-            tuple(index), heights, tuple(bands), crowd, dt_off, gt_off, iou_off,
+        _jit().band_min(
+            iou, bbox, heights, tuple(bands), crowd, dt_off, gt_off, iou_off,
             4 * threads if threads > 1 else 1,
         )  # fmt: skip
-    return out
