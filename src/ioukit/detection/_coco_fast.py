@@ -327,7 +327,13 @@ def fast_results(
         starts, _ = jc.array_elements(buf, start)
         if starts.size == 0:
             return None
-        keys = ("image_id", "category_id", "score", "bbox", "segmentation")
+        keys: tuple[str, ...] = ("image_id", "category_id", "score", "bbox", "segmentation")
+        first = jc.object_columns(buf, starts[:1], keys)
+        box0 = first.kind[3, 0] == jc.NUMBERS and first.end[3, 0] == 1
+        if box0 and first.ring_off[first.start[3, 0] + 1] == first.ring_off[first.start[3, 0]]:
+            box0 = False  # "bbox": [] takes the segm branch, as in loadRes
+        if box0 and not need_masks:
+            keys = keys[:4]  # the bbox branch without masks never reads them: no column
         c = jc.object_columns(buf, starts, keys)
         image_id = _int_column(c, "image_id")
         category_id = _int_column(c, "category_id")
@@ -339,7 +345,8 @@ def fast_results(
         if cat_ids is not None and not known(category_id, cat_ids).all():
             return None
         n = starts.size
-        jb, js = c.col("bbox"), c.col("segmentation")
+        jb = c.col("bbox")
+        js = c.col("segmentation") if "segmentation" in keys else -1
         r0 = int(c.start[jb, 0])
         first_box = c.kind[jb, 0] != jc.MISSING and not (
             c.kind[jb, 0] == jc.NUMBERS and c.ring_off[r0 + 1] == c.ring_off[r0]

@@ -297,15 +297,15 @@ def _evaluate(
     cat_index = {v: i for i, v in enumerate(p.cat_ids)}
     n_k = len(p.cat_ids) if p.use_cats else 1
 
-    def cells(image_id: list[Any], category_id: list[Any]) -> tuple[_NDArray, _NDArray]:
+    def cells(image_id: Any, category_id: Any) -> tuple[_NDArray, _NDArray, _NDArray]:
         i = _positions(image_id, img_index)
         k = _positions(category_id, cat_index)
         keep = (i >= 0) & (k >= 0)
         cell = (k * n_img + i) if p.use_cats else i
-        return np.where(keep, cell, -1), k
+        return np.where(keep, cell, -1), k, i
 
-    g_cell, g_cat = cells(g.image_id, g.category_id)
-    d_cell, d_cat = cells(d.image_id, d.category_id)
+    g_cell, g_cat, _ = cells(g.image_id, g.category_id)
+    d_cell, d_cat, d_img = cells(d.image_id, d.category_id)
     n_cells = n_k * n_img
     # ground truths in file order within a cell; pooled categories (use_cats=False) in
     # category order first, as pycocotools lists them
@@ -316,8 +316,8 @@ def _evaluate(
     if p.per_image_cap:
         # the cap counts an image's detections across its categories (by decreasing score,
         # ties in file order); max_dets then applies to that rank
-        d_img = np.where(d_cell >= 0, _positions(d.image_id, img_index), -1)
-        by_img, img_off = order_cells(d_img, d.score, np.zeros(d_img.size), n_img, by_score=True)
+        in_img = np.where(d_cell >= 0, d_img, -1)
+        by_img, img_off = order_cells(in_img, d.score, np.zeros(d_img.size), n_img, by_score=True)
         img_rank = np.zeros(d_img.size, np.int64)
         img_rank[by_img] = np.arange(by_img.size) - np.repeat(img_off[:-1], np.diff(img_off))
         d_cell = np.where(img_rank < p.max_dets[-1], d_cell, -1)
@@ -378,7 +378,7 @@ def _evaluate(
         status, score, rank, cat_start, regular_k, np.asarray(p.recall_thresholds), p.max_dets
     )
     records = MatchRecords(
-        dt_index=d_order, dt_image=_positions(d.image_id, img_index)[d_order],
+        dt_index=d_order, dt_image=d_img[d_order],
         dt_category=id_column(d.category_id)[d_order], dt_score=score, dt_rank=rank,
         dt_cell=d_cell[d_order], cat_start=cat_start, dt_status=status,
         gt_positions=gt_positions, iou=iou, iou_off=iou_off, gt_off=gt_off,

@@ -271,10 +271,17 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
         # np.searchsorted(rc, x) is the first detection holding the first v with v / npig >= x
         level = np.empty(n_r, np.int64)
         for r in range(n_r):
-            v = 0
-            while v <= npig and float(v) / npig < rec_thr[r]:
-                v += 1
-            level[r] = v  # npig + 1: out of reach
+            # the least v in 0..npig with v / npig >= rec_thr[r] (v / npig rises with v), or
+            # npig + 1: out of reach
+            lo_v = 0
+            hi_v = npig + 1
+            while lo_v < hi_v:
+                mid = (lo_v + hi_v) // 2
+                if float(mid) / npig < rec_thr[r]:
+                    lo_v = mid + 1
+                else:
+                    hi_v = mid
+            level[r] = lo_v
         for m in range(max_dets.size):
             nd = 0
             for i in range(n):
@@ -318,10 +325,12 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets,
+    dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, schedule,
 ):  # fmt: skip
     """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
-    A, M)`` (see :func:`ioukit.detection._accumulate.accumulate`), categories in parallel."""
+    A, M)`` (see :func:`ioukit.detection._accumulate.accumulate`), categories in parallel in
+    the order ``schedule`` (a permutation of the categories that spreads the large ones over
+    the threads' contiguous shares)."""
     n_a, n_t = dt_status.shape[0], dt_status.shape[1]
     n_k = cat_start.size - 1
     n_r = rec_thr.size
@@ -329,7 +338,8 @@ def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
     recall = -np.ones((n_t, n_k, n_a, n_m))
     scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    for k in nb.prange(n_k):
+    for j in nb.prange(n_k):
+        k = schedule[j]
         _accumulate_category(
             k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets,
             precision, recall, scores,

@@ -371,10 +371,10 @@ def _scan_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 @nb.njit(cache=True, nogil=True, parallel=True)
 def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Columns for the wanted keys of the objects starting at ``starts`` (see the module),
-    read in ``n_chunks`` parallel chunks of consecutive objects; each chunk's numbers and
-    rings are then moved together. A HARD number in ``nums`` holds its byte offset, as a
-    float. Byte offsets and ring numbers are stored with ``index_like``'s dtype (int32 for
-    files under 2 GiB: half the memory)."""
+    read in ``n_chunks`` parallel chunks of consecutive objects, each writing its numbers and
+    rings in its own region (so ``nums`` may hold unused gaps). A HARD number in ``nums``
+    holds its byte offset, as a float. Byte offsets and ring numbers are stored with
+    ``index_like``'s dtype (int32 for files under 2 GiB: half the memory)."""
     n = starts.size
     nk = key_off.size - 1
     kind = np.zeros((nk, n), np.int8)
@@ -391,7 +391,7 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
         hi = starts[bounds[c + 1]] if bounds[c + 1] < n else buf.size
         base[c + 1] = base[c] + (hi - lo) // 2 + 2
     nums = np.empty(base[-1], np.float64)
-    nkind = np.empty(base[-1], np.int8)
+    nkind = np.zeros(base[-1], np.int8)  # zero (INT) in the gaps between the chunks
     ring_off = np.empty(base[-1] + n_chunks, np.int64)
     used = np.zeros((n_chunks, 4), np.int64)
     for c in nb.prange(n_chunks):
@@ -407,27 +407,13 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
         if used[c, 2] != 0:
             status, at = used[c, 2], used[c, 3]
             return kind, fval, vs, ve, nums[:0], nkind[:0], ring_off[:1], status, at
-    # move the chunks together: numbers, then ring offsets (and the rings of the objects)
-    n_num = 0
-    n_ring = 0
-    for c in range(n_chunks):
-        lo = base[c]
-        cnt = used[c, 0] - lo
-        shift = lo - n_num
-        nums[n_num : n_num + cnt] = nums[lo : lo + cnt]
-        nkind[n_num : n_num + cnt] = nkind[lo : lo + cnt]
-        r0 = base[c] + c
-        nr = used[c, 1]
-        for r in range(nr + 1):
-            ring_off[n_ring + r] = ring_off[r0 + r] - shift
-        rshift = r0 - n_ring
-        for i in range(bounds[c], bounds[c + 1]):
-            for j in range(nk):
-                if kind[j, i] == NUMBERS or kind[j, i] == RINGS:
-                    vs[j, i] -= rshift
-        n_num += cnt
-        n_ring += nr
-    return kind, fval, vs, ve, nums[:n_num], nkind[:n_num], ring_off[: n_ring + 1], 0, 0
+    # the chunks' numbers and rings stay where they are (ring offsets are absolute, so the
+    # gaps between the chunks' regions are never read, and their untouched pages cost no
+    # memory): cut after the last chunk, so that ring_off[-1] == nums.size
+    last = n_chunks - 1
+    end = used[last, 0]
+    r_end = base[last] + last + used[last, 1]
+    return kind, fval, vs, ve, nums[:end], nkind[:end], ring_off[: r_end + 1], 0, 0
 
 
 @nb.njit(cache=True, nogil=True)

@@ -81,7 +81,7 @@ def match_cells(
     status = np.empty((n_a, n_t, n_det), np.int8)
     gt_dtype = np.int32 if gt_off[-1] < 2**31 else np.int64
     dt_gt = np.full((n_a, n_t, n_det if keep_gt else 0), -1, gt_dtype)
-    regular = np.zeros((n_a, gt_off.size - 1), np.int64)
+    regular = np.zeros((n_a, gt_off.size - 1), np.int32)  # counts per cell: small
     args = (iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
             thresholds, area_ranges, status, dt_gt, regular)  # fmt: skip
     threads = parallel_threads(n_det, min_work=_PARALLEL_MIN_DETS)
@@ -105,9 +105,14 @@ def accumulate(
     """COCO's precision, recall and scores arrays, categories in parallel (see
     :func:`ioukit.detection._accumulate.accumulate`)."""
     threads = parallel_threads(int(dt_score.size), min_work=_PARALLEL_MIN_DETS)
+    # each thread takes a contiguous share of the iterations: deal the categories out from
+    # the largest down, so that one large category does not leave the other threads idle
+    by_size = np.argsort(-np.diff(cat_start), kind="stable")
+    schedule = np.concatenate([by_size[t::threads] for t in range(threads)])
     with numba_threads(threads):
         return _jit().accumulate(  # type: ignore[no-any-return]
             dt_status, dt_score.astype(np.float64), dt_rank.astype(np.int64),
             cat_start.astype(np.int64), regular_gt.astype(np.int64),
             recall_thresholds.astype(np.float64), max_dets.astype(np.int64),
+            schedule.astype(np.int64),
         )  # fmt: skip
