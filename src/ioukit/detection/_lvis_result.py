@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ioukit.detection._accumulate import mean_of
+from ioukit.detection.result import params_dict
 
 __all__ = ["LVISParams", "LVISResult"]
 
@@ -243,10 +244,7 @@ class LVISResult:
         >>> d["results"]["AR@300"], d["params"]["max_dets"], d["params"]["area_ranges"]["small"]
         (1.0, 300, [0.0, 1024.0])
         """
-        params = asdict(self.params)
-        params["area_ranges"] = {label: [lo, hi] for label, lo, hi in self.params.area_ranges}
-        for key in ("img_ids", "cat_ids", "iou_thresholds", "recall_thresholds"):
-            params[key] = [v.item() if isinstance(v, np.generic) else v for v in params[key]]
+        params = params_dict(self.params)
         return {
             "results": dict(self.results),
             "precision": self.precision.tolist(),

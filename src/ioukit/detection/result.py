@@ -273,10 +273,7 @@ class COCOResult:
         --------
         See the example of :class:`COCOResult`.
         """
-        params = asdict(self.params)
-        params["area_ranges"] = {label: [lo, hi] for label, lo, hi in self.params.area_ranges}
-        for key in ("img_ids", "cat_ids", "iou_thresholds", "recall_thresholds", "max_dets"):
-            params[key] = [v.item() if isinstance(v, np.generic) else v for v in params[key]]
+        params = params_dict(self.params)
         return {
             "stats": self.stats.tolist(),
             "precision": self.precision.tolist(),
@@ -544,3 +541,14 @@ class COCOResult:
         ]
         overall = row(None, "all", slice(None), int(n_gt_k.sum()))
         return {"per_category": per_cat, "overall": overall}
+
+
+def params_dict(params: Any) -> dict[str, Any]:
+    """An evaluation's parameters (a dataclass) as plain Python: area ranges as a dict label
+    -> [lo, hi], sequences as lists of Python numbers and ids."""
+    out = asdict(params)
+    out["area_ranges"] = {label: [lo, hi] for label, lo, hi in params.area_ranges}
+    for key, value in out.items():
+        if isinstance(value, (tuple, list)) and key != "area_ranges":
+            out[key] = [v.item() if isinstance(v, np.generic) else v for v in value]
+    return out
