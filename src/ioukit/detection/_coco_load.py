@@ -270,7 +270,10 @@ def load_results(
     )
     if unknown:
         i = unknown[0]
-        shown = sorted(gt_cats, key=str)
+        try:
+            shown = sorted(gt_cats)
+        except TypeError:  # ids of mixed types
+            shown = sorted(gt_cats, key=str)
         known = shown if len(shown) <= 8 else [*shown[:4], "...", *shown[-2:]]
         raise InputError(
             f"{FUNC}: `dt[{i}]` has category_id {category_id[i]!r}, which is not a category of "
