@@ -148,6 +148,32 @@ def test_ctrl_c_in_tide_exits_130(
     assert capsys.readouterr() == ("", "ioukit detect: interrupted.\n")
 
 
+def test_ctrl_c_inside_a_compiled_kernel_exits_130(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """numba turns a Ctrl-C inside a kernel into SystemErrors chained to the interrupt."""
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            try:
+                raise SystemError("returned a result with an exception set") from exc
+            except SystemError as inner:
+                raise SystemError("returned a result with an exception set") from inner
+
+    monkeypatch.setattr(coco, "coco_evaluate", interrupted)
+    assert run(*files) == 130
+    assert capsys.readouterr() == ("", "ioukit detect: interrupted.\n")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise SystemError("a real one")
+
+    monkeypatch.setattr(coco, "coco_evaluate", broken)
+    with pytest.raises(SystemError, match="a real one"):
+        run(*files)
+
+
 # -- closed pipes ----------------------------------------------------------------------------
 
 

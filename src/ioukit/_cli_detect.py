@@ -32,7 +32,7 @@ from typing import Any
 from ioukit._cli_detect_show import COLUMNS as _COLUMNS
 from ioukit._cli_detect_show import Spinner, csv_text, json_text, mib, table, write
 from ioukit._errors import InputError, ParameterError
-from ioukit.cli import PROG, UsageError, _keep_exit_code
+from ioukit.cli import PROG, UsageError, _from_interrupt, _keep_exit_code
 
 __all__ = ["add_parser"]
 
@@ -413,7 +413,10 @@ class _Outcome:
 def _detect(args: argparse.Namespace) -> int:
     try:
         return _evaluate(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        # Ctrl-C inside a compiled kernel arrives as a SystemError chained to it
+        if not _from_interrupt(exc):
+            raise
         _keep_exit_code()
         print(f"{PROG} {_NAME}: interrupted.", file=sys.stderr)
         return 130

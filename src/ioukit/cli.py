@@ -492,9 +492,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         _keep_exit_code()
         print(f"{PROG}: interrupted.", file=sys.stderr)
         return 130
+    except SystemError as exc:
+        # Ctrl-C inside a compiled kernel surfaces as SystemErrors ("returned a result with
+        # an exception set") chained to the KeyboardInterrupt
+        if not _from_interrupt(exc):
+            raise
+        _keep_exit_code()
+        print(f"{PROG}: interrupted.", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head`
         _detach_stdout()
         return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+
+
+def _from_interrupt(exc: BaseException | None) -> bool:
+    """Whether ``exc`` comes from a KeyboardInterrupt (through its causes)."""
+    seen = 0
+    while exc is not None and seen < 100:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _detach_stdout() -> None:
