@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ioukit.kernels import json_columns as jc
+from ioukit.kernels.rle import gather_slices
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -97,11 +98,8 @@ def _boxes(c: jc.Columns, rows: _NDArray) -> _NDArray | None:
     start, stop = c.ring_off[r], c.ring_off[r + 1]
     if not ((stop - start) == 4).all():
         return None
-    out: _NDArray
-    if start.size and np.array_equal(start, start[0] + 4 * np.arange(start.size)):
-        out = c.nums[start[0] : start[0] + 4 * start.size].reshape(-1, 4).copy()
-    else:
-        out = c.nums[start[:, None] + np.arange(4)]
+    # one compiled gather: no (N, 4) index array
+    out: _NDArray = gather_slices(c.nums, start, start + 4)[0].reshape(-1, 4)
     if not (np.isfinite(out).all() and (out[:, 2:] >= 0).all()):
         return None
     return out

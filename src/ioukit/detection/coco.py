@@ -378,9 +378,10 @@ def _evaluate(
         status, score, rank, cat_start, regular_k, np.asarray(p.recall_thresholds), p.max_dets
     )
     records = MatchRecords(
-        dt_index=d_order, dt_image=d_img[d_order],
-        dt_category=id_column(d.category_id)[d_order], dt_score=score, dt_rank=rank,
-        dt_cell=d_cell[d_order], cat_start=cat_start, dt_status=status,
+        dt_index=d_order, dt_image=d_img[d_order].astype(np.int32),
+        dt_category=id_column(d.category_id)[d_order], dt_score=score,
+        dt_rank=rank.astype(np.int32), dt_cell=d_cell[d_order].astype(np.int32),
+        cat_start=cat_start, dt_status=status,
         gt_positions=gt_positions, iou=iou, iou_off=iou_off, gt_off=gt_off,
         dt_off=dt_off, gt_id=id_column(g.ann_id)[g_order], regular=regular, n_img=n_img,
     )  # fmt: skip
