@@ -263,7 +263,7 @@ def _run_engine(engine: str, gt_path: str, dt_path: str, iou_type: str):
         # coco_evaluate(path, path), so eval = end to end - load
         t0 = time.perf_counter()
         g = load_gt(gt_path, need_boxes=iou_type != "segm")
-        load_results(dt_path, g, need_masks=iou_type == "segm")
+        load_results(dt_path, g, need_masks=iou_type == "segm", lazy_area=iou_type == "segm")
         load = time.perf_counter() - t0
         del g
         t0 = time.perf_counter()

@@ -261,3 +261,15 @@ def test_mask_batches_give_the_same_numbers(
     np.testing.assert_array_equal(whole.recall, batched.recall)
     a, b = whole.matches(), batched.matches()
     np.testing.assert_array_equal(a.iou, b.iou)
+
+
+def test_malformed_counts_named_by_item(tmp_path: Path) -> None:
+    """A corrupt counts string is reported as the result it belongs to, whether the masks
+    are decoded when read (a list) or during the evaluation (a file)."""
+    gt, dt = random_dataset(7, masks=True)
+    k = max(i for i, d in enumerate(dt) if "bbox" not in d)
+    dt[k]["segmentation"]["counts"] = "}}}" + dt[k]["segmentation"]["counts"]
+    want = rf"coco_evaluate: `dt\[{k}\]\['segmentation'\]`\['counts'\] must be a COCO counts"
+    for source in (dt, _write(tmp_path, "d.json", dt)):
+        with pytest.raises(InputError, match=want):
+            ioukit.coco_evaluate(gt, source, iou_type="segm")

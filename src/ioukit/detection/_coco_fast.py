@@ -310,12 +310,14 @@ def fast_results(
     sizes: tuple[_NDArray, _NDArray],
     *,
     need_masks: bool,
+    lazy_area: bool = False,
 ) -> dict[str, Any] | None:
     """The fields of :class:`~ioukit.detection._coco_load.Results` read from the bytes of a
     COCO results file, following ``COCO.loadRes``, or None (the general reader takes over).
     ``img_ids`` are the ground truth's images, ``sizes`` their (heights, widths), and
     ``cat_ids`` its categories (a result of another one is left to the general reader, which
-    reports it; None: not checked)."""
+    reports it; None: not checked). With ``lazy_area`` (and masks), RLE results keep NaN areas
+    and boxes: the evaluation decodes each mask once and fills the areas then."""
     from ioukit.detection._coco_masks import rle_boxes
 
     try:
@@ -366,10 +368,13 @@ def fast_results(
             masks = _masks(buf, c, "segmentation")
             if masks is None or not (masks.kind == RLE_STRING).all():
                 return None
-            mask_area, boxes = rle_boxes(masks, np.arange(n))
-            if mask_area is None:
-                return None
-            area = mask_area
+            if lazy_area and need_masks:
+                area, boxes = np.full(n, np.nan), np.full((n, 4), np.nan)
+            else:
+                mask_area, boxes = rle_boxes(masks, np.arange(n))
+                if mask_area is None:
+                    return None
+                area = mask_area
             given = c.kind[jb] != jc.MISSING
             if given.any():
                 own = _boxes(c, np.flatnonzero(given))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -227,10 +228,12 @@ def load_results(
     need_masks: bool,
     allow_empty: bool = False,
     unknown_categories: str = "error",
+    lazy_area: bool = False,
 ) -> Results:
     """Read and check a COCO result list (or file), following ``COCO.loadRes``; an empty
     list is an error unless ``allow_empty``, a result whose category is not in ``gt`` unless
-    ``unknown_categories="keep"`` (TIDE counts such results as errors)."""
+    ``unknown_categories="keep"`` (TIDE counts such results as errors). ``lazy_area``: RLE
+    results read from a file may keep NaN areas (and boxes) for the evaluation to fill."""
     buf = _path_bytes(dt)
     if buf is not None:
         fields = None
@@ -240,7 +243,10 @@ def load_results(
             keep = unknown_categories == "keep"
             if keep or _all_ints(gt.cat_ids):
                 cats = None if keep else np.array(gt.cat_ids, dtype=np.int64)
-                fields = fast_results(buf, ids, cats, (hw[:, 0], hw[:, 1]), need_masks=need_masks)
+                fields = fast_results(
+                    buf, ids, cats, (hw[:, 0], hw[:, 1]), need_masks=need_masks,
+                    lazy_area=lazy_area,
+                )  # fmt: skip
         if fields is not None:
             return Results(**fields)
         dt = _parse("dt", dt, buf)
@@ -309,7 +315,7 @@ def load_results(
                 f"'counts' (results without boxes); got {_short(s)}."
             )
         check_size("dt", i, s, image_id[i], gt)
-    area = np.array(rle.area(list(segmentation)), dtype=np.float64).reshape(-1)
+    area = np.array(checked_areas("dt", list(segmentation), range(len(segmentation))))
     boxes = rle.to_bbox(list(segmentation))
     given = [a.get("bbox") for a in anns]
     rows = [boxes[i] if b is None else b for i, b in enumerate(given)]
@@ -318,6 +324,19 @@ def load_results(
         id_column(image_id), id_column(category_id), score, bbox, area,
         segmentation if need_masks else [],
     )  # fmt: skip
+
+
+def checked_areas(arg: str, rles: list[Any], rows: Any) -> _NDArray:
+    """The areas of RLE dicts (float64); a malformed one is reported as ``arg[row]``'s
+    segmentation (``rows[j]`` is the position of ``rles[j]`` in ``arg``)."""
+    try:
+        return rle.area(rles).astype(np.float64).reshape(-1)
+    except InputError as e:
+        found = re.match(r"^\w+: `rle\[(\d+)\]`(.*)$", str(e), re.S)
+        if found is None:
+            raise
+        row = list(rows)[int(found.group(1))]
+        raise InputError(f"{FUNC}: `{arg}[{int(row)}]['segmentation']`{found.group(2)}") from None
 
 
 def to_rles(arg: str, segs: Any, image_ids: Any, indices: Any, gt: GroundTruth) -> list[Any]:

@@ -24,6 +24,7 @@ from ioukit.detection._coco_load import (
     FUNC,
     _field,
     _read,
+    checked_areas,
     id_column,
     load_gt,
     load_results,
@@ -36,6 +37,7 @@ from ioukit.detection._coco_masks import (
     mask_index,
     rings_ok,
     spans,
+    string_areas,
 )
 from ioukit.detection._coco_params import (
     _EVAL_TYPES,
@@ -257,7 +259,7 @@ def coco_evaluate(
     if kps:
         gt, dt = _read("gt", gt, dict), with_extent_boxes(_read("dt", dt, list), len(sigmas))
     g = load_gt(gt, need_boxes=not masks)
-    d = load_results(dt, g, need_masks=masks, allow_empty=fixed)
+    d = load_results(dt, g, need_masks=masks, allow_empty=fixed, lazy_area=masks)
     iou_default = decimal_levels(0.5, 0.95, 10) if fixed else np.linspace(0.5, 0.95, 10)
     rec_default = decimal_levels(0.0, 1.0, 101) if fixed else np.linspace(0.0, 1.0, 101)
     params = COCOParams(
@@ -351,13 +353,16 @@ def _evaluate(
         if not p.use_cats:  # computeOks reads the cells of category -1: none, no match
             iou = np.full_like(iou, -1.0)
     elif p.iou_type in ("segm", "boundary"):
-        iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
+        dt_area = d.area[d_order]  # NaN where the reader left a mask's area to this pass
+        iou = _mask_ious(g, d, g_order, d_order, gt_off, dt_off, iou_off, p, dt_area)
+        _fill_areas(g, d, d_order, dt_area)
     else:
         iou = box_ious(d.bbox[d_order], g.bbox[g_order], crowd, dt_off, gt_off, iou_off)
 
     thresholds = p.matching_thresholds()
     areas = np.array([[lo, hi] for _, lo, hi in p.area_ranges], dtype=np.float64).reshape(-1, 2)
-    dt_area = d.area[d_order]
+    if p.iou_type not in ("segm", "boundary"):
+        dt_area = d.area[d_order]
     g_area = g.area[g_order]
     # pycocotools stores a match as the ground truth's id, 0 meaning none: a ground truth with
     # id 0 cannot be matched; "ioukit" matches it
@@ -401,6 +406,7 @@ def _mask_ious(
     dt_off: _NDArray,
     iou_off: _NDArray,
     p: Any,
+    dt_area: _NDArray,
 ) -> _NDArray:
     """The flat IoU matrices of the cells, from masks: the evaluated masks of a batch of
     images (about ``_MASK_BATCH`` masks) become compressed strings
@@ -444,6 +450,10 @@ def _mask_ious(
         if d_index is None or g_index is None:
             return _mask_ious_general(g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
         index = concat_indexes([d_index, g_index])
+        # each mask is decoded once: the areas the reader left (NaN) come with it (a result
+        # of the box branch keeps its box area)
+        left = np.isnan(dt_area[dt_rows])
+        dt_area[dt_rows[left]] = d_index[4][left]
         local = [np.zeros(cells.size + 1, np.int64) for _ in range(3)]
         np.cumsum(np.diff(dt_off)[cells], out=local[0][1:])
         np.cumsum(np.diff(gt_off)[cells], out=local[1][1:])
@@ -478,6 +488,19 @@ def _index(
     return index_of_strings(np.frombuffer(b"".join(raw), np.uint8), offs, hs, ws)
 
 
+def _fill_areas(g: Any, d: Any, d_order: _NDArray, dt_area: _NDArray) -> None:
+    """The areas of the evaluated results that the reader left (NaN) and no cell's IoU
+    decoded: their masks decoded alone (a malformed one reported by the general path)."""
+    missing = np.flatnonzero(np.isnan(dt_area))
+    if missing.size == 0:
+        return
+    rows = d_order[missing]
+    area = string_areas(d.segmentation, rows) if isinstance(d.segmentation, MaskTable) else None
+    if area is None:
+        area = checked_areas("dt", to_rles("dt", d.segmentation, d.image_id, rows, g), rows)
+    dt_area[missing] = area
+
+
 def _mask_ious_general(
     g: Any,
     d: Any,
@@ -493,6 +516,8 @@ def _mask_ious_general(
     malformed mask."""
     gt_rles = to_rles("gt['annotations']", g.segmentation, g.image_id, g_order, g)
     dt_rles = to_rles("dt", d.segmentation, d.image_id, d_order, g)
+    checked_areas("gt['annotations']", gt_rles, g_order)  # a malformed mask, named by item
+    checked_areas("dt", dt_rles, d_order)
     crowd = g.crowd[g_order]
     if p.iou_type == "boundary":
         n_img = len(p.img_ids)

@@ -429,7 +429,8 @@ def _evaluate(
     no_crowd = np.zeros(np.asarray(g.crowd).size, bool)
     if p.iou_type == "segm":
         no_crowd_g = replace(g, crowd=no_crowd)
-        iou = _mask_ious(no_crowd_g, d, g_order, d_order, gt_off, dt_off, iou_off, p)
+        known_area = d_area[d_order].copy()  # (read by the general reader: none missing)
+        iou = _mask_ious(no_crowd_g, d, g_order, d_order, gt_off, dt_off, iou_off, p, known_area)
     else:
         boxes = np.asarray(d.bbox)[d_order], np.asarray(g.bbox)[g_order]
         iou = box_ious(*boxes, no_crowd[g_order], dt_off, gt_off, iou_off)
