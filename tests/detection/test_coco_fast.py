@@ -273,3 +273,23 @@ def test_malformed_counts_named_by_item(tmp_path: Path) -> None:
     for source in (dt, _write(tmp_path, "d.json", dt)):
         with pytest.raises(InputError, match=want):
             ioukit.coco_evaluate(gt, source, iou_type="segm")
+
+
+@pytest.mark.parametrize("offset", [10**12, -(10**6)])
+def test_large_and_negative_ids(tmp_path: Path, offset: int) -> None:
+    """Ids far from 0..N (looked up by search, not by table) give the same numbers."""
+    gt, dt = random_dataset(9)
+    moved = json.loads(json.dumps(gt))
+    for img in moved["images"]:
+        img["id"] += offset
+    for ann in moved["annotations"]:
+        ann["image_id"] += offset
+    moved_dt = [dict(d, image_id=d["image_id"] + offset) for d in dt]
+    want = ioukit.coco_evaluate(gt, dt)
+    for source in (
+        (moved, moved_dt),
+        (_write(tmp_path, "g.json", moved), _write(tmp_path, "d.json", moved_dt)),
+    ):
+        got = ioukit.coco_evaluate(*source)
+        np.testing.assert_array_equal(got.precision, want.precision)
+        np.testing.assert_array_equal(got.stats, want.stats)
