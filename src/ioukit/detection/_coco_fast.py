@@ -280,11 +280,6 @@ def known(ids: _NDArray, universe: _NDArray) -> _NDArray:
     """Whether each of ``ids`` (int64) is in ``universe`` (int64)."""
     if universe.size == 0:
         return np.zeros(ids.size, bool)
-    lo, hi = int(universe.min()), int(universe.max())
-    if lo >= 0 and hi < 8 * universe.size + 1024:  # small non-negative ids: a table
-        table = np.zeros(hi + 2, bool)
-        table[universe] = True
-        return table[np.clip(ids, -1, hi + 1)]  # type: ignore[no-any-return]
     srt = np.sort(universe)
     pos = np.minimum(np.searchsorted(srt, ids), srt.size - 1)
     return srt[pos] == ids  # type: ignore[no-any-return]

@@ -82,12 +82,6 @@ def _positions(ids: Any, index: Mapping[Any, int]) -> _NDArray:
         if all(type(k) is int for k in keys):
             universe = np.array(keys, dtype=np.int64)
             pos = np.array(list(index.values()), dtype=np.int64)
-            lo, hi = (int(universe.min()), int(universe.max())) if universe.size else (0, -1)
-            if universe.size and lo >= 0 and hi < 8 * universe.size + 1024:
-                # small non-negative ids (COCO's): one table lookup per id
-                table = np.full(hi + 2, -1, np.int64)
-                table[universe] = pos
-                return table[np.clip(ids, -1, hi + 1)]  # type: ignore[no-any-return]
             srt = np.argsort(universe, kind="stable")
             universe, pos = universe[srt], pos[srt]
             at = np.minimum(np.searchsorted(universe, ids), max(universe.size - 1, 0))
