@@ -1,11 +1,11 @@
-"""From per-detection match flags to COCO's precision/recall/scores arrays, stats and summary.
+"""From COCO's precision/recall arrays to its stats and summary, and the match records.
 
-The rules of ``COCOeval.accumulate`` and ``COCOeval.summarize`` (pycocotools 2.0.11): for each
-(category, area range, max_dets), the detections of all images (each image's first ``max_dets``
-by score) are stable-sorted by decreasing score, so ties keep image order then file order;
-precision is made monotone from the right and read at the first detection whose recall reaches
-each recall threshold (0 when none does); recall is the final recall. Cells without a regular
-ground truth stay -1. Means are ``np.mean`` over the entries > -1, as COCO computes them.
+The arrays come from :func:`ioukit.kernels.coco.accumulate` (``COCOeval.accumulate``'s rules:
+for each (category, area range, max_dets), the detections of all images, each image's first
+``max_dets`` by score, stable-sorted by decreasing score; precision made monotone from the right
+and read at the first detection whose recall reaches each level, 0 when none does; cells
+without a regular ground truth -1). The stats follow ``COCOeval.summarize``: means are
+``np.mean`` over the entries > -1, as COCO computes them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import numpy as np
 from ioukit.core.counts import Counts
 from ioukit.core.reduce import fbeta, precision, recall
 from ioukit.core.sweep import threshold_sweep
-from ioukit.kernels import coco as kernels
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -45,34 +44,6 @@ _KPS_STATS: tuple[tuple[bool, float | None, str, int | None], ...] = tuple(
     for ap in (True, False)
     for iou, area in ((None, "all"), (0.5, "all"), (0.75, "all"), (None, "medium"), (None, "large"))
 )
-
-
-def accumulate(
-    dt_status: _NDArray,
-    dt_score: _NDArray,
-    dt_rank: _NDArray,
-    cat_start: _NDArray,
-    regular_gt: _NDArray,
-    recall_thresholds: _NDArray,
-    max_dets: tuple[int, ...],
-) -> tuple[_NDArray, _NDArray, _NDArray]:
-    """precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)``, scores ``(T, R, K, A, M)``.
-
-    ``dt_status`` is ``(A, T, D)`` int8 (0 false positive, 1 true positive, 2 ignored),
-    detections grouped by category (category
-    ``k`` holds ``cat_start[k]:cat_start[k + 1]``), images in order, each image's detections in
-    score order with their rank ``dt_rank``; ``regular_gt`` ``(A, K)`` counts the ground
-    truths that are not ignored.
-    """
-    return kernels.accumulate(
-        dt_status,
-        dt_score,
-        dt_rank,
-        cat_start,
-        regular_gt,
-        recall_thresholds,
-        np.asarray(max_dets, dtype=np.int64),
-    )
 
 
 def mean_of(values: _NDArray) -> float:

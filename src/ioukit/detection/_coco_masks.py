@@ -44,12 +44,6 @@ def rle_boxes(table: MaskTable, rows: _NDArray) -> tuple[_NDArray | None, _NDArr
     return area.astype(np.float64), float_boxes(bbox)
 
 
-def string_areas(table: MaskTable, rows: _NDArray) -> _NDArray | None:
-    """The areas (float64) of the compressed RLEs ``rows``, or None as :func:`rle_boxes`."""
-    area, _ = rle_boxes(table, rows)
-    return area
-
-
 def rings_ok(table: MaskTable, rows: _NDArray) -> bool:
     """Every ring of the polygon items ``rows``: an even number (>= 6) of finite coordinates
     of magnitude at most ``MAX_COORD`` (else the general reader says which is wrong)."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import ParameterError
-from ioukit.detection._accumulate import MatchRecords, accumulate
+from ioukit.detection._accumulate import MatchRecords
 from ioukit.detection._coco_boundary import boundary_ious, indexed_boundary_ious
 from ioukit.detection._coco_fast import POLYGONS, MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
@@ -36,8 +36,8 @@ from ioukit.detection._coco_masks import (
     index_of_strings,
     mask_index,
     rings_ok,
+    rle_boxes,
     spans,
-    string_areas,
 )
 from ioukit.detection._coco_params import (
     _EVAL_TYPES,
@@ -54,25 +54,11 @@ from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
 from ioukit.geometry.boundary import _check_ratio
 from ioukit.kernels import rle as rle_kernels
-from ioukit.kernels.coco import box_ious, match_cells, order_cells
+from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
 
 _NDArray = np.ndarray[Any, Any]
-
-
-def _box_iou_pairs(d: _NDArray, g: _NDArray, crowd: _NDArray) -> _NDArray:
-    """IoU of aligned xywh boxes ``d[i]``, ``g[i]`` with COCO's float64 formula (``bbIou``):
-    edge-touching boxes give 0, a crowd ``g`` divides by the area of ``d``."""
-    w = np.minimum(d[:, 2] + d[:, 0], g[:, 2] + g[:, 0]) - np.maximum(d[:, 0], g[:, 0])
-    h = np.minimum(d[:, 3] + d[:, 1], g[:, 3] + g[:, 1]) - np.maximum(d[:, 1], g[:, 1])
-    inter = w * h
-    da = d[:, 2] * d[:, 3]
-    union = np.where(crowd, da, da + g[:, 2] * g[:, 3] - inter)
-    out = np.zeros(d.shape[0])
-    ok = (w > 0) & (h > 0)
-    np.divide(inter, union, out=out, where=ok)
-    return out
 
 
 def _positions(ids: Any, index: Mapping[Any, int]) -> _NDArray:
@@ -495,7 +481,7 @@ def _fill_areas(g: Any, d: Any, d_order: _NDArray, dt_area: _NDArray) -> None:
     if missing.size == 0:
         return
     rows = d_order[missing]
-    area = string_areas(d.segmentation, rows) if isinstance(d.segmentation, MaskTable) else None
+    area = rle_boxes(d.segmentation, rows)[0] if isinstance(d.segmentation, MaskTable) else None
     if area is None:
         area = checked_areas("dt", to_rles("dt", d.segmentation, d.image_id, rows, g), rows)
     dt_area[missing] = area

@@ -19,13 +19,12 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError, ParameterError
-from ioukit.detection._accumulate import accumulate
 from ioukit.detection._coco_load import FUNC as _COCO_FUNC
 from ioukit.detection._coco_load import _read, load_gt, load_results
 from ioukit.detection._coco_params import _area_ranges, _ids, _levels
 from ioukit.detection._lvis_result import FREQUENCIES, LVISParams, LVISResult
 from ioukit.detection.coco import _mask_ious, _positions
-from ioukit.kernels.coco import box_ious, match_cells, order_cells
+from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
 
 __all__ = ["LVISParams", "LVISResult", "lvis_evaluate"]
 

@@ -328,7 +328,7 @@ def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, schedule,
 ):  # fmt: skip
     """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
-    A, M)`` (see :func:`ioukit.detection._accumulate.accumulate`), categories in parallel in
+    A, M)`` (see :func:`ioukit.kernels.coco.accumulate`), categories in parallel in
     the order ``schedule`` (a permutation of the categories that spreads the large ones over
     the threads' contiguous shares)."""
     n_a, n_t = dt_status.shape[0], dt_status.shape[1]

@@ -8,6 +8,7 @@ policy (:mod:`ioukit.kernels._threads`) how many threads to run on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -100,10 +101,15 @@ def accumulate(
     cat_start: _NDArray,
     regular_gt: _NDArray,
     recall_thresholds: _NDArray,
-    max_dets: _NDArray,
+    max_dets: Sequence[int] | _NDArray,
 ) -> tuple[_NDArray, _NDArray, _NDArray]:
-    """COCO's precision, recall and scores arrays, categories in parallel (see
-    :func:`ioukit.detection._accumulate.accumulate`)."""
+    """COCO's (``COCOeval.accumulate``) precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)``
+    and scores ``(T, R, K, A, M)``, categories in parallel.
+
+    ``dt_status`` is ``(A, T, D)`` int8 (0 false positive, 1 true positive, 2 ignored),
+    detections grouped by category (category ``k`` holds ``cat_start[k]:cat_start[k + 1]``),
+    images in order, each image's detections in score order with their rank ``dt_rank``;
+    ``regular_gt`` ``(A, K)`` counts the ground truths that are not ignored."""
     threads = parallel_threads(int(dt_score.size), min_work=_PARALLEL_MIN_DETS)
     # each thread takes a contiguous share of the iterations: deal the categories out from
     # the largest down, so that one large category does not leave the other threads idle
@@ -113,6 +119,6 @@ def accumulate(
         return _jit().accumulate(  # type: ignore[no-any-return]
             dt_status, dt_score.astype(np.float64), dt_rank.astype(np.int64),
             cat_start.astype(np.int64), regular_gt.astype(np.int64),
-            recall_thresholds.astype(np.float64), max_dets.astype(np.int64),
+            np.asarray(recall_thresholds, np.float64), np.asarray(max_dets, np.int64),
             schedule.astype(np.int64),
         )  # fmt: skip
