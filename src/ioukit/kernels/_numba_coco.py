@@ -237,39 +237,130 @@ def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ign
     return out
 
 
+#: the radix sort's digit: 11 bits, three passes over the top 33 bits of a score's key
+_DIGIT = 11
+#: a run of equal keys longer than this is sorted by merge sort rather than by insertion
+_SHORT_RUN = 32
+
+
+@nb.njit(cache=True, nogil=True)
+def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``np.argsort(-score, kind="mergesort")`` for finite scores: positions by decreasing
+    score, ties in position order.
+
+    A stable LSD radix sort on the top 33 bits of each score's order-preserving integer key
+    (sign, exponent and 21 bits of mantissa), then each run of equal keys put in exact order
+    (scores that differ only below those bits, rare). -0.0 and 0.0 are equal, as for the
+    comparison sort."""
+    n = score.size
+    s = score + 0.0  # -0.0 becomes 0.0
+    bits = s.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    mask = np.uint64((1 << _DIGIT) - 1)
+    key = np.empty(n, np.uint64)
+    for i in range(n):
+        v = bits[i]
+        ascending = ~v if v & sign else v | sign
+        key[i] = (~ascending) >> np.uint64(64 - 3 * _DIGIT)
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    count = np.empty((1 << _DIGIT) + 1, np.int64)
+    for p in range(3):
+        shift = np.uint64(_DIGIT * p)
+        count[:] = 0
+        for i in range(n):
+            count[((key[i] >> shift) & mask) + 1] += 1
+        if n == 0 or count[((key[0] >> shift) & mask) + 1] == n:
+            continue  # one digit value: this pass would not move anything
+        for b in range(1 << _DIGIT):
+            count[b + 1] += count[b]
+        for i in range(n):
+            o = order[i]
+            b = (key[o] >> shift) & mask
+            spare[count[b]] = o
+            count[b] += 1
+        order, spare = spare, order
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and key[order[j]] == key[order[i]]:
+            j += 1
+        if j - i > _SHORT_RUN:
+            run = order[i:j].copy()
+            order[i:j] = run[np.argsort(-s[run], kind="mergesort")]
+        elif j - i > 1:  # insertion sort: stable, and the run is short
+            for a in range(i + 1, j):
+                v = order[a]
+                b = a - 1
+                while b >= i and s[order[b]] < s[v]:
+                    order[b + 1] = order[b]
+                    b -= 1
+                order[b + 1] = v
+        i = j
+    return order
+
+
 @nb.njit(cache=True, nogil=True)
 def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, precision,
     recall, scores,
 ):  # fmt: skip
+    """One category of :func:`accumulate`.
+
+    COCO's cumulative sums run over all of the category's detections in score order, once
+    per (area range, threshold, max_dets). Only two kinds of detection change them in an
+    interesting way: a true positive, where precision is read, and everything else that is
+    not a false positive although it could have been one. So per area range:
+
+    * a *candidate* is a detection that is a false positive at some threshold (not ignored
+      by its area or its image when unmatched);
+    * at a threshold, the false positives up to a position are the candidates up to there
+      (a prefix count, per max_dets, shared by all thresholds) minus the candidates matched
+      up to there;
+    * the *events* of a threshold, its true positives and its matched candidates, are few;
+      only they are visited, in score order.
+
+    The arithmetic is COCO's: precision ``tp / (fp + tp + eps)`` at each true positive, made
+    monotone from the right, and read at the first true positive whose recall ``tp / npig``
+    reaches each recall threshold."""
     lo = cat_start[k]
-    hi = cat_start[k + 1]
+    n = cat_start[k + 1] - lo
     n_a, n_t = dt_status.shape[0], dt_status.shape[1]
     n_r = rec_thr.size
+    n_m = max_dets.size
     eps = np.spacing(1.0)
     # the category's detections by decreasing score, ties in (image, score rank) order
-    order = lo + np.argsort(-dt_score[lo:hi], kind="mergesort")
-    n = order.size
-    # their status in that order, gathered once: 0 false positive, 1 true positive, 2 ignored
-    status = np.empty((n_a, n_t, n), np.int8)
-    for a in range(n_a):
-        if regular_gt[a, k] == 0:
-            continue
-        for t in range(n_t):
-            for i in range(n):
-                d = order[i]
-                status[a, t, i] = dt_status[a, t, d]
-    sel = np.empty(n, np.int64)
-    pos = np.empty(n, np.int64)
-    tp_pos = np.empty(n, np.int64)  # where the v-th true positive is (v = 1, 2, ...)
+    order = by_score(dt_score[lo : lo + n])
+    rank = dt_rank[lo : lo + n]
+    where = np.empty(n, np.int64)  # a detection's position in that order
+    rank_sorted = np.empty(n, np.int64)
+    n_sel = np.zeros(n_m, np.int64)  # detections within each max_dets
+    first = np.zeros(n_m, np.int64)  # the first of them (its score is read at recall 0)
+    for i in range(n):
+        d = order[i]
+        where[d] = i
+        rank_sorted[i] = rank[d]
+        for m in range(n_m):
+            if rank[d] < max_dets[m]:
+                if n_sel[m] == 0:
+                    first[m] = lo + d
+                n_sel[m] += 1
+    cand = np.empty(n, np.bool_)
+    cand_sorted = np.empty(n, np.bool_)
+    n_cand = np.empty((n_m, n), np.int32)  # candidates within max_dets up to a position
+    hit = np.empty(n, np.bool_)
+    hit_pos = np.empty(n, np.int64)
+    hit_det = np.empty(n, np.int64)
+    events = np.empty(n, np.int64)  # position * 2 + (1 for a true positive)
+    tp_det = np.empty(n, np.int64)  # the v-th true positive
     env = np.empty(n, np.float64)  # precision there, then its envelope from the right
+    level = np.empty(n_r, np.int64)
     for a in range(n_a):
         npig = regular_gt[a, k]
         if npig == 0:
             continue
         # recall v / npig for every count of true positives v; recall only changes with v, so
         # np.searchsorted(rc, x) is the first detection holding the first v with v / npig >= x
-        level = np.empty(n_r, np.int64)
         for r in range(n_r):
             # the least v in 0..npig with v / npig >= rec_thr[r] (v / npig rises with v), or
             # npig + 1: out of reach
@@ -282,34 +373,64 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
                 else:
                     hi_v = mid
             level[r] = lo_v
-        for m in range(max_dets.size):
-            nd = 0
+        cand[:] = False
+        for t in range(n_t):
+            row = dt_status[a, t, lo : lo + n]
+            for j in range(n):
+                cand[j] |= row[j] == 0
+        for i in range(n):
+            cand_sorted[i] = cand[order[i]]
+        for m in range(n_m):
+            c = 0
             for i in range(n):
-                if dt_rank[order[i]] < max_dets[m]:
-                    sel[nd] = order[i]
-                    pos[nd] = i
-                    nd += 1
-            for t in range(n_t):
+                c += cand_sorted[i] & (rank_sorted[i] < max_dets[m])
+                n_cand[m, i] = c
+        # the detections that are an event at some threshold, in score order
+        hit[:] = False
+        for t in range(n_t):
+            row = dt_status[a, t, lo : lo + n]
+            for j in range(n):
+                v = row[j]
+                hit[j] |= (v == 1) | ((v == 2) & cand[j])
+        n_hit = 0
+        for j in range(n):
+            if hit[j]:
+                hit_pos[n_hit] = where[j]
+                n_hit += 1
+        hit_pos[:n_hit].sort()
+        for u in range(n_hit):
+            hit_det[u] = order[hit_pos[u]]
+        for t in range(n_t):
+            row = dt_status[a, t, lo : lo + n]
+            n_ev = 0
+            for u in range(n_hit):
+                v = row[hit_det[u]]
+                if (v == 1) | ((v == 2) & cand[hit_det[u]]):
+                    events[n_ev] = hit_pos[u] * 2 + (v == 1)
+                    n_ev += 1
+            for m in range(n_m):
                 tp = 0
-                fp = 0
-                st = status[a, t]
-                for i in range(nd):
-                    v = st[pos[i]]
-                    if v == 1:
+                matched = 0
+                for q in range(n_ev):
+                    i = events[q] >> 1
+                    d = order[i]
+                    if rank[d] >= max_dets[m]:
+                        continue
+                    if cand[d]:
+                        matched += 1
+                    if events[q] & 1:
                         tp += 1
                         ftp = float(tp)
-                        tp_pos[tp - 1] = i
-                        env[tp - 1] = ftp / (float(fp) + ftp + eps)
-                    elif v == 0:
-                        fp += 1
-                recall[t, k, a, m] = float(tp) / npig if nd else 0.0
+                        env[tp - 1] = ftp / (float(n_cand[m, i] - matched) + ftp + eps)
+                        tp_det[tp - 1] = lo + d
+                recall[t, k, a, m] = float(tp) / npig if n_sel[m] else 0.0
                 # precision made monotone from the right: between true positives it only falls
                 for e in range(tp - 2, -1, -1):
                     if env[e + 1] > env[e]:
                         env[e] = env[e + 1]
                 for r in range(n_r):
                     lv = level[r]
-                    if nd == 0 or lv > tp:
+                    if n_sel[m] == 0 or lv > tp:
                         # COCO's try/except: this and every later level stay 0
                         for r2 in range(r, n_r):
                             precision[t, r2, k, a, m] = 0.0
@@ -317,10 +438,10 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
                         break
                     if lv == 0:  # the first detection; its precision is 0 unless it is a TP
                         precision[t, r, k, a, m] = env[0] if tp else 0.0
-                        scores[t, r, k, a, m] = dt_score[sel[0]]
+                        scores[t, r, k, a, m] = dt_score[first[m]]
                     else:
                         precision[t, r, k, a, m] = env[lv - 1]
-                        scores[t, r, k, a, m] = dt_score[sel[tp_pos[lv - 1]]]
+                        scores[t, r, k, a, m] = dt_score[tp_det[lv - 1]]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ioukit.kernels._threads import numba_threads, parallel_threads
 
-__all__ = ["accumulate", "box_ious", "match_cells", "order_cells"]
+__all__ = ["accumulate", "box_ious", "by_score", "match_cells", "order_cells"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -42,6 +42,12 @@ def order_cells(
     return _jit().order_cells(  # type: ignore[no-any-return]
         cell.astype(np.int64), score.astype(np.float64), tie.astype(np.int64), n_cells, by_score
     )
+
+
+def by_score(score: _NDArray) -> _NDArray:
+    """``np.argsort(-score, kind="stable")`` for finite scores (-0.0 equal to 0.0), by a
+    radix sort: positions by decreasing score, ties in position order."""
+    return _jit().by_score(np.asarray(score, np.float64))  # type: ignore[no-any-return]
 
 
 def box_ious(
