@@ -160,6 +160,12 @@ def _random_polygons(rng: np.random.Generator, h: int, w: int, mode: int) -> lis
         elif mode == 3:  # on the ×5 grid, with half-pixel offsets (rounding ties)
             xy = np.round(rng.uniform(-5, [w + 5, h + 5], (k, 2)) * 5) / 5
             xy += rng.choice([0.0, 0.1, 0.5, -0.5], (k, 2))
+        elif mode == 5:  # steep and shallow edges: nearly vertical or horizontal, long
+            xy = rng.uniform(-20, [w + 20, h + 20], (k, 2))
+            axis = int(rng.integers(0, 2))
+            xy[1::2, axis] = xy[0:-1:2, axis] + rng.uniform(-1.5, 1.5, xy[1::2].shape[0])
+        elif mode == 6:  # coordinates far outside the image on either side
+            xy = rng.uniform(-5 * max(h, w), 6 * max(h, w), (k, 2))
         else:  # degenerate: repeated vertices, collinear points, zero area
             xy = rng.uniform(0, [w, h], (k, 2))
             xy[1] = xy[0]
@@ -169,7 +175,7 @@ def _random_polygons(rng: np.random.Generator, h: int, w: int, mode: int) -> lis
     return polys
 
 
-@pytest.mark.parametrize("mode", range(5))
+@pytest.mark.parametrize("mode", range(7))
 def test_from_polygons_identical(mode: int) -> None:
     rng = np.random.default_rng(200 + mode)
     for _ in range(300):

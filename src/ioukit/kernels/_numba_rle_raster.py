@@ -36,6 +36,14 @@ def _row(v, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _past(xs, slope, t, b, rising):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # is the rounded column of step t of a steep edge past the boundary b (b + 1 and up when
+    # the column rises along the edge, b and down when it falls)?
+    u = np.int64(xs + slope * t + 0.5)
+    return u > b if rising else u <= b
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
     # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: a toggle when
     # the boundary between them is a pixel-centre column inside the image; pos must have room
@@ -46,6 +54,46 @@ def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pr
             pos[n] = xd * h + _row(min(cv, pv), h)
             return n + 1
     return n
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _column(p, h, scale):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # p // h for 0 <= p < 2**52, by a product and one correction instead of a division
+    c = np.int64(p * scale)
+    if c * h > p:
+        c -= 1
+    elif (c + 1) * h <= p:
+        c += 1
+    return c
+
+
+@nb.njit(cache=True, nogil=True)
+def _sort_toggles(pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # np.sort of the toggle positions (>= 0): a counting pass by column (position // h), then
+    # an insertion sort, which only reorders within a column (a few toggles each)
+    n = pos.size
+    out = pos.copy()
+    if n > 16:
+        # any key monotone in the position will do: a float product is one, without a division
+        scale = 1.0 / h if h > 0 else 0.0
+        c_lo = np.int64(out.min() * scale)
+        count = np.zeros(np.int64(out.max() * scale) - c_lo + 2, np.int64)
+        for i in range(n):
+            count[np.int64(pos[i] * scale) - c_lo + 1] += 1
+        for c in range(count.size - 1):
+            count[c + 1] += count[c]
+        for i in range(n):
+            c = np.int64(pos[i] * scale) - c_lo
+            out[count[c]] = pos[i]
+            count[c] += 1
+    for a in range(1, n):
+        v = out[a]
+        b = a - 1
+        while b >= 0 and out[b] > v:
+            out[b + 1] = out[b]
+            b -= 1
+        out[b + 1] = v
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -107,17 +155,40 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
             pu = t_last + xs
             pv = np.int64(ys + slope * t_last + 0.5)
             continue
-        for d in range(steps + 1):
-            t = steps - d if flip else d
-            cv = t + ys
-            cu = np.int64(xs + slope * t + 0.5)
-            if not first and cu != pu:
-                pos = _grow(pos, n)
-                n = _toggle(pos, n, cu, cv, pu, pv, h, w)
-            first = False
-            pu = cu
-            pv = cv
-    pos = np.sort(pos[:n])
+        # a steep edge: v = ys + t moves one upsampled row per step and u = round(xs + slope
+        # * t) moves at most one column per step, monotonically; the pair of points (t, t + 1)
+        # toggles when u changes between them across a pixel-centre boundary b = 5 X + 2 (at
+        # row ys + t). Find the t of each such boundary from the line, not by walking
+        t_first = steps if flip else 0
+        cu = np.int64(xs + slope * t_first + 0.5)
+        if not first and cu != pu:  # the junction with the previous edge
+            pos = _grow(pos, n)
+            n = _toggle(pos, n, cu, t_first + ys, pu, pv, h, w)
+        c0 = np.int64(xs + slope * 0 + 0.5)
+        c1 = np.int64(xs + slope * steps + 0.5)
+        rising = c1 > c0
+        b_lo = max(min(c0, c1), 2)
+        b_hi = min(max(c0, c1) - 1, 5 * (w - 1) + 2)
+        b = b_lo + (2 - b_lo) % 5
+        while b <= b_hi:
+            # the least t' in 1..steps past the boundary: estimated, then made exact by
+            # the rounding itself (u(t) is monotone); the pair is (t' - 1, t')
+            est = (b + 0.5 - xs) / slope
+            lo_t = np.int64(np.ceil(est)) if rising else np.int64(np.floor(est)) + 1
+            lo_t = min(max(lo_t, 1), steps)
+            while lo_t > 1 and _past(xs, slope, lo_t - 1, b, rising):
+                lo_t -= 1
+            while lo_t < steps and not _past(xs, slope, lo_t, b, rising):
+                lo_t += 1
+            pos = _grow(pos, n)
+            pos[n] = ((b - 2) // 5) * h + _row(ys + lo_t - 1, h)
+            n += 1
+            b += 5
+        first = False
+        t_last = 0 if flip else steps
+        pu = np.int64(xs + slope * t_last + 0.5)
+        pv = t_last + ys
+    pos = _sort_toggles(pos[:n], h)
     tog = np.empty(n + 1, np.int64)
     m = 0
     i = 0
@@ -187,14 +258,15 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
         ioffs[i + 1] = k + m
         icount[i] = m
         x0, y0, x1, y1 = np.int64(0), np.int64(0), np.int64(-1), np.int64(-1)
+        scale = 1.0 / h if h > 0 else 0.0
         a = np.int64(0)
         for q in range(m):
             s0 = cs[q]
             e0 = ce[q]
             a += e0 - s0
-            xa = s0 // h
+            xa = _column(s0, h, scale)
             ya = s0 - xa * h
-            xb = (e0 - 1) // h
+            xb = _column(e0 - 1, h, scale)
             yb = e0 - 1 - xb * h
             if xb > xa:  # the interval wraps into the next column: every row is covered
                 ya = 0
