@@ -21,13 +21,10 @@ def spans(lo: _NDArray, hi: _NDArray) -> _NDArray:
     return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
 
 
-def string_slices(table: MaskTable, rows: _NDArray) -> tuple[_NDArray, _NDArray]:
-    """The compressed strings of the items ``rows`` (all RLE_STRING), concatenated:
-    ``(bytes, offsets (len(rows) + 1,))``."""
-    lo, hi = table.soff[rows], table.soff[rows + 1]
-    if rows.size == len(table) and np.array_equal(rows, np.arange(rows.size)):
-        return table.strings, table.soff
-    return kernels.gather_slices(table.strings, lo, hi)
+def string_bounds(table: MaskTable, rows: _NDArray) -> tuple[_NDArray, _NDArray]:
+    """Where the compressed strings of the items ``rows`` (all RLE_STRING) lie in
+    ``table.strings``: ``(lo, hi)``."""
+    return table.soff[rows], table.soff[rows + 1]
 
 
 def rle_boxes(table: MaskTable, rows: _NDArray) -> tuple[_NDArray | None, _NDArray]:
@@ -36,9 +33,10 @@ def rle_boxes(table: MaskTable, rows: _NDArray) -> tuple[_NDArray | None, _NDArr
     general reader then says which)."""
     if not (table.kind[rows] == RLE_STRING).all():
         return None, np.zeros((0, 4))
-    buf, offs = string_slices(table, rows)
     h, w = table.height[rows], table.width[rows]
-    area, bbox, totals, err = kernels.string_areas_boxes(buf, offs, h)
+    area, bbox, totals, err = kernels.string_areas_boxes(
+        table.strings, *string_bounds(table, rows), h
+    )
     if err.any() or (totals != h * w).any():
         return None, np.zeros((0, 4))
     return area.astype(np.float64), float_boxes(bbox)
@@ -61,10 +59,13 @@ def rings_ok(table: MaskTable, rows: _NDArray) -> bool:
 Index = tuple[_NDArray, _NDArray, _NDArray, _NDArray, _NDArray, _NDArray]
 
 
-def index_of_strings(buf: _NDArray, offs: _NDArray, hs: _NDArray, ws: _NDArray) -> Index | None:
-    """The index ``(starts, ends, ioffs, icount, area, bbox)`` of compressed strings of sizes
-    ``hs``, ``ws``, or None when one is malformed or its runs do not add up to ``h * w``."""
-    *index, totals, err = kernels.index_strings(buf, offs, hs)
+def index_of_strings(
+    buf: _NDArray, lo: _NDArray, hi: _NDArray, hs: _NDArray, ws: _NDArray
+) -> Index | None:
+    """The index ``(starts, ends, ioffs, icount, area, bbox)`` of the compressed strings
+    ``buf[lo[i]:hi[i]]`` of sizes ``hs``, ``ws``, or None when one is malformed or its runs do
+    not add up to ``h * w``."""
+    *index, totals, err = kernels.index_string_slices(buf, lo, hi, hs)
     if err.any() or (totals != hs * ws).any():
         return None
     return tuple(index)  # type: ignore[return-value]
@@ -112,7 +113,7 @@ def mask_index(table: MaskTable, rows: _NDArray, hs: _NDArray, ws: _NDArray) -> 
             )
         else:
             if code == RLE_STRING:
-                buf, offs = string_slices(table, sel)
+                index = index_of_strings(table.strings, *string_bounds(table, sel), h, w)
             else:
                 r = table.ring[sel]
                 lo, hi = table.ring_off[r], table.ring_off[r + 1]
@@ -120,7 +121,7 @@ def mask_index(table: MaskTable, rows: _NDArray, hs: _NDArray, ws: _NDArray) -> 
                 np.cumsum(hi - lo, out=roffs[1:])
                 runs = table.nums[spans(lo, hi)].astype(np.int64)
                 buf, offs = kernels.runs_to_strings(runs, roffs)
-            index = index_of_strings(buf, offs, h, w)
+                index = index_of_strings(buf, offs[:-1], offs[1:], h, w)
         if index is None:
             return None
         parts.append((where, index))

@@ -471,7 +471,7 @@ def _index(
     raw = [c.encode("ascii", "replace") if isinstance(c, str) else c for c in counts]
     offs = np.zeros(len(raw) + 1, np.int64)
     np.cumsum([len(c) for c in raw], out=offs[1:])
-    return index_of_strings(np.frombuffer(b"".join(raw), np.uint8), offs, hs, ws)
+    return index_of_strings(np.frombuffer(b"".join(raw), np.uint8), offs[:-1], offs[1:], hs, ws)
 
 
 def _fill_areas(g: Any, d: Any, d_order: _NDArray, dt_area: _NDArray) -> None:

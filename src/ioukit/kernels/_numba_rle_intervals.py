@@ -435,11 +435,11 @@ def _index_string(buf, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no
 
 
 @nb.njit(cache=True, nogil=True)
-def _strings_layout(offs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    n = offs.shape[0] - 1
+def _strings_layout(lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = lo.shape[0]
     ioffs = np.zeros(n + 1, np.int64)
     for s in range(n):  # a run takes one character at least, an interval two runs
-        ioffs[s + 1] = ioffs[s] + (offs[s + 1] - offs[s]) // 2
+        ioffs[s + 1] = ioffs[s] + (hi[s] - lo[s]) // 2
     return (
         np.empty(ioffs[n], np.int64),
         np.empty(ioffs[n], np.int64),
@@ -453,13 +453,12 @@ def _strings_layout(offs):  # type: ignore[no-untyped-def]  # pragma: no cover -
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def index_strings(buf, offs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`index_runs` straight from compressed strings, plus ``(totals, err)``."""
-    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(offs)
-    for s in nb.prange(offs.shape[0] - 1):
-        c, a, t, e = _index_string(
-            buf, offs[s], offs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s
-        )
+def index_strings(buf, lo, hi, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`index_runs` straight from compressed strings ``buf[lo[i]:hi[i]]``, plus
+    ``(totals, err)``."""
+    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(lo, hi)
+    for s in nb.prange(lo.shape[0]):
+        c, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, ioffs[s], bbox, s)
         icount[s] = c
         area[s] = a
         totals[s] = t
@@ -468,13 +467,11 @@ def index_strings(buf, offs, heights):  # type: ignore[no-untyped-def]  # pragma
 
 
 @nb.njit(cache=True, nogil=True)
-def index_strings_serial(buf, offs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
+def index_strings_serial(buf, lo, hi, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
     """:func:`index_strings` on one thread."""
-    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(offs)
-    for s in range(offs.shape[0] - 1):
-        c, a, t, e = _index_string(
-            buf, offs[s], offs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s
-        )
+    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(lo, hi)
+    for s in range(lo.shape[0]):
+        c, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, ioffs[s], bbox, s)
         icount[s] = c
         area[s] = a
         totals[s] = t
@@ -499,7 +496,9 @@ def iou_strings_serial(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-d
     caller then validates in detail to say which).
     """
     heights = np.full(offs.shape[0] - 1, h, np.int64)
-    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings_serial(buf, offs, heights)
+    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings_serial(
+        buf, offs[:-1], offs[1:], heights
+    )
     if not _valid(err, totals, h * w):
         return np.empty((0, 0), np.float64), False
     return iou_matrix_serial(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
@@ -509,7 +508,9 @@ def iou_strings_serial(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-d
 def iou_strings(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
     """:func:`iou_strings_serial` with the threaded kernels."""
     heights = np.full(offs.shape[0] - 1, h, np.int64)
-    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings(buf, offs, heights)
+    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings(
+        buf, offs[:-1], offs[1:], heights
+    )
     if not _valid(err, totals, h * w):
         return np.empty((0, 0), np.float64), False
     return iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
@@ -569,11 +570,12 @@ def cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def string_areas_boxes(buf, offs, heights, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+def string_areas_boxes(buf, lo, hi, heights, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Areas, pixel-inclusive boxes ``(N, 4)``, sums of runs and errors of compressed strings
-    (as :func:`index_strings`), without keeping their intervals: each chunk of items reuses
-    one scratch buffer, so memory does not grow with the number of masks."""
-    n = offs.shape[0] - 1
+    ``buf[lo[i]:hi[i]]`` (as :func:`index_strings`), without keeping their intervals: each
+    chunk of items reuses one scratch buffer, so memory does not grow with the number of
+    masks."""
+    n = lo.shape[0]
     area = np.empty(n, np.int64)
     bbox = np.empty((n, 4), np.int64)
     totals = np.empty(n, np.int64)
@@ -583,13 +585,11 @@ def string_areas_boxes(buf, offs, heights, n_chunks):  # type: ignore[no-untyped
         i1 = (n * (ch + 1)) // n_chunks
         longest = 0
         for s in range(i0, i1):
-            longest = max(longest, offs[s + 1] - offs[s])
+            longest = max(longest, hi[s] - lo[s])
         starts = np.empty(longest // 2 + 1, np.int64)
         ends = np.empty(longest // 2 + 1, np.int64)
         for s in range(i0, i1):
-            _, a, t, e = _index_string(
-                buf, offs[s], offs[s + 1], heights[s], starts, ends, 0, bbox, s
-            )
+            _, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, 0, bbox, s)
             area[s] = a
             totals[s] = t
             err[s] = e

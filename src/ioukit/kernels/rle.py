@@ -153,7 +153,18 @@ def index_strings(buf: _NDArray, offs: _NDArray, heights: _NDArray) -> tuple[_ND
     """:func:`index_runs` straight from compressed strings ``buf[offs[i]:offs[i + 1]]`` of
     heights ``heights``: ``(starts, ends, ioffs, icount, area, bbox, totals, err)``, with the
     sums of the runs and the codec errors of :func:`parse_strings`."""
-    return _kernel("index_strings", buf.size >= 8 * _PARALLEL_RUNS)(buf, offs, heights)  # type: ignore[no-any-return]
+    return index_string_slices(buf, offs[:-1], offs[1:], heights)
+
+
+def index_string_slices(
+    buf: _NDArray, lo: _NDArray, hi: _NDArray, heights: _NDArray
+) -> tuple[_NDArray, ...]:
+    """:func:`index_strings` of the strings ``buf[lo[i]:hi[i]]``, read where they lie (in any
+    order, without gathering them first)."""
+    work = int((hi - lo).sum())
+    return _kernel("index_strings", work >= 8 * _PARALLEL_RUNS)(  # type: ignore[no-any-return]
+        buf, lo.astype(np.int64), hi.astype(np.int64), heights
+    )
 
 
 def iou_matrix(
@@ -245,14 +256,19 @@ def cell_mask_ious(
 
 
 def string_areas_boxes(
-    buf: _NDArray, offs: _NDArray, heights: _NDArray
+    buf: _NDArray, lo: _NDArray, hi: _NDArray, heights: _NDArray
 ) -> tuple[_NDArray, _NDArray, _NDArray, _NDArray]:
-    """``(area, bbox, totals, err)`` of compressed strings as :func:`index_strings` gives
-    them, without their intervals (memory independent of the number of masks)."""
-    threads = parallel_threads(int(buf.size), min_work=8 * _PARALLEL_RUNS)
+    """``(area, bbox, totals, err)`` of the compressed strings ``buf[lo[i]:hi[i]]`` (read
+    where they lie) as :func:`index_strings` gives them, without their intervals (memory
+    independent of the number of masks)."""
+    threads = parallel_threads(int((hi - lo).sum()), min_work=8 * _PARALLEL_RUNS)
     with numba_threads(threads):
         return _jit()["string_areas_boxes"](  # type: ignore[no-any-return]
-            buf, offs, heights, 4 * threads if threads > 1 else 1
+            buf,
+            lo.astype(np.int64),
+            hi.astype(np.int64),
+            heights,
+            4 * threads if threads > 1 else 1,
         )
 
 
