@@ -293,3 +293,51 @@ def test_large_and_negative_ids(tmp_path: Path, offset: int) -> None:
         got = ioukit.coco_evaluate(*source)
         np.testing.assert_array_equal(got.precision, want.precision)
         np.testing.assert_array_equal(got.stats, want.stats)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["a", "s", "x"]),
+            st.one_of(json_values, st.sampled_from([",{", ", {}", "},{", '\\",{'])),
+            max_size=3,
+        ),
+        max_size=12,
+    ),
+    st.integers(2, 9),
+    st.sampled_from(["", " ", "\n  "]),
+    st.sampled_from(["", "[]", "x", "]"]),
+)
+def test_chunked_elements_equal_one_pass(
+    items: list[dict[str, Any]], chunks: int, blank: str, tail: str
+) -> None:
+    """The parallel element finder gives the one-pass finder's starts and end, or declines
+    (ok False), whatever the strings hold (commas and braces included) and however the file
+    is cut, and it never accepts a malformed array."""
+    text = json.dumps(items, indent=1 if blank.startswith("\n") else None)
+    text = blank + text.replace(", ", "," + blank) + tail
+    buf = np.frombuffer(text.encode(), np.uint8)
+    starts, end, ok = jc._jit().elements_chunked(buf, 0, chunks)
+    one, one_end = jc._jit().elements(buf, 0)
+    if ok:
+        assert one_end >= 0
+        np.testing.assert_array_equal(starts, one)
+        assert end == one_end
+    elif items and one_end >= 0 and chunks == 2 and not any("{" in json.dumps(v) for v in items):
+        raise AssertionError("declined a plain array of objects")
+
+
+def test_chunked_elements_on_a_results_file() -> None:
+    rng = np.random.default_rng(0)
+    items = [
+        {"image_id": int(i), "category_id": 1, "bbox": rng.random(4).round(3).tolist(),
+         "score": round(float(rng.random()), 4)}
+        for i in rng.integers(0, 50, 3000)
+    ]  # fmt: skip
+    buf = np.frombuffer(json.dumps(items).encode(), np.uint8)
+    for chunks in (2, 3, 8, 64):
+        starts, end, ok = jc._jit().elements_chunked(buf, 0, chunks)
+        assert ok
+        np.testing.assert_array_equal(starts, jc._jit().elements(buf, 0)[0])
+        assert end == buf.size

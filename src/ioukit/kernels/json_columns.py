@@ -97,7 +97,15 @@ def _exact(buf: _NDArray, start: _NDArray, end: _NDArray) -> _NDArray:
 
 
 def array_elements(buf: _NDArray, pos: int) -> tuple[_NDArray, int]:
-    """The start offsets of the elements of the JSON array at byte ``pos``, and its end."""
+    """The start offsets of the elements of the JSON array at byte ``pos``, and its end. A
+    large array of objects is cut into byte ranges read in parallel (the cuts checked, else
+    read in one pass)."""
+    threads = parallel_threads(int(buf.size) - pos, min_work=_PARALLEL_MIN_BYTES)
+    if threads > 1:
+        with numba_threads(threads):
+            starts, end, ok = _jit().elements_chunked(buf, pos, 2 * threads)
+        if ok:
+            return starts, int(end)
     starts, end = _jit().elements(buf, pos)
     if end < 0:
         raise Malformed(f"malformed JSON array at byte {pos}")
