@@ -466,8 +466,9 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
     """Columns for the wanted keys of the objects starting at ``starts`` (see the module),
     read in ``n_chunks`` parallel chunks of consecutive objects, each writing its numbers and
     rings in its own region (so ``nums`` may hold unused gaps). A HARD number in ``nums``
-    holds its byte offset, as a float. Byte offsets and ring numbers are stored with
-    ``index_like``'s dtype (int32 for files under 2 GiB: half the memory)."""
+    holds its byte offset, as a float, and its position in ``nums`` is listed (``hard``,
+    returned where the numbers' kinds would be). Byte offsets and ring numbers are stored
+    with ``index_like``'s dtype (int32 for files under 2 GiB: half the memory)."""
     n = starts.size
     nk = key_off.size - 1
     kind = np.zeros((nk, n), np.int8)
@@ -484,7 +485,9 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
         hi = starts[bounds[c + 1]] if bounds[c + 1] < n else buf.size
         base[c + 1] = base[c] + (hi - lo) // 2 + 2
     nums = np.empty(base[-1], np.float64)
-    nkind = np.zeros(base[-1], np.int8)  # zero (INT) in the gaps between the chunks
+    # written where a number is, never read elsewhere: no memset, so untouched pages cost no
+    # memory (a region is sized for the worst case, about half the chunk's bytes)
+    nkind = np.empty(base[-1], np.int8)
     ring_off = np.empty(base[-1] + n_chunks, np.int64)
     used = np.zeros((n_chunks, 4), np.int64)
     for c in nb.prange(n_chunks):
@@ -499,14 +502,26 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
     for c in range(n_chunks):
         if used[c, 2] != 0:
             status, at = used[c, 2], used[c, 3]
-            return kind, fval, vs, ve, nums[:0], nkind[:0], ring_off[:1], status, at
+            return kind, fval, vs, ve, nums[:0], np.empty(0, np.int64), ring_off[:1], status, at
     # the chunks' numbers and rings stay where they are (ring offsets are absolute, so the
     # gaps between the chunks' regions are never read, and their untouched pages cost no
     # memory): cut after the last chunk, so that ring_off[-1] == nums.size
     last = n_chunks - 1
     end = used[last, 0]
     r_end = base[last] + last + used[last, 1]
-    return kind, fval, vs, ve, nums[:end], nkind[:end], ring_off[: r_end + 1], 0, 0
+    # the HARD numbers (their byte offsets in nums, for the caller to convert), chunk by chunk
+    n_hard = 0
+    for c in range(n_chunks):
+        for q in range(base[c], used[c, 0]):
+            n_hard += nkind[q] == HARD
+    hard = np.empty(n_hard, np.int64)
+    n_hard = 0
+    for c in range(n_chunks):
+        for q in range(base[c], used[c, 0]):
+            if nkind[q] == HARD:
+                hard[n_hard] = q
+                n_hard += 1
+    return kind, fval, vs, ve, nums[:end], hard, ring_off[: r_end + 1], 0, 0
 
 
 @nb.njit(cache=True, nogil=True)

@@ -124,7 +124,7 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
         like = np.zeros(0, np.int32 if buf.size < 2**31 - 1 else np.int64)
         chunks = 4 * threads if threads > 1 else 1
         out = jit.scan_objects(buf, starts, key_bytes, key_off, chunks, like)
-    kind, fval, vs, ve, nums, nkind, ring_off, status, at = out
+    kind, fval, vs, ve, nums, hard_n, ring_off, status, at = out
     if status == 2:
         raise Unusual(f"JSON the fast reader leaves to Python at byte {at}")
     if status != 0:
@@ -133,8 +133,7 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
     if hard.any():
         fval[hard] = _exact(buf, vs[hard].astype(np.int64), ve[hard].astype(np.int64))
         kind[hard] = FLOAT
-    hard_n = nkind == HARD
-    if hard_n.any():
+    if hard_n.size:
         at = nums[hard_n].astype(np.int64)
         nums[hard_n] = _exact(buf, at, jit.number_ends(buf, at))
     # nums and ring_off are views of larger buffers whose untouched pages cost no memory
