@@ -114,3 +114,14 @@ def test_by_score_near_ties_and_long_runs() -> None:
     score = np.concatenate([base, base[:500], rng.random(2000), np.full(700, 0.25)])
     rng.shuffle(score)
     np.testing.assert_array_equal(kernels.by_score(score), np.argsort(-score, kind="mergesort"))
+
+
+def test_release_free_memory_finds_malloc_trim_on_glibc() -> None:
+    import platform
+    import sys
+
+    from ioukit.kernels import _memory
+
+    _memory.release_free_memory()  # never raises, wherever it runs
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert (_memory._malloc_trim() is not None) == glibc

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from ioukit.kernels import json_columns as jc
-from ioukit.kernels.rle import gather_slices
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -91,16 +90,8 @@ def _number_column(c: jc.Columns, key: str) -> _NDArray | None:
 def _boxes(c: jc.Columns, rows: _NDArray) -> _NDArray | None:
     """(N, 4) boxes of the objects ``rows`` (all with a NUMBERS ``bbox`` of 4 finite numbers
     and a size >= 0), else None."""
-    j = c.col("bbox")
-    r, n_r = c.rings(j, rows)
-    if not (c.kind[j, rows] == jc.NUMBERS).all() or not (n_r == 1).all():
-        return None
-    start, stop = c.ring_off[r], c.ring_off[r + 1]
-    if not ((stop - start) == 4).all():
-        return None
-    # one compiled gather: no (N, 4) index array
-    out: _NDArray = gather_slices(c.nums, start, start + 4)[0].reshape(-1, 4)
-    if not (np.isfinite(out).all() and (out[:, 2:] >= 0).all()):
+    out = jc.fixed_rings(c, "bbox", rows, 4)
+    if out is None or not (np.isfinite(out).all() and (out[:, 2:] >= 0).all()):
         return None
     return out
 

@@ -54,6 +54,7 @@ from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
 from ioukit.geometry.boundary import _check_ratio
 from ioukit.kernels import rle as rle_kernels
+from ioukit.kernels._memory import release_free_memory
 from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
@@ -271,6 +272,8 @@ def coco_evaluate(
               np.array([v == 0 for v in n_kpt], dtype=bool))  # fmt: skip
     *arrays, records = _evaluate(g, d, params, kp)
     names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
+    del g, d, gt, dt
+    release_free_memory()  # what the readers and kernels freed, not kept resident for good
     return COCOResult(*arrays, params=params, category_names=names, records=records)
 
 

@@ -24,6 +24,7 @@ from ioukit.detection._coco_load import _read, load_gt, load_results
 from ioukit.detection._coco_params import _area_ranges, _ids, _levels
 from ioukit.detection._lvis_result import FREQUENCIES, LVISParams, LVISResult
 from ioukit.detection.coco import _mask_ious, _positions
+from ioukit.kernels._memory import release_free_memory
 from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
 
 __all__ = ["LVISParams", "LVISResult", "lvis_evaluate"]
@@ -251,9 +252,11 @@ def _lvis_evaluate(
     )
     capped = _cap(anns, g, d, per_image, per_cat)
     precision, recall = _evaluate(g, d, params, capped, neg, nel, ignore)
+    names = tuple(str(g.cat_names.get(c, c)) for c in params.cat_ids)
+    del g, d, capped
+    release_free_memory()  # what the readers and kernels freed, not kept resident for good
     return LVISResult(
-        precision, recall, params=params,
-        category_names=tuple(str(g.cat_names.get(c, c)) for c in params.cat_ids),
+        precision, recall, params=params, category_names=names,
         category_frequencies=tuple(freq[c] for c in params.cat_ids),
     )  # fmt: skip
 

@@ -525,6 +525,24 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
 
 
 @nb.njit(cache=True, nogil=True)
+def fixed_rings(kind, first, count, ring_off, nums, rows, width):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``(len(rows), width)`` numbers: the one ring of each object ``rows`` of a NUMBERS
+    column (``kind``, ``first``, ``count``: the column's rows), and whether every one is a
+    NUMBERS value of exactly ``width`` numbers (else the numbers are not all filled)."""
+    out = np.empty((rows.size, width), np.float64)
+    for q in range(rows.size):
+        i = rows[q]
+        if kind[i] != NUMBERS or count[i] != 1:
+            return out, False
+        lo = ring_off[first[i]]
+        if ring_off[first[i] + 1] - lo != width:
+            return out, False
+        for t in range(width):
+            out[q, t] = nums[lo + t]
+    return out, True
+
+
+@nb.njit(cache=True, nogil=True)
 def number_ends(buf, starts):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The end of each number literal starting at ``starts``."""
     out = np.empty(starts.size, np.int64)

@@ -430,16 +430,3 @@ def decode_stack_serial(starts, ends, ioffs, icount, h, w):  # type: ignore[no-u
     for i in range(n):
         _decode_one(starts, ends, ioffs[i], icount[i], h, w, out[i])
     return out
-
-
-@nb.njit(cache=True, nogil=True)
-def gather_slices(src, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """``src[lo[0]:hi[0]]``, ``src[lo[1]:hi[1]]``, ... concatenated, and their offsets."""
-    n = lo.size
-    offs = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        offs[i + 1] = offs[i] + hi[i] - lo[i]
-    out = np.empty(offs[n], src.dtype)
-    for i in range(n):
-        out[offs[i] : offs[i + 1]] = src[lo[i] : hi[i]]
-    return out, offs

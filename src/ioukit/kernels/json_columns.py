@@ -34,6 +34,7 @@ __all__ = [
     "Malformed",
     "Unusual",
     "array_elements",
+    "fixed_rings",
     "object_columns",
     "strings",
 ]
@@ -138,6 +139,17 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
         nums[hard_n] = _exact(buf, at, jit.number_ends(buf, at))
     # nums and ring_off are views of larger buffers whose untouched pages cost no memory
     return Columns(keys, kind, fval, vs, ve, nums, ring_off)
+
+
+def fixed_rings(c: Columns, key: str, rows: _NDArray, width: int) -> _NDArray | None:
+    """``(len(rows), width)`` float64: the numbers of column ``key`` of the objects ``rows``,
+    or None unless each is an array of exactly ``width`` numbers. One compiled pass, no
+    temporary the size of the column."""
+    j = c.col(key)
+    out, ok = _jit().fixed_rings(
+        c.kind[j], c.start[j], c.end[j], c.ring_off, c.nums, rows.astype(np.int64), width
+    )
+    return out if ok else None
 
 
 def strings(buf: _NDArray, start: _NDArray, end: _NDArray) -> tuple[_NDArray, _NDArray]:

@@ -62,7 +62,6 @@ def _jit() -> dict[str, Any]:
         "parse_strings": c.parse_strings,
         "parse_strings_serial": c.parse_strings_serial,
         "runs_to_strings": c.runs_to_strings,
-        "gather_slices": c.gather_slices,
         "intervals_to_string": c.intervals_to_string,
         "encode": c.encode,
         "encode_serial": c.encode_serial,
@@ -270,8 +269,3 @@ def string_areas_boxes(
             heights,
             4 * threads if threads > 1 else 1,
         )
-
-
-def gather_slices(src: _NDArray, lo: _NDArray, hi: _NDArray) -> tuple[_NDArray, _NDArray]:
-    """``src[lo[i]:hi[i]]`` for every ``i``, concatenated, and their offsets (N + 1,)."""
-    return _jit()["gather_slices"](src, lo.astype(np.int64), hi.astype(np.int64))  # type: ignore[no-any-return]
