@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import numba
 import numpy as np
@@ -170,6 +171,8 @@ def test_busy_threads_reads_proc_loadavg(monkeypatch, tmp_path) -> None:
     path.write_text("0.50 0.40 0.30 1/321 4567\n")
     assert _threads.busy_threads() == 0
     monkeypatch.setattr(_threads, "_own_running", lambda: 2)  # the caller and a spinning worker
+    monkeypatch.setattr(_threads, "_others_running", lambda: 3)  # confirmed by counting
+    monkeypatch.setattr(_threads, "_CONFIRM", 0.0)
     path.write_text("2.50 1.40 0.30 5/321 4567\n")
     assert _threads.busy_threads() == 3
     path.write_text("2.50 1.40 0.30 2/321 4567\n")
@@ -178,6 +181,32 @@ def test_busy_threads_reads_proc_loadavg(monkeypatch, tmp_path) -> None:
     assert _threads.busy_threads() is None
     path.unlink()
     assert _threads.busy_threads() is None  # no /proc/loadavg (macOS, Windows): unknown
+
+
+def test_busy_threads_confirms_a_competitor_by_counting(monkeypatch) -> None:
+    """/proc/loadavg's suggestion of a competitor stands only if other processes' runnable
+    threads, counted twice, show it both times (an OpenMP worker changing state between the
+    reads, or a kernel thread's microsecond, do not)."""
+    monkeypatch.undo()
+    monkeypatch.setattr(_threads, "_CONFIRM", 0.0)
+    monkeypatch.setattr(_threads, "_runnable", lambda: 3)  # the caller and two others
+    monkeypatch.setattr(_threads, "_own_running", lambda: 1)
+
+    def case(counts: list[int]) -> int | None:
+        monkeypatch.setattr(_threads, "_confirmed", (-math.inf, 0))
+        it = iter(counts)
+        monkeypatch.setattr(_threads, "_others_running", lambda: next(it))
+        return _threads.busy_threads()
+
+    assert case([0]) == 0  # nothing else runs: it was our own worker
+    assert case([1, 0]) == 0  # a blip
+    assert case([2, 1]) == 1  # one competitor stays
+    assert case([2, 2]) == 2
+    assert case([5, 5]) == 2  # never more than loadavg suggests
+    # a confirmed count stands for _HOLD seconds: readings up to it are not counted again
+    monkeypatch.setattr(_threads, "_others_running", fail_if_read)
+    monkeypatch.setattr(_threads, "_confirmed", (time.monotonic(), 2))
+    assert _threads.busy_threads() == 2
 
 
 def test_hold_keeps_the_largest_recent_reading() -> None:
