@@ -318,8 +318,8 @@ def test_chunked_elements_equal_one_pass(
     text = json.dumps(items, indent=1 if blank.startswith("\n") else None)
     text = blank + text.replace(", ", "," + blank) + tail
     buf = np.frombuffer(text.encode(), np.uint8)
-    starts, end, ok = jc._jit().elements_chunked(buf, 0, chunks)
-    one, one_end = jc._jit().elements(buf, 0)
+    starts, end, ok = jc._jit_array().elements_chunked(buf, 0, chunks)
+    one, one_end = jc._jit_array().elements(buf, 0)
     if ok:
         assert one_end >= 0
         np.testing.assert_array_equal(starts, one)
@@ -337,7 +337,7 @@ def test_chunked_elements_on_a_results_file() -> None:
     ]  # fmt: skip
     buf = np.frombuffer(json.dumps(items).encode(), np.uint8)
     for chunks in (2, 3, 8, 64):
-        starts, end, ok = jc._jit().elements_chunked(buf, 0, chunks)
+        starts, end, ok = jc._jit_array().elements_chunked(buf, 0, chunks)
         assert ok
-        np.testing.assert_array_equal(starts, jc._jit().elements(buf, 0)[0])
+        np.testing.assert_array_equal(starts, jc._jit_array().elements(buf, 0)[0])
         assert end == buf.size

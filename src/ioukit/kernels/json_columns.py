@@ -63,6 +63,14 @@ def _jit() -> Any:
     return _numba_json
 
 
+@cache
+def _jit_array() -> Any:
+    # imports numba: only here, when an array is first read
+    from ioukit.kernels import _numba_json_array
+
+    return _numba_json_array
+
+
 @dataclass(frozen=True)
 class Columns:
     """Key ``j`` of object ``i`` (arrays ``(keys, objects)``, a key's column contiguous):
@@ -104,10 +112,10 @@ def array_elements(buf: _NDArray, pos: int) -> tuple[_NDArray, int]:
     threads = parallel_threads(int(buf.size) - pos, min_work=_PARALLEL_MIN_BYTES)
     if threads > 1:
         with numba_threads(threads):
-            starts, end, ok = _jit().elements_chunked(buf, pos, 2 * threads)
+            starts, end, ok = _jit_array().elements_chunked(buf, pos, 2 * threads)
         if ok:
             return starts, int(end)
-    starts, end = _jit().elements(buf, pos)
+    starts, end = _jit_array().elements(buf, pos)
     if end < 0:
         raise Malformed(f"malformed JSON array at byte {pos}")
     return starts, int(end)
