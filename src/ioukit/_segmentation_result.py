@@ -73,6 +73,7 @@ class SegmentationResult:
     counts: Counts
     per_image_counts: Counts | None = None
     image_names: tuple[str, ...] = ()
+    boundary_counts: Counts | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -125,6 +126,24 @@ class SegmentationResult:
             elif self.tp[c] + self.fp[c] + self.fn[c] == 0:
                 reasons[c] = "absent"
         return reasons
+
+    @property
+    def boundary_iou(self) -> NDArray | None:
+        """``(C,)`` Boundary IoU per class (evaluator option ``boundary``): the class's band
+        intersection over band union, both summed over the dataset, then divided once. NaN
+        where no image has a band pixel of the class, and for ignored classes. ``None``
+        without ``boundary``."""
+        if self.boundary_counts is None:
+            return None
+        return np.asarray(jaccard(self.boundary_counts, average="none"))
+
+    @property
+    def mean_boundary_iou(self) -> float | None:
+        """Mean of :attr:`boundary_iou` over classes, NaN classes skipped (``None`` without
+        the evaluator option ``boundary``)."""
+        if self.boundary_counts is None:
+            return None
+        return float(jaccard(self.boundary_counts, average="macro"))
 
     @property
     def class_quality(self) -> list[str]:

@@ -9,6 +9,11 @@ A state is the evaluator's configuration and its one :class:`~ioukit.Counts`::
                                    # per-sample with image names when per_image, else
                                    # dataset-level with num_samples
 
+An evaluator with the option ``boundary`` (Boundary IoU per class) also has ``"boundary":
+ratio`` in its config and ``"boundary_counts"``: the bands' tp / fp / fn per class, a
+:class:`~ioukit.Counts` of the same layout without the confusion matrix. States without them
+are evaluators without the option.
+
 On disk, ``.json`` holds that dictionary. ``.npz`` holds it as UTF-8 JSON bytes under
 ``"state"``, without its arrays, and each array under its path in the dictionary
 (``"counts/tp"``, ``"counts/confusion_matrix"``, …), so nothing large goes through text.
@@ -34,22 +39,51 @@ import numpy as np
 from ioukit._errors import StateError
 from ioukit.core.counts import Counts
 
-__all__ = ["CONFIG_KEYS", "STATE_VERSION", "parse_state", "read_state", "state_dict", "write_state"]
+__all__ = [
+    "CONFIG_KEYS",
+    "STATE_VERSION",
+    "parse_boundary",
+    "parse_state",
+    "read_state",
+    "state_dict",
+    "write_state",
+]
 
 STATE_VERSION = 2
 CONFIG_KEYS = ("num_classes", "ignore_index", "class_names", "per_image", "spatial_dims")
+_OPTIONAL_KEYS = ("boundary",)  # present only when set
 _SUMMARY_KEYS = ("summary", "per_class")  # SegmentationResult.to_dict, the CLI's --json
 NDArray = np.ndarray[Any, Any]
 
 
-def state_dict(config: dict[str, Any], counts: Counts, *, as_lists: bool = True) -> dict[str, Any]:
-    """The state of an evaluator with ``config`` and ``counts`` (arrays as lists, or as NumPy
-    arrays with ``as_lists=False``)."""
-    return {
+def state_dict(
+    config: dict[str, Any],
+    counts: Counts,
+    *,
+    as_lists: bool = True,
+    boundary_counts: Counts | None = None,
+) -> dict[str, Any]:
+    """The state of an evaluator with ``config`` and ``counts`` (and ``boundary_counts`` with
+    the option ``boundary``), arrays as lists, or as NumPy arrays with ``as_lists=False``."""
+    out = {
         "version": STATE_VERSION,
         "config": config,
         "counts": counts.to_dict(as_lists=as_lists),
     }
+    if boundary_counts is not None:
+        out["boundary_counts"] = boundary_counts.to_dict(as_lists=as_lists)
+    return out
+
+
+def parse_boundary(where: str, state: dict[str, Any]) -> Counts | None:
+    """The boundary counts of a state parsed by :func:`parse_state` (``None`` when its config
+    has no ``boundary``)."""
+    if state["config"].get("boundary") is None:
+        return None
+    try:
+        return Counts.from_dict(_get(where, state, "boundary_counts", dict))
+    except StateError as exc:
+        raise StateError(f"{where}: the boundary counts are malformed: {exc}") from None
 
 
 def parse_state(where: str, state: object) -> tuple[dict[str, Any], Counts]:
@@ -73,7 +107,7 @@ def parse_state(where: str, state: object) -> tuple[dict[str, Any], Counts]:
         )
     config = _get(where, state, "config", dict)
     missing = [k for k in CONFIG_KEYS if k not in config]
-    unknown = [k for k in config if k not in CONFIG_KEYS]
+    unknown = [k for k in config if k not in CONFIG_KEYS + _OPTIONAL_KEYS]
     if missing or unknown:
         raise StateError(
             f"{where}: `config` must hold exactly {', '.join(CONFIG_KEYS)}; "
@@ -158,11 +192,14 @@ def write_state(path: Path, state: dict[str, Any]) -> None:
     if path.suffix == ".json":
         tmp.write_text(json.dumps(state))
     else:
-        counts = state["counts"]
+        parts = [p for p in ("counts", "boundary_counts") if p in state]
         arrays: dict[str, Any] = {
-            f"counts/{k}": v for k, v in counts.items() if isinstance(v, np.ndarray)
+            f"{p}/{k}": v for p in parts for k, v in state[p].items() if isinstance(v, np.ndarray)
         }
-        meta = {**state, "counts": {k: v for k, v in counts.items() if f"counts/{k}" not in arrays}}
+        meta: dict[str, Any] = {
+            **state,
+            **{p: {k: v for k, v in state[p].items() if f"{p}/{k}" not in arrays} for p in parts},
+        }
         text = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with tmp.open("wb") as fh:
             np.savez_compressed(fh, state=text, **arrays)

@@ -18,9 +18,10 @@ Every number of a :class:`SegmentationResult` is a reduction of those counts by
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Sequence
 from dataclasses import replace
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from ioukit._errors import InputError, MissingDependencyError, ParameterError, S
 from ioukit._segmentation_result import QUALITY_BANDS, SegmentationResult, _rows, quality_band
 from ioukit._segmentation_state import (
     CONFIG_KEYS,
+    parse_boundary,
     parse_state,
     read_state,
     state_dict,
@@ -38,6 +40,7 @@ from ioukit._segmentation_state import (
 from ioukit._xp import Array, namespace, to_numpy
 from ioukit.core._checks import check_ignore_index, check_num_classes
 from ioukit.core.counts import Counts, confusion_per_sample
+from ioukit.geometry.boundary import class_band_counts
 
 __all__ = [
     "QUALITY_BANDS",
@@ -73,6 +76,14 @@ class SegmentationEvaluator:
     spatial_dims : int, default 2
         Dimensions of one image: 2 for ``(H, W)`` maps, 3 for ``(D, H, W)`` volumes. An input
         with one more dimension is a batch ``(N, ...)``.
+    boundary : float, optional
+        Also count Boundary IoU per class with this dilation ratio (0.02 as detectron2's
+        ``SemSegEvaluator``; 2-D maps only): in each image, the inner bands
+        (:func:`~ioukit.boundary_band`) of ``pred == c`` and ``target == c``; their
+        intersection, and each band's pixels, are summed over the dataset and divided once
+        (:attr:`SegmentationResult.boundary_iou`). Ignored target pixels are no boundary and
+        are not counted. detectron2 erodes the label map itself rather than each class's mask,
+        so its ``BoundaryIoU-{class}`` equals this only for 0/1 maps (class 1).
 
     Examples
     --------
@@ -98,6 +109,7 @@ class SegmentationEvaluator:
         class_names: Sequence[str] | dict[int, str] | None = None,
         per_image: bool = True,
         spatial_dims: int = 2,
+        boundary: float | None = None,
     ) -> None:
         func = "SegmentationEvaluator"
         self.num_classes = check_num_classes(func, num_classes)
@@ -113,6 +125,7 @@ class SegmentationEvaluator:
         ):
             raise ParameterError(f"{func}: `spatial_dims` must be 1, 2 or 3; got {spatial_dims!r}.")
         self.spatial_dims: int = int(spatial_dims)
+        self.boundary: float | None = _check_boundary(func, boundary, self.spatial_dims)
         # classes in ignore_index: NaN scores, left out of every mean
         self.ignored_classes: tuple[int, ...] = tuple(
             v for v in self.ignore_index if 0 <= v < self.num_classes
@@ -125,7 +138,10 @@ class SegmentationEvaluator:
         # the state is a few Counts parts, merged as they come (see _push) and into one
         # whenever it is read (see counts): the counts of no image to start with
         self._parts: list[Counts] = []
+        self._bparts: list[Counts] = []
         self._add(np.zeros((0, c, c), dtype=np.int64), [])
+        if self.boundary is not None:
+            self._add_boundary(np.zeros((0, c, 3), dtype=np.int64), [])
 
     @property
     def counts(self) -> Counts:
@@ -135,6 +151,18 @@ class SegmentationEvaluator:
         if len(self._parts) > 1:
             self._parts = [Counts.combine(self._parts)]
         return self._parts[0]
+
+    @property
+    def boundary_counts(self) -> Counts | None:
+        """With the option ``boundary``: the bands' tp / fp / fn per class (tn 0), laid out as
+        :attr:`counts` (per image when ``per_image``), without a confusion matrix; else
+        ``None``."""
+        return None if self.boundary is None else self._bcounts()
+
+    def _bcounts(self) -> Counts:
+        if len(self._bparts) > 1:
+            self._bparts = [Counts.combine(self._bparts)]
+        return self._bparts[0]
 
     @property
     def num_images(self) -> int:
@@ -192,7 +220,16 @@ class SegmentationEvaluator:
             class_axis=1 if pred.ndim == target.ndim + 1 else None,
         )
         cms = to_numpy(stack).astype(np.int64, copy=False)
-        self._add(cms, [None] * n if names is None else [str(v) for v in names])
+        shown: list[str | None] = [None] * n if names is None else [str(v) for v in names]
+        if self.boundary is not None:
+            labels = xp.argmax(pred, axis=1) if pred.ndim == target.ndim + 1 else pred
+            host_t = to_numpy(target)
+            valid = ~np.isin(host_t, np.asarray(self.ignore_index, dtype=np.int64))
+            counts = class_band_counts(
+                to_numpy(labels), host_t, valid, self.num_classes, self.boundary
+            )
+            self._add_boundary(counts, shown)
+        self._add(cms, shown)
 
     def add_confusion_matrix(
         self, confusion_matrix: Array, *, name: str | None = None
@@ -203,6 +240,12 @@ class SegmentationEvaluator:
         Returns that image's row (name, mIoU, pixel accuracy, quality, IoU per class), the
         same row :meth:`SegmentationResult.per_image_rows` gives, so a caller can stream it.
         """
+        if self.boundary is not None:
+            raise InputError(
+                "SegmentationEvaluator.add_confusion_matrix: this evaluator counts Boundary IoU "
+                f"(boundary={self.boundary}), which needs the label maps; use update(pred, "
+                "target)."
+            )
         cm = to_numpy(confusion_matrix)
         c = self.num_classes
         if cm.shape != (c, c) or not np.issubdtype(cm.dtype, np.integer) or (cm < 0).any():
@@ -223,6 +266,23 @@ class SegmentationEvaluator:
         self._push(images if self.per_image else replace(images.total(), num_samples=len(names)))
         return images
 
+    def _add_boundary(self, counts: NDArray, names: list[str | None]) -> None:
+        """Add ``(n, C, 3)`` band counts (intersection, pred band, target band) per image."""
+        inter, bp, bt = (counts[..., k] for k in range(3))
+        images = Counts(
+            tp=inter,
+            fp=bp - inter,
+            fn=bt - inter,
+            tn=np.zeros_like(inter),
+            task="multiclass",
+            per_sample=True,
+            ignored_classes=self.ignored_classes,
+            sample_names=tuple(names),
+        )
+        self._bparts.append(
+            images if self.per_image else replace(images.total(), num_samples=len(names))
+        )
+
     def _push(self, part: Counts) -> None:
         """Append ``part``, merging the newest parts while the older holds at most twice the
         images of the newer (dataset-level parts: always). The parts stay few (``O(log N)``)
@@ -242,6 +302,7 @@ class SegmentationEvaluator:
             "class_names": list(self.class_names),
             "per_image": self.per_image,
             "spatial_dims": self.spatial_dims,
+            **({} if self.boundary is None else {"boundary": self.boundary}),
         }
 
     def merge(self, other: SegmentationEvaluator) -> SegmentationEvaluator:
@@ -252,7 +313,7 @@ class SegmentationEvaluator:
                 f"{type(other).__name__}."
             )
         a, b = self._config(), other._config()
-        diff = [k for k in a if a[k] != b[k]]
+        diff = [k for k in {**a, **b} if a.get(k) != b.get(k)]
         if diff:
             raise InputError(
                 "SegmentationEvaluator.merge: the evaluators differ in "
@@ -260,6 +321,8 @@ class SegmentationEvaluator:
             )
         out = copy.copy(self)
         out._parts = [Counts.combine([self.counts, other.counts])]
+        if self.boundary is not None:
+            out._bparts = [Counts.combine([self._bcounts(), other._bcounts()])]
         return out
 
     def __add__(self, other: object) -> SegmentationEvaluator:
@@ -271,7 +334,7 @@ class SegmentationEvaluator:
     def state_dict(self) -> dict[str, Any]:
         """The whole state as plain Python data (JSON-safe): ``{"version": 2, "config": …,
         "counts": Counts.to_dict()}`` (see :mod:`ioukit._segmentation_state`)."""
-        return state_dict(self._config(), self.counts)
+        return state_dict(self._config(), self.counts, boundary_counts=self.boundary_counts)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Replace the state with one from :meth:`state_dict` (of this or an earlier version
@@ -279,13 +342,15 @@ class SegmentationEvaluator:
         another configuration, raises :class:`ioukit._errors.StateError` (an
         :class:`~ioukit.InputError`)."""
         func = "SegmentationEvaluator.load_state_dict"
-        self._load(func, *parse_state(func, state))
+        self._load(func, *parse_state(func, state), _boundary_part(func, state))
 
-    def _load(self, where: str, config: dict[str, Any], counts: Counts) -> None:
+    def _load(
+        self, where: str, config: dict[str, Any], counts: Counts, boundary: Counts | None
+    ) -> None:
         mine = self._config()
-        diff = [k for k in CONFIG_KEYS if config[k] != mine[k]]
+        diff = [k for k in (*CONFIG_KEYS, "boundary") if config.get(k) != mine.get(k)]
         if diff:
-            details = "; ".join(f"{k}: {config[k]!r} saved, {mine[k]!r} here" for k in diff)
+            details = "; ".join(f"{k}: {config.get(k)!r} saved, {mine.get(k)!r} here" for k in diff)
             raise StateError(
                 f"{where}: the saved evaluation differs in {', '.join(diff)} from this evaluator "
                 f"({details})."
@@ -308,14 +373,25 @@ class SegmentationEvaluator:
                 f"{self.num_classes}, per_image={self.per_image}): they differ in "
                 f"{', '.join(bad)}."
             )
+        if boundary is not None and _layout(boundary)["per_sample"] != self.per_image:
+            raise StateError(f"{where}: the saved boundary counts do not fit `per_image`.")
         self._parts = [counts]
+        self._bparts = [boundary] if boundary is not None else []
 
     def save(self, path: str | Path) -> None:
         """Save the state to ``path``: JSON for ``.json``, NumPy's ``.npz`` otherwise (see
         :mod:`ioukit._segmentation_state`). Written to a temporary file, then renamed."""
         path = Path(path)
         json_file = path.suffix == ".json"
-        write_state(path, state_dict(self._config(), self.counts, as_lists=json_file))
+        write_state(
+            path,
+            state_dict(
+                self._config(),
+                self.counts,
+                as_lists=json_file,
+                boundary_counts=self.boundary_counts,
+            ),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> SegmentationEvaluator:
@@ -328,12 +404,13 @@ class SegmentationEvaluator:
         """
         path = Path(path)
         where = f"SegmentationEvaluator.load: {str(path)!r}"
-        config, counts = parse_state(where, read_state(where, path))
+        state = read_state(where, path)
+        config, counts = parse_state(where, state)
         try:
             ev = cls(**config)
         except ParameterError as exc:
             raise StateError(f"{where}: the saved configuration is invalid: {exc}") from None
-        ev._load(where, config, counts)
+        ev._load(where, config, counts, _boundary_part(where, state))
         return ev
 
     # -- distributed ---------------------------------------------------------------------
@@ -352,14 +429,19 @@ class SegmentationEvaluator:
                 "torch.distributed.init_process_group first."
             )
         parts: list[Any] = [None] * dist.get_world_size(group)
-        dist.all_gather_object(parts, (self._config(), self.counts), group)
-        diff = sorted({k for config, _ in parts for k in config if config[k] != self._config()[k]})
+        dist.all_gather_object(parts, (self._config(), self.counts, self.boundary_counts), group)
+        mine = self._config()
+        diff = sorted(
+            {k for config, *_ in parts for k in {*config, *mine} if config.get(k) != mine.get(k)}
+        )
         if diff:
             raise InputError(
                 f"SegmentationEvaluator.all_reduce: the ranks' evaluators differ in "
                 f"{', '.join(diff)}; every rank must evaluate with the same configuration."
             )
-        self._parts = [Counts.combine([counts for _, counts in parts])]
+        self._parts = [Counts.combine([counts for _, counts, _ in parts])]
+        if self.boundary is not None:
+            self._bparts = [Counts.combine([b for *_, b in parts])]
         return self
 
     # -- result --------------------------------------------------------------------------
@@ -377,7 +459,34 @@ class SegmentationEvaluator:
             counts=state.total(),
             per_image_counts=state if self.per_image else None,
             image_names=tuple(str(i) if v is None else v for i, v in enumerate(names)),
+            boundary_counts=None if self.boundary is None else self._bcounts().total(),
         )
+
+
+def _check_boundary(func: str, boundary: object, spatial_dims: int) -> float | None:
+    if boundary is None:
+        return None
+    if (
+        not isinstance(boundary, Real)
+        or isinstance(boundary, bool)
+        or not math.isfinite(float(boundary))
+        or float(boundary) <= 0
+    ):
+        raise ParameterError(
+            f"{func}: `boundary` must be None or a dilation ratio, a finite number > 0 (e.g. "
+            f"0.02); got {boundary!r}."
+        )
+    if spatial_dims != 2:
+        raise ParameterError(
+            f"{func}: `boundary` needs 2-D label maps (spatial_dims=2); got spatial_dims="
+            f"{spatial_dims}."
+        )
+    return float(boundary)
+
+
+def _boundary_part(where: str, state: object) -> Counts | None:
+    """The boundary counts of a state that :func:`parse_state` accepted."""
+    return parse_boundary(where, state) if isinstance(state, dict) else None
 
 
 def _layout(counts: Counts) -> dict[str, object]:

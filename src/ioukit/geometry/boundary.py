@@ -18,9 +18,10 @@ Euclidean distance transform, compute a different band and a different metric.
 ``d`` iterations of a 3×3 erosion equal one erosion by a ``(2d + 1) × (2d + 1)`` square, which
 is separable: a pixel stays iff its row window and then its column window of half-width ``d``
 hold no zero. A numba kernel (:mod:`ioukit.kernels.boundary`) tests the windows with running
-lengths of set pixels, two sweeps per image whatever ``d`` (the reference makes ``d``
-full-image passes). Other array libraries are copied to the host and the result is returned in
-the input's library, on its device.
+lengths of set pixels, two sweeps over each mask's bounding box whatever ``d`` (the reference
+makes ``d`` full-image passes); :func:`boundary_iou` counts the bands' pixels inside the boxes
+without building whole-image bands, pairs in parallel. Other array libraries are copied to the
+host and the result is returned in the input's library, on its device.
 """
 
 from __future__ import annotations
@@ -218,10 +219,10 @@ def boundary_iou(
         )
     mp, two_d = _as_masks(func, "pred", xp, p)
     mt, _ = _as_masks(func, "target", xp, t)
-    bp, bt = _bands(mp, ratio), _bands(mt, ratio)
-    flat = (bp.shape[0], bp.shape[1] * bp.shape[2])
-    inter = np.count_nonzero((bp & bt).reshape(flat), axis=1).astype(np.int64)
-    union = np.count_nonzero((bp | bt).reshape(flat), axis=1).astype(np.int64)
+    _, h, w = mp.shape
+    counts = kernels.pair_band_counts(mp, mt, _dilation(h, w, ratio))
+    inter = counts[:, 0]
+    union = counts[:, 1] + counts[:, 2] - inter
     zero = union == 0
     if warn and bool(zero.any()):
         warnings.warn(
@@ -234,3 +235,34 @@ def boundary_iou(
     scores = np.where(zero, fill, inter / np.where(zero, 1, union))
     out = _to_input(xp, p, scores)
     return out[0] if two_d else out
+
+
+def class_band_counts(
+    pred: _NDArray, target: _NDArray, valid: _NDArray, num_classes: int, dilation_ratio: float
+) -> _NDArray:
+    """``(N, C, 3)`` int64 band counts per image and class of integer label maps ``pred`` and
+    ``target`` ``(N, H, W)`` (NumPy, checked): ``|B(pred == c) ∩ B(target == c)|``,
+    ``|B(pred == c)|`` and ``|B(target == c | ~valid)|``, counting only the pixels where
+    ``valid`` (bool ``(N, H, W)``) is set: an ignored target region is no boundary of the class
+    beside it (as in detectron2, where ignored pixels get the largest label and so never lower
+    the erosion) and its pixels are not counted. ``B`` is :func:`boundary_band`'s band, with
+    ``d`` from ``(H, W)``; classes in neither map of an image count zero. Used by
+    :class:`~ioukit.SegmentationEvaluator` (option ``boundary``)."""
+    n, h, w = target.shape
+    out = np.zeros((n, num_classes, 3), dtype=np.int64)
+    d = _dilation(h, w, dilation_ratio)
+    for i in range(n):
+        p, t = pred[i], target[i]
+        classes = np.union1d(np.unique(p), np.unique(t[valid[i]]))
+        classes = classes[(classes >= 0) & (classes < num_classes)].astype(np.int64)
+        if classes.size == 0:
+            continue
+        shape = (classes.size, 1, 1)
+        out[i, classes] = kernels.pair_band_counts(
+            p[None] == classes.reshape(shape),
+            (t[None] == classes.reshape(shape)) | ~valid[i][None],
+            d,
+            valid[i][None],
+            np.zeros(classes.size, dtype=np.int64),
+        )
+    return out

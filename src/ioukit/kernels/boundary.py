@@ -15,7 +15,7 @@ import numpy as np
 
 from ioukit.kernels import numba_threads, parallel_threads
 
-__all__ = ["Bands", "band_intervals", "band_min", "bands", "needed_bands"]
+__all__ = ["Bands", "band_intervals", "band_min", "bands", "needed_bands", "pair_band_counts"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -23,6 +23,8 @@ _NDArray = np.ndarray[Any, Any]
 #: masks (IoU).
 _PARALLEL_INTERVALS = 1 << 13
 _PARALLEL_PAIRS = 1 << 12
+#: Pixels of dense mask pairs from which :func:`pair_band_counts` runs on all threads.
+_PARALLEL_PIXELS = 1 << 20
 
 
 class Bands(NamedTuple):
@@ -50,7 +52,38 @@ def bands(masks: _NDArray, d: int) -> _NDArray:
     out = np.zeros(masks.shape, dtype=np.bool_)
     if masks.size == 0:
         return out
-    _jit()._bands(np.ascontiguousarray(masks, dtype=np.bool_), d, out)
+    _jit()._bands(np.ascontiguousarray(masks, dtype=np.bool_).view(np.uint8), d, out)
+    return out
+
+
+def pair_band_counts(
+    pred: _NDArray,
+    target: _NDArray,
+    d: int,
+    valid: _NDArray | None = None,
+    valid_row: _NDArray | None = None,
+) -> _NDArray:
+    """``(N, 3)`` int64: ``|B(p) ∩ B(t)|``, ``|B(p)|`` and ``|B(t)|`` of the bands ``B`` (as
+    :func:`bands`) of the bool ``(N, H, W)`` masks ``pred`` and ``target``, paired row by row,
+    without building the bands of the whole images. With ``valid`` (bool ``(M, H, W)``) and
+    ``valid_row`` (int ``(N,)``), pair ``i`` counts only the pixels set in
+    ``valid[valid_row[i]]``."""
+    n = pred.shape[0]
+    out = np.zeros((n, 3), dtype=np.int64)
+    if pred.size == 0:
+        return out
+    if valid is None or valid_row is None:
+        valid = np.zeros((0, 0, 0), dtype=np.uint8)
+        valid_row = np.full(n, -1, dtype=np.int64)
+    threads = parallel_threads(int(pred.size), min_work=_PARALLEL_PIXELS)
+    with numba_threads(threads):
+        _jit().pair_band_counts(
+            np.ascontiguousarray(pred, dtype=np.bool_).view(np.uint8),
+            np.ascontiguousarray(target, dtype=np.bool_).view(np.uint8),
+            np.ascontiguousarray(valid, dtype=np.bool_).view(np.uint8),
+            np.ascontiguousarray(valid_row, dtype=np.int64),
+            d, out, 4 * threads if threads > 1 else 1,
+        )  # fmt: skip
     return out
 
 
