@@ -177,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     from ioukit._cli_detect import add_parser as add_detect
 
     add_detect(sub)
+    from ioukit._cli_cityscapes import add_parser as add_cityscapes
+
+    add_cityscapes(sub)
     return parser
 
 
