@@ -74,6 +74,7 @@ class SegmentationResult:
     per_image_counts: Counts | None = None
     image_names: tuple[str, ...] = ()
     boundary_counts: Counts | None = None
+    boundary_convention: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -129,10 +130,12 @@ class SegmentationResult:
 
     @property
     def boundary_iou(self) -> NDArray | None:
-        """``(C,)`` Boundary IoU per class (evaluator option ``boundary``): the class's band
-        intersection over band union, both summed over the dataset, then divided once. NaN
-        where no image has a band pixel of the class, and for ignored classes. ``None``
-        without ``boundary``."""
+        """``(C,)`` Boundary IoU per class (evaluator option ``boundary``): band intersection
+        over band union, both summed over the dataset, then divided once; NaN where the union
+        is empty. Under :attr:`boundary_convention` ``"ioukit"`` the bands are those of each
+        class's masks, and ignored classes are NaN; under ``"detectron2"`` it is detectron2's
+        ``b_iou`` (class ``c``: the pixels whose label drops by ``c`` across the band, see
+        :class:`~ioukit.SegmentationEvaluator`). ``None`` without ``boundary``."""
         if self.boundary_counts is None:
             return None
         return np.asarray(jaccard(self.boundary_counts, average="none"))

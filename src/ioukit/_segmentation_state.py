@@ -10,9 +10,11 @@ A state is the evaluator's configuration and its one :class:`~ioukit.Counts`::
                                    # dataset-level with num_samples
 
 An evaluator with the option ``boundary`` (Boundary IoU per class) also has ``"boundary":
-ratio`` in its config and ``"boundary_counts"``: the bands' tp / fp / fn per class, a
-:class:`~ioukit.Counts` of the same layout without the confusion matrix. States without them
-are evaluators without the option.
+ratio`` and ``"boundary_convention": "ioukit" | "detectron2"`` in its config (a config without
+the convention is ``"ioukit"``) and ``"boundary_counts"``: the bands' tp / fp / fn per class, a
+:class:`~ioukit.Counts` of the same layout without the confusion matrix (under
+``"detectron2"``: detectron2's ``b_tp``, ``b_pos_pred - b_tp``, ``b_pos_gt - b_tp``, with no
+ignored classes). States without them are evaluators without the option.
 
 On disk, ``.json`` holds that dictionary. ``.npz`` holds it as UTF-8 JSON bytes under
 ``"state"``, without its arrays, and each array under its path in the dictionary
@@ -41,6 +43,7 @@ from ioukit.core.counts import Counts
 
 __all__ = [
     "CONFIG_KEYS",
+    "OPTIONAL_KEYS",
     "STATE_VERSION",
     "parse_boundary",
     "parse_state",
@@ -51,7 +54,7 @@ __all__ = [
 
 STATE_VERSION = 2
 CONFIG_KEYS = ("num_classes", "ignore_index", "class_names", "per_image", "spatial_dims")
-_OPTIONAL_KEYS = ("boundary",)  # present only when set
+OPTIONAL_KEYS = ("boundary", "boundary_convention")  # present only with boundary
 _SUMMARY_KEYS = ("summary", "per_class")  # SegmentationResult.to_dict, the CLI's --json
 NDArray = np.ndarray[Any, Any]
 
@@ -107,13 +110,15 @@ def parse_state(where: str, state: object) -> tuple[dict[str, Any], Counts]:
         )
     config = _get(where, state, "config", dict)
     missing = [k for k in CONFIG_KEYS if k not in config]
-    unknown = [k for k in config if k not in CONFIG_KEYS + _OPTIONAL_KEYS]
+    unknown = [k for k in config if k not in CONFIG_KEYS + OPTIONAL_KEYS]
     if missing or unknown:
         raise StateError(
             f"{where}: `config` must hold exactly {', '.join(CONFIG_KEYS)}; "
             + ("missing " + ", ".join(missing) if missing else "unknown " + ", ".join(unknown))
             + "."
         )
+    if config.get("boundary") is not None and "boundary_convention" not in config:
+        config = {**config, "boundary_convention": "ioukit"}  # saved before the option
     counts = _counts_v1(where, state, config) if version == 1 else _get(where, state, "counts")
     try:
         return config, Counts.from_dict(counts)

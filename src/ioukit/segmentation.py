@@ -18,20 +18,25 @@ Every number of a :class:`SegmentationResult` is a reduction of those counts by
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from dataclasses import replace
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ioukit._errors import InputError, MissingDependencyError, ParameterError, StateError
+from ioukit._segmentation_boundary import (
+    band_counts,
+    boundary_part,
+    check_boundary,
+    check_boundary_convention,
+)
 from ioukit._segmentation_result import QUALITY_BANDS, SegmentationResult, _rows, quality_band
 from ioukit._segmentation_state import (
     CONFIG_KEYS,
-    parse_boundary,
+    OPTIONAL_KEYS,
     parse_state,
     read_state,
     state_dict,
@@ -40,7 +45,6 @@ from ioukit._segmentation_state import (
 from ioukit._xp import Array, namespace, to_numpy
 from ioukit.core._checks import check_ignore_index, check_num_classes
 from ioukit.core.counts import Counts, confusion_per_sample
-from ioukit.geometry.boundary import class_band_counts
 
 __all__ = [
     "QUALITY_BANDS",
@@ -78,12 +82,35 @@ class SegmentationEvaluator:
         with one more dimension is a batch ``(N, ...)``.
     boundary : float, optional
         Also count Boundary IoU per class with this dilation ratio (0.02 as detectron2's
-        ``SemSegEvaluator``; 2-D maps only): in each image, the inner bands
-        (:func:`~ioukit.boundary_band`) of ``pred == c`` and ``target == c``; their
-        intersection, and each band's pixels, are summed over the dataset and divided once
-        (:attr:`SegmentationResult.boundary_iou`). Ignored target pixels are no boundary and
-        are not counted. detectron2 erodes the label map itself rather than each class's mask,
-        so its ``BoundaryIoU-{class}`` equals this only for 0/1 maps (class 1).
+        ``SemSegEvaluator``; 2-D maps only), ``d = max(1, round(ratio · diagonal))``; the
+        counts are summed over the dataset and divided once
+        (:attr:`SegmentationResult.boundary_iou`, NaN where the union is empty).
+    boundary_convention : {"ioukit", "detectron2"}, default "ioukit"
+        ``"ioukit"``, the metric's definition: in each image, the inner bands
+        (:func:`~ioukit.boundary_band`) of the masks ``pred == c`` and ``target == c``.
+        Ignored target pixels are no boundary and are not counted; ignored classes are NaN.
+        ``"detectron2"`` reproduces detectron2's ``BoundaryIoU-{class}`` exactly: ignored
+        target values become ``C``, each *label map* is eroded as a grey image (the minimum
+        over a ``(2d + 1)²`` square, zeros outside), and ``B = labels - eroded`` is each
+        pixel's label drop; "class ``c``" is then the IoU of the pixels with ``B_pred == c``
+        and those with ``B_target == c``. It equals ``"ioukit"`` only for class 1 of 0/1
+        maps: the interior of every region has drop 0 (class 0 gets a score even when
+        absent), a class-2 pixel beside class 1 drops by 1 and counts for class 1. As
+        detectron2 does, pairs of drops are numbered ``(C + 1)·B_pred + B_target`` in uint8,
+        which wraps modulo 256 from 16 classes on and moves pixels into other classes'
+        counts. Needs ``num_classes <= 254`` and predictions in ``[0, C)`` at every pixel;
+        ignored classes get scores. Example, a 4×6 map (``d = 1``), target columns 0-2
+        class 1 and 3-5 class 2, prediction all 2: ``"ioukit"`` class 1 has no predicted
+        band (0.0), class 2's bands share 8 of 18 pixels (0.444), class 0 is NaN;
+        ``"detectron2"`` gets 6/8 for drop 0 (the interiors), 0/10 for drop 1 and 8/16 for
+        drop 2 (the predicted border ring, 16 pixels, against the 8 target pixels of class 2
+        on the border). See the second example.
+
+    Raises
+    ------
+    ParameterError
+        If an option is outside its documented values, or ``boundary_convention`` is
+        ``"detectron2"`` without ``boundary`` or with more than 254 classes.
 
     Examples
     --------
@@ -99,6 +126,16 @@ class SegmentationEvaluator:
     (0.625, {2: 'absent'})
     >>> ev.counts.tp.tolist(), ev.counts.confusion_matrix.tolist()  # one image: (1, C)
     ([[1, 3, 0]], [[1, 1, 0], [0, 3, 0], [0, 0, 0]])
+
+    The two boundary conventions on the map described under ``boundary_convention``:
+
+    >>> target = np.repeat([[1, 1, 1, 2, 2, 2]], 4, axis=0); pred = np.full((4, 6), 2)
+    >>> for convention in ("ioukit", "detectron2"):
+    ...     ev = SegmentationEvaluator(3, boundary=0.02, boundary_convention=convention)
+    ...     ev.update(pred, target)
+    ...     print(convention, ev.result().boundary_iou.round(4).tolist())
+    ioukit [nan, 0.0, 0.4444]
+    detectron2 [0.75, 0.0, 0.5]
     """
 
     def __init__(
@@ -110,6 +147,7 @@ class SegmentationEvaluator:
         per_image: bool = True,
         spatial_dims: int = 2,
         boundary: float | None = None,
+        boundary_convention: str = "ioukit",
     ) -> None:
         func = "SegmentationEvaluator"
         self.num_classes = check_num_classes(func, num_classes)
@@ -125,7 +163,10 @@ class SegmentationEvaluator:
         ):
             raise ParameterError(f"{func}: `spatial_dims` must be 1, 2 or 3; got {spatial_dims!r}.")
         self.spatial_dims: int = int(spatial_dims)
-        self.boundary: float | None = _check_boundary(func, boundary, self.spatial_dims)
+        self.boundary: float | None = check_boundary(func, boundary, self.spatial_dims)
+        self.boundary_convention: str = check_boundary_convention(
+            func, boundary_convention, self.boundary, self.num_classes
+        )
         # classes in ignore_index: NaN scores, left out of every mean
         self.ignored_classes: tuple[int, ...] = tuple(
             v for v in self.ignore_index if 0 <= v < self.num_classes
@@ -223,10 +264,14 @@ class SegmentationEvaluator:
         shown: list[str | None] = [None] * n if names is None else [str(v) for v in names]
         if self.boundary is not None:
             labels = xp.argmax(pred, axis=1) if pred.ndim == target.ndim + 1 else pred
-            host_t = to_numpy(target)
-            valid = ~np.isin(host_t, np.asarray(self.ignore_index, dtype=np.int64))
-            counts = class_band_counts(
-                to_numpy(labels), host_t, valid, self.num_classes, self.boundary
+            counts = band_counts(
+                func,
+                self.boundary_convention,
+                to_numpy(labels),
+                to_numpy(target),
+                self.ignore_index,
+                self.num_classes,
+                self.boundary,
             )
             self._add_boundary(counts, shown)
         self._add(cms, shown)
@@ -276,7 +321,8 @@ class SegmentationEvaluator:
             tn=np.zeros_like(inter),
             task="multiclass",
             per_sample=True,
-            ignored_classes=self.ignored_classes,
+            # detectron2 reports every class's boundary score, ignored ones too
+            ignored_classes=self.ignored_classes if self.boundary_convention == "ioukit" else (),
             sample_names=tuple(names),
         )
         self._bparts.append(
@@ -302,7 +348,11 @@ class SegmentationEvaluator:
             "class_names": list(self.class_names),
             "per_image": self.per_image,
             "spatial_dims": self.spatial_dims,
-            **({} if self.boundary is None else {"boundary": self.boundary}),
+            **(
+                {}
+                if self.boundary is None
+                else {"boundary": self.boundary, "boundary_convention": self.boundary_convention}
+            ),
         }
 
     def merge(self, other: SegmentationEvaluator) -> SegmentationEvaluator:
@@ -315,9 +365,11 @@ class SegmentationEvaluator:
         a, b = self._config(), other._config()
         diff = [k for k in {**a, **b} if a.get(k) != b.get(k)]
         if diff:
+            details = "; ".join(f"{k}: {a.get(k)!r} here, {b.get(k)!r} in `other`" for k in diff)
             raise InputError(
                 "SegmentationEvaluator.merge: the evaluators differ in "
-                f"{', '.join(diff)}; only evaluations with the same configuration can merge."
+                f"{', '.join(diff)} ({details}); only evaluations with the same configuration "
+                "can merge."
             )
         out = copy.copy(self)
         out._parts = [Counts.combine([self.counts, other.counts])]
@@ -342,13 +394,13 @@ class SegmentationEvaluator:
         another configuration, raises :class:`ioukit._errors.StateError` (an
         :class:`~ioukit.InputError`)."""
         func = "SegmentationEvaluator.load_state_dict"
-        self._load(func, *parse_state(func, state), _boundary_part(func, state))
+        self._load(func, *parse_state(func, state), boundary_part(func, state))
 
     def _load(
         self, where: str, config: dict[str, Any], counts: Counts, boundary: Counts | None
     ) -> None:
         mine = self._config()
-        diff = [k for k in (*CONFIG_KEYS, "boundary") if config.get(k) != mine.get(k)]
+        diff = [k for k in (*CONFIG_KEYS, *OPTIONAL_KEYS) if config.get(k) != mine.get(k)]
         if diff:
             details = "; ".join(f"{k}: {config.get(k)!r} saved, {mine.get(k)!r} here" for k in diff)
             raise StateError(
@@ -410,7 +462,7 @@ class SegmentationEvaluator:
             ev = cls(**config)
         except ParameterError as exc:
             raise StateError(f"{where}: the saved configuration is invalid: {exc}") from None
-        ev._load(where, config, counts, _boundary_part(where, state))
+        ev._load(where, config, counts, boundary_part(where, state))
         return ev
 
     # -- distributed ---------------------------------------------------------------------
@@ -460,33 +512,8 @@ class SegmentationEvaluator:
             per_image_counts=state if self.per_image else None,
             image_names=tuple(str(i) if v is None else v for i, v in enumerate(names)),
             boundary_counts=None if self.boundary is None else self._bcounts().total(),
+            boundary_convention=None if self.boundary is None else self.boundary_convention,
         )
-
-
-def _check_boundary(func: str, boundary: object, spatial_dims: int) -> float | None:
-    if boundary is None:
-        return None
-    if (
-        not isinstance(boundary, Real)
-        or isinstance(boundary, bool)
-        or not math.isfinite(float(boundary))
-        or float(boundary) <= 0
-    ):
-        raise ParameterError(
-            f"{func}: `boundary` must be None or a dilation ratio, a finite number > 0 (e.g. "
-            f"0.02); got {boundary!r}."
-        )
-    if spatial_dims != 2:
-        raise ParameterError(
-            f"{func}: `boundary` needs 2-D label maps (spatial_dims=2); got spatial_dims="
-            f"{spatial_dims}."
-        )
-    return float(boundary)
-
-
-def _boundary_part(where: str, state: object) -> Counts | None:
-    """The boundary counts of a state that :func:`parse_state` accepted."""
-    return parse_boundary(where, state) if isinstance(state, dict) else None
 
 
 def _layout(counts: Counts) -> dict[str, object]:
