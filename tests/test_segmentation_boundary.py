@@ -133,3 +133,24 @@ def test_boundary_needs_label_maps() -> None:
     ev = SegmentationEvaluator(3, boundary=0.02)
     with pytest.raises(InputError, match=r"add_confusion_matrix: .*Boundary IoU"):
         ev.add_confusion_matrix(np.eye(3, dtype=np.int64))
+
+
+def test_to_dict_carries_the_boundary_scores() -> None:
+    import json
+
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 3, (2, 32, 32))
+    pred = np.where(rng.random(target.shape) < 0.8, target, 0)
+    for convention in ("ioukit", "detectron2"):
+        ev = SegmentationEvaluator(3, boundary=0.05, boundary_convention=convention)
+        ev.update(pred, target)
+        r = ev.result()
+        out = json.loads(json.dumps(r.to_dict(), allow_nan=False))["boundary"]
+        assert out["dilation_ratio"] == 0.05
+        assert out["convention"] == convention
+        want = [None if np.isnan(v) else float(v) for v in r.boundary_iou]
+        assert out["iou"] == want
+        assert out["mean_iou"] == r.mean_boundary_iou
+    plain = SegmentationEvaluator(3)
+    plain.update(pred, target)
+    assert "boundary" not in plain.result().to_dict()

@@ -75,6 +75,7 @@ class SegmentationResult:
     image_names: tuple[str, ...] = ()
     boundary_counts: Counts | None = None
     boundary_convention: str | None = None
+    boundary_ratio: float | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -278,7 +279,8 @@ class SegmentationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dictionary: configuration, confusion matrix, per-class rows, summary,
-        every convention's mIoU and (when kept) per-image rows. NaN becomes ``None``."""
+        every convention's mIoU, Boundary IoU per class (evaluator option ``boundary``) and
+        (when kept) per-image rows. NaN becomes ``None``."""
         out: dict[str, Any] = {
             "config": {
                 "num_classes": self.num_classes,
@@ -295,6 +297,13 @@ class SegmentationResult:
             "per_class": self.per_class_rows(),
             "confusion_matrix": self.confusion_matrix.tolist(),
         }
+        if self.boundary_counts is not None and self.boundary_iou is not None:
+            out["boundary"] = {
+                "dilation_ratio": self.boundary_ratio,
+                "convention": self.boundary_convention,
+                "iou": [_num(v) for v in self.boundary_iou],
+                "mean_iou": _num(self.mean_boundary_iou),
+            }
         if self.per_image_counts is not None:
             out["per_image"] = self.per_image_rows()
         return out

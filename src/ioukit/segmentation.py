@@ -513,6 +513,7 @@ class SegmentationEvaluator:
             image_names=tuple(str(i) if v is None else v for i, v in enumerate(names)),
             boundary_counts=None if self.boundary is None else self._bcounts().total(),
             boundary_convention=None if self.boundary is None else self.boundary_convention,
+            boundary_ratio=self.boundary,
         )
 
 
