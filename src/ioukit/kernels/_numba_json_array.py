@@ -13,38 +13,6 @@ from ioukit.kernels._numba_json import _skip, _ws
 
 
 @nb.njit(cache=True, nogil=True)
-def elements(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The start of each element of the array at ``p`` and the end of the array (-1 when
-    malformed)."""
-    out = np.empty(64, np.int64)
-    k = 0
-    p = _ws(buf, p)
-    if p >= buf.size or buf[p] != 91:
-        return out[:0], -1
-    p = _ws(buf, p + 1)
-    if p < buf.size and buf[p] == 93:
-        return out[:0], p + 1
-    while True:
-        p = _ws(buf, p)
-        if k == out.size:
-            bigger = np.empty(2 * out.size, np.int64)
-            bigger[:k] = out
-            out = bigger
-        out[k] = p
-        k += 1
-        p = _skip(buf, p)
-        if p < 0:
-            return out[:0], -1
-        p = _ws(buf, p)
-        if p < buf.size and buf[p] == 44:
-            p += 1
-        elif p < buf.size and buf[p] == 93:
-            return out[:k], p + 1
-        else:
-            return out[:0], -1
-
-
-@nb.njit(cache=True, nogil=True)
 def _guess_object(buf, p, stop):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The first ``{`` in ``p:stop`` whose previous non-blank byte is a comma: perhaps the
     start of an element of an array of objects (or inside a string); ``stop`` when none."""
@@ -84,6 +52,23 @@ def _elements_from(buf, p, stop):  # type: ignore[no-untyped-def]  # pragma: no 
         else:
             return out[:k], -1
     return out[:k], p
+
+
+@nb.njit(cache=True, nogil=True)
+def elements(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The start of each element of the array at ``p`` and the end of the array (-1 when
+    malformed)."""
+    nothing = np.empty(0, np.int64)
+    p = _ws(buf, p)
+    if p >= buf.size or buf[p] != 91:
+        return nothing, -1
+    p = _ws(buf, p + 1)
+    if p < buf.size and buf[p] == 93:
+        return nothing, p + 1
+    starts, landed = _elements_from(buf, p, buf.size)
+    if landed < -1:
+        return starts, -landed - 2
+    return nothing, -1  # malformed, or the file ends before the array does
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
