@@ -93,6 +93,7 @@ from ioukit.geometry.polygons import (
     rotated_box_to_polygon,
 )
 from ioukit.geometry.sparse_boxes import sparse_box_iou
+from ioukit.panoptic import PanopticEvaluator, PanopticResult, panoptic_quality
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
 
 # ``ioukit.rle`` is the public name of the RLE module: importable as ``import ioukit.rle`` too.
@@ -115,6 +116,8 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "MaskOverlapCounts",
     "Matches",
     "MissingDependencyError",
+    "PanopticEvaluator",
+    "PanopticResult",
     "ParameterError",
     "SegmentationEvaluator",
     "SegmentationResult",
@@ -165,6 +168,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "multilabel_jaccard",
     "nanmean",
     "needs_per_image",
+    "panoptic_quality",
     "polygon_area",
     "polygon_iou",
     "polygon_iou_aligned",

@@ -177,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     from ioukit._cli_detect import add_parser as add_detect
 
     add_detect(sub)
+    from ioukit._cli_panoptic import add_parser as add_panoptic
+
+    add_panoptic(sub)
     from ioukit._cli_cityscapes import add_parser as add_cityscapes
 
     add_cityscapes(sub)
@@ -328,7 +331,8 @@ class _Progress:
     The ``progress`` callback of :func:`ioukit.evaluate_folder`; the bar starts at the first
     pair counted (after the workers started: they fork first). No bar without rich."""
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "segment") -> None:
+        self.label = label
         self.bar: Any = None
         self.task: Any = None
 
@@ -360,7 +364,7 @@ class _Progress:
                 return Text("" if speed is None else f"{speed:,.1f} pairs/s", style="cyan")
 
         self.bar = Progress(
-            TextColumn("[bold]segment"),
+            TextColumn(f"[bold]{self.label}"),
             BarColumn(),
             MofNCompleteColumn(),
             Rate(),

@@ -1,0 +1,185 @@
+"""``ioukit panoptic GT.json GT_DIR PRED.json PRED_DIR``: panoptic quality from the command line.
+
+A thin face over :func:`ioukit.panoptic_quality`, which reads the files, evaluates the images in
+worker processes and computes every number, the printed table (``PanopticResult.summary()``),
+the per-category rows and the JSON document (``to_dict()``). Here: the options, the progress bar
+(stderr, on a terminal), the messages and the exit codes of :mod:`ioukit.cli` (0 success, 1 bad
+input files or data, each problem named, 2 usage error, 130 interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ioukit._cli_detect_show import csv_text, write
+from ioukit._errors import ParameterError
+from ioukit.cli import PROG, UsageError, _keep_exit_code, _positive_int, _Progress
+
+__all__ = ["add_parser"]
+
+_NAME = "panoptic"
+_DESCRIPTION = """\
+Panoptic quality (PQ, SQ, RQ for All, Things and Stuff, and per category with
+TP/FP/FN) of COCO panoptic predictions: a JSON file of annotations
+{image_id, file_name, segments_info} and a folder of RGB PNGs (id = R + 256 G +
+256^2 B) each, for the ground truth and the prediction. Identical to
+panopticapi's pq_compute by default; every bad image (no prediction, PNG ids
+missing from segments_info or the reverse, unknown categories, size
+mismatches, non-RGB PNGs) is listed by file name and fails the run, unless
+--skip-bad."""
+_EPILOG = """\
+exit codes:
+  0    success
+  1    bad input files or data (each problem listed by file)
+  2    usage error
+  130  interrupted (Ctrl-C)
+
+example:
+  ioukit panoptic panoptic_val2017.json panoptic_val2017/ \\
+      results.json results/ --json pq.json --per-category pq.csv"""
+_FIELDS = ("category_id", "name", "isthing", "pq", "sq", "rq", "tp", "fp", "fn", "iou_sum")
+_WORDS = (
+    ('pass on_bad="skip"', "rerun with --skip-bad"),
+    ("convention=", "--convention "),
+    ("`workers`", "--workers"),
+)
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``panoptic`` subcommand (its options and its handler).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="ioukit")
+    >>> add_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["panoptic", "gt.json", "gt", "pred.json", "pred"])
+    >>> args.convention, args.aggregation, args.pq_dagger, args.workers
+    ('panopticapi', 'dataset', False, None)
+    """
+    pan = sub.add_parser(
+        _NAME,
+        help="panoptic quality (PQ/SQ/RQ) of COCO panoptic PNG + JSON predictions",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+    )
+    pan.add_argument("gt_json", metavar="GT.json", help="COCO panoptic ground truth JSON")
+    pan.add_argument("gt_dir", metavar="GT_DIR", help="folder of the ground-truth PNGs")
+    pan.add_argument("pred_json", metavar="PRED.json", help="COCO panoptic prediction JSON")
+    pan.add_argument("pred_dir", metavar="PRED_DIR", help="folder of the predicted PNGs")
+    g = pan.add_argument_group("evaluation")
+    g.add_argument(
+        "--convention",
+        choices=("panopticapi", "ioukit"),
+        default="panopticapi",
+        help="panopticapi: its numbers bit for bit (ground-truth areas from the JSON, one "
+        "crowd region per category) (default); ioukit: areas counted in the PNGs, every crowd "
+        "region",
+    )
+    g.add_argument(
+        "--pq-dagger", action="store_true", help="PQ-dagger (Porzi et al.) for stuff categories"
+    )
+    g.add_argument(
+        "--aggregation",
+        choices=("dataset", "image"),
+        default="dataset",
+        help="headline scores from the summed counts (default) or the mean of per-image scores",
+    )
+    g.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="evaluate the good images and record the problems (exit code 0)",
+    )
+    g.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: every core this process may use)",
+    )
+    g = pan.add_argument_group("output")
+    g.add_argument("--json", metavar="FILE", help="write everything as JSON to FILE")
+    g.add_argument("--per-category", metavar="FILE.csv", help="write the per-category table as CSV")
+    g.add_argument("-q", "--quiet", action="store_true", help="print no table, no progress bar")
+    pan.set_defaults(func=_panoptic)
+
+
+def _words(message: str) -> str:
+    message = message.removeprefix("panoptic_quality: ")
+    for api, option in _WORDS:
+        message = message.replace(api, option)
+    return message
+
+
+def _panoptic(args: argparse.Namespace) -> int:
+    try:
+        return _evaluate(args)
+    except KeyboardInterrupt:
+        _keep_exit_code()
+        print(f"{PROG} {_NAME}: interrupted.", file=sys.stderr)
+        return 130
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ioukit.panoptic import PanopticProblemsError, panoptic_quality
+    from ioukit.panoptic._files import format_problems
+
+    for option in ("json", "per_category"):  # fail now, not after the work
+        out = getattr(args, option)
+        if out is not None and not Path(out).resolve().parent.is_dir():
+            raise UsageError(
+                f"--{option.replace('_', '-')} {out}: the folder {str(Path(out).parent)!r} "
+                "does not exist."
+            )
+    progress = _Progress(_NAME) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        result = panoptic_quality(
+            args.gt_json,
+            args.gt_dir,
+            args.pred_json,
+            args.pred_dir,
+            convention=args.convention,
+            pq_dagger=args.pq_dagger,
+            aggregation=args.aggregation,
+            on_bad="skip" if args.skip_bad else "fail",
+            workers=args.workers,
+            progress=progress,
+        )
+    except ParameterError as exc:
+        raise UsageError(_words(str(exc))) from None
+    except PanopticProblemsError as exc:
+        print(f"{PROG} {_NAME}: error: {_words(str(exc))}", file=sys.stderr)
+        return 1
+    finally:
+        if progress is not None:
+            progress.stop()
+    doc = result.to_dict()
+    if args.json:
+        doc["command"] = _NAME
+        doc["inputs"] = {
+            k: str(Path(getattr(args, k)).resolve())
+            for k in ("gt_json", "gt_dir", "pred_json", "pred_dir")
+        }
+        write(args.json, json.dumps(doc, indent=2) + "\n")
+    if args.per_category:
+        write(args.per_category, csv_text(result.per_category(), _FIELDS))
+    if result.problems:
+        print(
+            f"{PROG} {_NAME}: warning: {len(result.problems)} image(s) skipped (--skip-bad); "
+            f"{len(result.image_names)} evaluated:\n{format_problems(result.problems)}",
+            file=sys.stderr,
+        )
+    if not args.quiet:
+        print(
+            f"{len(result.image_names)} image(s), convention {args.convention}"
+            + (", PQ-dagger" if args.pq_dagger else "")
+            + (", per-image mean" if args.aggregation == "image" else "")
+        )
+        sys.stdout.write(result.summary())
+    return 0

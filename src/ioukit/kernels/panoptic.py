@@ -1,0 +1,80 @@
+"""Pixel counts of (target id, prediction id) pairs of panoptic id maps (numba, CPU).
+
+One pass over the two maps, no temporary the size of the input (see
+:mod:`ioukit.kernels._numba_panoptic`): the pairs come back sorted by (target id, prediction
+id), the order of ``np.unique`` over ``target * 2**24 + prediction`` that panopticapi uses.
+Colour maps are read in place as overlapping little-endian 32-bit words, 3 bytes apart, whose
+low 3 bytes are the pixel's id (one load per pixel and map instead of three).
+
+numba is imported when a kernel first runs, never at ``import ioukit``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["pair_counts", "pair_counts_rgb"]
+
+NDArray = np.ndarray[Any, Any]
+Pairs = tuple[NDArray, NDArray, NDArray]
+_LOW24 = 0xFFFFFF
+
+
+@cache
+def _jit() -> Any:
+    # imports numba: only here, when a kernel first runs
+    from ioukit.kernels import _numba_panoptic as k
+
+    return k
+
+
+def _sorted(keys: NDArray, counts: NDArray) -> Pairs:
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    return keys >> 32, keys & 0xFFFFFFFF, counts[order]
+
+
+def pair_counts(target: NDArray, pred: NDArray) -> tuple[NDArray, NDArray, NDArray, int]:
+    """``(target ids, prediction ids, pixels)`` of every pair that occurs, each ``(P,)`` int64,
+    sorted by (target id, prediction id), of two integer id maps of the same size; and the
+    number of pixels whose ids are outside ``[0, 2**31)`` (not counted)."""
+    t = np.ascontiguousarray(target).reshape(-1)
+    p = np.ascontiguousarray(pred).reshape(-1)
+    (keys, counts), bad = _jit()._pairs(t, p, -1)
+    return (*_sorted(keys, counts), int(bad))
+
+
+def _words(rgb: NDArray) -> NDArray:
+    """The first N - 1 pixels of an ``(N * 3,)`` uint8 buffer as overlapping ``<u4`` words."""
+    n = rgb.size // 3
+    words: NDArray = np.ndarray((max(n - 1, 0),), dtype="<u4", buffer=rgb, strides=(3,))
+    return words
+
+
+def _swap(ids: NDArray) -> NDArray:
+    """Ids read from BGR bytes → RGB ids (bytes 0 and 2 exchanged)."""
+    out: NDArray = ((ids & 0xFF) << 16) | (ids & 0xFF00) | (ids >> 16)
+    return out
+
+
+def pair_counts_rgb(target: NDArray, pred: NDArray, *, bgr: bool = False) -> Pairs:
+    """:func:`pair_counts` of two ``(H, W, 3)`` uint8 colour maps whose ids are
+    ``R + 256 G + 256**2 B``; ``bgr=True`` for maps in OpenCV's channel order."""
+    t = np.ascontiguousarray(target, dtype=np.uint8).reshape(-1)
+    p = np.ascontiguousarray(pred, dtype=np.uint8).reshape(-1)
+    (keys, counts), _ = _jit()._pairs(_words(t), _words(p), _LOW24)
+    if t.size:  # the last pixel: its word would read past the end
+        last = [int(x[-3]) | int(x[-2]) << 8 | int(x[-1]) << 16 for x in (t, p)]
+        key = last[0] << 32 | last[1]
+        hit = np.flatnonzero(keys == key)
+        if hit.size:
+            counts[hit[0]] += 1
+        else:
+            keys = np.append(keys, np.int64(key))
+            counts = np.append(counts, np.int64(1))
+    if bgr:
+        keys = _swap(keys >> 32) << 32 | _swap(keys & _LOW24)
+    return _sorted(keys, counts)
