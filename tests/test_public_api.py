@@ -45,6 +45,7 @@ EXPECTED_ALL = [
     "box_convert",
     "box_iou",
     "box_iou_aligned",
+    "cityscapes",
     "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys as _sys
 
+from ioukit import cityscapes
 from ioukit._errors import (
     BackendError,
     InputError,
@@ -137,6 +138,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "box_convert",
     "box_iou",
     "box_iou_aligned",
+    "cityscapes",
     "coco_evaluate",
     "complete_box_iou",
     "complete_box_iou_aligned",
