@@ -20,6 +20,8 @@ Measured in the same run (files in the page cache), as pairs per second, the med
   final merge of stats is not timed); its numbers are checked equal to ioukit's;
 * torchmetrics ``PanopticQuality`` on ``--torchmetrics-pairs`` pairs, inputs converted to its
   (category, instance) tensors beforehand (not timed).
+* hotcoco's panoptic engine (Rust, ``hotcoco.panoptic.pq_compute``, all cores), when installed;
+  its PQ/SQ/RQ are checked equal to ioukit's.
 
 The bars: ioukit on 2 workers ≥ 2.5 × the single-core reference, and ≥ 0.8 × decode-only.
 
@@ -29,6 +31,8 @@ The bars: ioukit on 2 workers ≥ 2.5 × the single-core reference, and ≥ 0.8 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import multiprocessing
 import os
@@ -231,6 +235,22 @@ def torchmetrics_time(folder: Path, n: int) -> float | None:
     return _timed(run) / n
 
 
+def hotcoco_run(folder: Path, out: list[Any]) -> Any:
+    """hotcoco's panoptic engine (Rust), when installed: ``pq_compute`` on the same files; its
+    printed table is swallowed."""
+    try:
+        from hotcoco import panoptic as hp
+    except ImportError:
+        return None
+    args = [str(folder / n) for n in ("gt.json", "pred.json", "gt", "pred")]
+
+    def run() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            out.append(hp.pq_compute(*args))
+
+    return run
+
+
 def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
@@ -261,6 +281,10 @@ def main_bench() -> None:
     funcs["ioukit (1 worker)"] = lambda: ioukit.panoptic_quality(*files, workers=1)
     funcs["pq_compute_single_core (transcription)"] = lambda: ref.append(reference_pq(*files))
     funcs[f"pq_compute, {n} processes (transcription)"] = reference_multi(folder, n)
+    hot: list[Any] = []
+    hotcoco = hotcoco_run(folder, hot)
+    if hotcoco is not None:
+        funcs["hotcoco panoptic.pq_compute (Rust, all cores)"] = hotcoco
     times: dict[str, list[float]] = {name: [] for name in funcs}
     for _ in range(args.repeats):  # interleaved: a competitor for the cores hits every row
         for name, fn in funcs.items():
@@ -272,13 +296,23 @@ def main_bench() -> None:
         for g in ("All", "Things", "Stuff")
         for k in ("pq", "sq", "rq")
     )
+    hot_equal = (
+        None
+        if not hot
+        else all(
+            result[0].scores[g][k] == hot[0][g][k]
+            for g in ("All", "Things", "Stuff")
+            for k in ("pq", "sq", "rq")
+        )
+    )
     size = sum(f.stat().st_size for f in folder.glob("*/*.png")) / (2 * p)
     print(
         f"\n{p} pairs of {W}x{H} RGB panoptic PNGs ({size / 1024:.0f} KiB mean), {len(CATEGORIES)} "
         f"categories; {n} workers on {os.cpu_count()} cores; Python {sys.version.split()[0]}, "
         f"numpy {np.__version__}, Pillow {Image.__version__}; median of {args.repeats} "
         "interleaved runs (torchmetrics: one). "
-        f"OpenCV pixels identical to Pillow's: {same}. ioukit PQ/SQ/RQ == reference: {equal}.\n"
+        f"OpenCV pixels identical to Pillow's: {same}. ioukit PQ/SQ/RQ == reference: {equal}; "
+        f"== hotcoco: {hot_equal}.\n"
     )
     single = dict(rows)["pq_compute_single_core (transcription)"]
     decode_best = min(t for name, t in rows if name.startswith("decode"))
