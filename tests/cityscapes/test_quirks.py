@@ -18,6 +18,7 @@ from ioukit.cityscapes import (
     cityscapes_pixel_level,
 )
 from ioukit.cityscapes._labels import AVG_CLASS_SIZE, INSTANCE_CATEGORIES
+from ioukit.cityscapes.folders import read_instance_txt
 from ioukit.cli import main
 
 # -- pixel level -------------------------------------------------------------------------
@@ -250,3 +251,39 @@ def test_folder_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         p.unlink()
     with pytest.raises(InputError, match="no prediction c_000000_000001"):
         cityscapes_pixel_level(pred, gt)
+
+
+def test_txt_mask_named_twice_keeps_first_position_and_last_values(tmp_path: Path) -> None:
+    pred, gt = _write(tmp_path)
+    Image.fromarray(np.full((20, 40), 255, np.uint8)).save(pred / "m" / "1.png")
+    txt = pred / "c_000000_000001_pred.txt"
+    txt.write_text("m/0.png 24 0.2\nm/1.png 33 0.3\nm/0.png 26 0.7\n")
+    entries = read_instance_txt(txt, pred)
+    assert [p.name for p in entries] == ["0.png", "1.png"]  # first position
+    assert list(entries.values()) == [(26, 0.7), (33, 0.3)]  # last values
+    # one car prediction (not a person, not two cars): car AP 0.5 as with the line once;
+    # twice would add an FP tied at 0.7 (AP 0.375), the first values would leave none (AP 0)
+    assert cityscapes_instance_level(pred, gt).class_ap["car"] == 0.5
+
+
+def test_txt_mask_is_non_zero_after_pillow_l_conversion(tmp_path: Path) -> None:
+    pred, gt = _write(tmp_path)
+    car = _inst() == 26000
+    rgb = np.zeros((20, 40, 3), np.uint8)
+    # L = (19595 R + 38470 G + 7471 B + 2^15) >> 16: (1, 0, 0) and (0, 0, 4) give 0
+    rgb[car] = (1, 0, 0)
+    rgb[:2, :2] = (0, 0, 4)
+    Image.fromarray(rgb).save(pred / "m" / "0.png")
+    r = cityscapes_instance_level(pred, gt)
+    assert r.class_ap["car"] == 0.0  # an empty mask: dropped, the car class has no prediction
+    rgb[car] = (0, 0, 5)  # L = 1: the whole car
+    Image.fromarray(rgb).save(pred / "m" / "0.png")
+    assert cityscapes_instance_level(pred, gt).class_ap["car"] == 0.5
+
+
+def test_txt_blank_lines_are_skipped(tmp_path: Path) -> None:
+    pred, gt = _write(tmp_path)
+    txt = pred / "c_000000_000001_pred.txt"
+    txt.write_text("\n   \nm/0.png 26 0.7\n\n\t\n")
+    assert len(read_instance_txt(txt, pred)) == 1
+    assert cityscapes_instance_level(pred, gt).class_ap["car"] == 0.5

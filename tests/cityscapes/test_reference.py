@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.cityscapes._data import write_dataset
+from PIL import Image
+from tests.cityscapes._data import gt_distances, write_dataset
 
 from ioukit.cityscapes import cityscapes_instance_level, cityscapes_pixel_level
 
@@ -79,7 +80,11 @@ def test_pixel_level_equals_reference(tmp_path: Path, seed: int) -> None:
 
 
 def _reference_instance(
-    pred_dir: Path, gt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pred_dir: Path,
+    gt_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    distances: dict[str, dict[int, tuple[float, float]]] | None = None,
 ) -> dict[str, Any]:
     args = ref_instance.args
     args.quiet, args.JSONOutput = True, False
@@ -93,6 +98,16 @@ def _reference_instance(
     # evaluateImgLists without its JSON dumps (which fail on NumPy 2 integers)
     ref_instance.setInstanceLabels(args)
     gt_instances = ref_instance.instances2dict(gts)
+    if distances is not None:
+        # the reference computes no distances: they come with its GT instances (medDist,
+        # distConf, default -1 and 0), and distanceAvailable turns on AP100m / AP50m
+        monkeypatch.setattr(args, "distanceAvailable", True)
+        for g in gts:
+            table = distances[Path(g).name.split("_gtFine")[0]]
+            for regions in gt_instances[g].values():
+                for gt in regions:
+                    if gt["instID"] in table:
+                        gt["medDist"], gt["distConf"] = table[gt["instID"]]
     matches = ref_instance.matchGtWithPreds(preds, gts, gt_instances, args)
     aps = ref_instance.evaluateMatches(matches, args)
     return {"averages": ref_instance.computeAverages(aps, args), "resultApMatrix": aps.tolist()}
@@ -113,3 +128,42 @@ def test_instance_level_equals_reference(
         assert same(v, avg["classes"][name]["ap"]), name
         assert same(res.class_ap50[name], avg["classes"][name]["ap50%"]), name
     assert 0 < res.mean_ap < 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_instance_distances_equal_reference(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pred_dir, gt_dir = write_dataset(tmp_path, 6, seed, big=True)
+    rng = np.random.default_rng(100 + seed)
+    distances = {
+        p.name.split("_gtFine")[0]: gt_distances(rng, np.asarray(Image.open(p)))
+        for p in sorted(gt_dir.rglob("*_gtFine_instanceIds.png"))
+    }
+    ref = _reference_instance(pred_dir, gt_dir, tmp_path, monkeypatch, distances)
+    res = cityscapes_instance_level(pred_dir, gt_dir, gt_distances=distances)
+    assert res.ap100m is not None
+    assert res.ap50m is not None
+    aps = np.array(ref["resultApMatrix"])
+    np.testing.assert_array_equal(res.ap, aps[0])
+    np.testing.assert_array_equal(res.ap100m, aps[1])
+    np.testing.assert_array_equal(res.ap50m, aps[2])
+    avg = ref["averages"]
+    assert same(res.mean_ap, avg["allAp"])
+    assert same(res.mean_ap50, avg["allAp50%"])
+    means = (res.mean_ap100m, res.mean_ap50m, res.mean_ap50_50m)
+    for ours, key in zip(means, ("allAp100m", "allAp50m", "allAp50%50m"), strict=True):
+        assert ours is not None
+        assert same(ours, avg[key]), key
+    assert res.class_ap100m is not None
+    assert res.class_ap50m is not None
+    assert res.class_ap50_50m is not None
+    for name, v in res.class_ap100m.items():
+        assert same(v, avg["classes"][name]["ap100m"]), name
+        assert same(res.class_ap50m[name], avg["classes"][name]["ap50m"]), name
+        assert same(res.class_ap50_50m[name], avg["classes"][name]["ap50%50m"]), name
+    # the filter matters: the three tables differ, and each has real (non-NaN, non-0/1) AP
+    assert not np.array_equal(res.ap, res.ap100m, equal_nan=True)
+    assert not np.array_equal(res.ap100m, res.ap50m, equal_nan=True)
+    for table in (res.ap100m, res.ap50m):
+        assert ((table > 0) & (table < 1)).any()

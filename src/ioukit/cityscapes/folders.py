@@ -13,6 +13,7 @@ label maps. Images are evaluated in sorted GT path order.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -208,8 +209,10 @@ def cityscapes_instance_level(
     gt_dir: str | os.PathLike[str],
     *,
     min_region_size: int = 100,
+    gt_distances: Mapping[str, Mapping[int, tuple[float, float]]] | None = None,
 ) -> CityscapesInstanceResult:
-    """Instance AP and AP50 of a folder of predictions in the Cityscapes ``.txt`` format.
+    """Instance AP and AP50 (and AP100m / AP50m with distances) of a folder of predictions in
+    the Cityscapes ``.txt`` format.
 
     Parameters
     ----------
@@ -220,6 +223,11 @@ def cityscapes_instance_level(
         ``*_gtFine_instanceIds.png`` files, anywhere below.
     min_region_size : int, default 100
         GT instances with fewer pixels are no positives.
+    gt_distances : mapping of str to mapping of int to (float, float), optional
+        Per GT image, keyed ``<city>_<seq>_<frame>``: region id → (median distance in metres,
+        distance confidence), as ``gt_distances`` of
+        :meth:`~ioukit.cityscapes.CityscapesInstanceEvaluator.update`. Turns on AP100m and
+        AP50m; every GT image needs an entry (an empty mapping is fine).
 
     Returns
     -------
@@ -230,7 +238,8 @@ def cityscapes_instance_level(
     ------
     InputError
         A folder is missing, a GT file has no ``.txt`` (or several), a line is malformed, a
-        mask is missing, unreadable or of another size than its GT image. The message names
+        mask is missing, unreadable or of another size than its GT image, or ``gt_distances``
+        lacks a GT image, names one that is not there or holds a bad entry. The message names
         the file.
 
     Examples
@@ -252,6 +261,15 @@ def cityscapes_instance_level(
     pred_root = _folder(func, "pred_dir", pred_dir)
     gts = _gt_files(func, gt_root, _INSTANCE_SUFFIX)
     txts = find_predictions(pred_root, gts, ".txt")
+    if gt_distances is not None:
+        keys = {_key(gt) for gt in gts}
+        unknown = sorted(set(gt_distances) - keys)
+        missing = sorted(keys - set(gt_distances))
+        if unknown or missing:
+            raise InputError(
+                f"{func}: `gt_distances` must have one entry per GT image; "
+                f"missing {missing[:5]}, not in {gt_root}: {unknown[:5]}."
+            )
     ev = CityscapesInstanceEvaluator(min_region_size=min_region_size)
     for gt, txt in zip(gts, txts, strict=True):
         inst = _read(gt)
@@ -268,7 +286,10 @@ def cityscapes_instance_level(
         labels = [v[0] for v in entries.values()]
         scores = [v[1] for v in entries.values()]
         try:
-            ev.update(masks, np.asarray(labels, dtype=np.int64), scores, inst)
+            distances = None if gt_distances is None else gt_distances[_key(gt)]
+            ev.update(
+                masks, np.asarray(labels, dtype=np.int64), scores, inst, gt_distances=distances
+            )
         except InputError as exc:
             raise InputError(f"{func}: {txt} / {gt}: {exc}") from None
     return ev.compute()
