@@ -45,6 +45,7 @@ _WORDS = (
     ('pass on_bad="skip"', "rerun with --skip-bad"),
     ("convention=", "--convention "),
     ("`workers`", "--workers"),
+    ("`boundary`", "--boundary"),
 )
 
 
@@ -57,8 +58,8 @@ def add_parser(sub: Any) -> None:
     >>> parser = argparse.ArgumentParser(prog="ioukit")
     >>> add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["panoptic", "gt.json", "gt", "pred.json", "pred"])
-    >>> args.convention, args.aggregation, args.pq_dagger, args.workers
-    ('panopticapi', 'dataset', False, None)
+    >>> args.convention, args.aggregation, args.pq_dagger, args.workers, args.boundary
+    ('panopticapi', 'dataset', False, None, None)
     """
     pan = sub.add_parser(
         _NAME,
@@ -88,6 +89,14 @@ def add_parser(sub: Any) -> None:
         choices=("dataset", "image"),
         default="dataset",
         help="headline scores from the summed counts (default) or the mean of per-image scores",
+    )
+    g.add_argument(
+        "--boundary",
+        type=float,
+        default=None,
+        metavar="RATIO",
+        help="Boundary PQ (boundary-iou-api): the IoU of each pair is min(mask IoU, boundary "
+        "IoU), bands of width RATIO x the image diagonal (0.02 for COCO, 0.005 for Cityscapes)",
     )
     g.add_argument(
         "--skip-bad",
@@ -147,6 +156,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             convention=args.convention,
             pq_dagger=args.pq_dagger,
             aggregation=args.aggregation,
+            boundary=args.boundary,
             on_bad="skip" if args.skip_bad else "fail",
             workers=args.workers,
             progress=progress,
@@ -180,6 +190,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"{len(result.image_names)} image(s), convention {args.convention}"
             + (", PQ-dagger" if args.pq_dagger else "")
             + (", per-image mean" if args.aggregation == "image" else "")
+            + (f", Boundary PQ (ratio {args.boundary})" if args.boundary is not None else "")
         )
         sys.stdout.write(result.summary())
     return 0

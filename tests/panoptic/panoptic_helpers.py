@@ -8,11 +8,21 @@ The transcription keeps what matters for bit-exactness: ``np.unique`` over the u
 image order, category means summed in the order of the JSON ``categories``, and every quirk:
 target areas from the JSON, one crowd region per category (the last listed), the prediction's
 VOID pixels out of the union.
+
+``reference_pq(..., boundary=ratio)`` is boundary-iou-api's Boundary PQ
+(``coco_panoptic_api/evaluation.py`` with ``iou_type="boundary"``;
+``shared/anchors/evaluation.md`` §2.2), written from its published algorithm: each map is
+rewritten in ``segments_info`` order, a segment's pixels set to the interior id
+``max(category id) + 1`` and its band (``mask_to_boundary``: OpenCV's zero-padded 3×3 erosion,
+``d`` iterations) set back to its id; the pairs of the two rewritten maps are counted like
+those of the id maps, and a pair's IoU is the minimum of its mask IoU and its band IoU (the
+prediction band's pixels on target VOID out of the union).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +54,43 @@ class _Stat:
         self.fn = 0
 
 
-def reference_pq(gt_json: Path, gt_dir: Path, pred_json: Path, pred_dir: Path) -> dict[str, Any]:
-    """panopticapi's algorithm, single core: per-category stats and the three group means."""
+def mask_to_boundary(mask: np.ndarray, ratio: float) -> np.ndarray:
+    """boundary-iou-api's band of a uint8 0/1 mask: mask minus its erosion by ``d`` 3×3
+    iterations after one pixel of zero padding, ``d = max(1, int(round(ratio * diagonal)))``."""
+    import cv2
+
+    h, w = mask.shape
+    d = max(1, round(float(ratio * np.sqrt(h**2 + w**2))))  # Python round: half to even
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    eroded = cv2.erode(padded, np.ones((3, 3), dtype=np.uint8), iterations=d)
+    return mask - eroded[1 : h + 1, 1 : w + 1]
+
+
+def _boundary_map(pan: np.ndarray, segms: list[dict[str, Any]], interior: int, ratio: float):  # type: ignore[no-untyped-def]
+    """The rewritten map and each segment's band area, in ``segments_info`` order (the map
+    changes as it goes, as in the reference)."""
+    out = pan.copy()
+    areas = {}
+    for seg in segms:
+        mask = (out == seg["id"]).astype(np.uint8)
+        band = mask_to_boundary(mask, ratio)
+        out[mask > 0] = interior
+        out[band > 0] = seg["id"]
+        areas[seg["id"]] = int(np.sum(band > 0))
+    return out, areas
+
+
+def _joint(pan_gt: np.ndarray, pan_pred: np.ndarray) -> dict[tuple[int, int], int]:
+    joint = pan_gt.astype(np.uint64) * OFFSET + pan_pred.astype(np.uint64)
+    keys, counts = np.unique(joint, return_counts=True)
+    return {(int(k // OFFSET), int(k % OFFSET)): c for k, c in zip(keys, counts, strict=False)}
+
+
+def reference_pq(
+    gt_json: Path, gt_dir: Path, pred_json: Path, pred_dir: Path, boundary: float | None = None
+) -> dict[str, Any]:
+    """panopticapi's algorithm, single core: per-category stats and the three group means;
+    with ``boundary``, boundary-iou-api's Boundary PQ of that dilation ratio."""
     gt = json.loads(Path(gt_json).read_text())
     pred = json.loads(Path(pred_json).read_text())
     categories = {c["id"]: c for c in gt["categories"]}
@@ -77,12 +122,14 @@ def reference_pq(gt_json: Path, gt_dir: Path, pred_json: Path, pred_dir: Path) -
                 raise KeyError("unknown category")
         if unlisted:
             raise KeyError(f"segments {unlisted} in the JSON, not in the PNG")
-        # joint histogram
-        joint = pan_gt.astype(np.uint64) * OFFSET + pan_pred.astype(np.uint64)
-        inter: dict[tuple[int, int], int] = {}
-        keys, counts = np.unique(joint, return_counts=True)
-        for key, count in zip(keys, counts, strict=False):
-            inter[(int(key // OFFSET), int(key % OFFSET))] = count
+        inter = _joint(pan_gt, pan_pred)
+        if boundary is not None:
+            interior = max(categories) + 1
+            b_gt, gt_band = _boundary_map(pan_gt, gt_ann["segments_info"], interior, boundary)
+            b_pred, pred_band = _boundary_map(
+                pan_pred, pred_ann["segments_info"], interior, boundary
+            )
+            b_inter = _joint(b_gt, b_pred)
         gt_hit: set[int] = set()
         pred_hit: set[int] = set()
         for (g, p), n in inter.items():
@@ -94,6 +141,10 @@ def reference_pq(gt_json: Path, gt_dir: Path, pred_json: Path, pred_dir: Path) -
                 continue
             union = pred_segms[p]["area"] + gt_segms[g]["area"] - n - inter.get((VOID, p), 0)
             iou = n / union
+            if boundary is not None:
+                bi = b_inter.get((g, p), 0)
+                b_union = pred_band[p] + gt_band[g] - bi - b_inter.get((VOID, p), 0)
+                iou = min(iou, bi / b_union)
             if iou > 0.5:
                 s = stat(gt_segms[g]["category_id"])
                 s.tp += 1
@@ -146,6 +197,28 @@ def reference_pq(gt_json: Path, gt_dir: Path, pred_json: Path, pred_dir: Path) -
             rq += rq_c
         out[group] = {"pq": pq / n, "sq": sq / n, "rq": rq / n, "n": n} if n else None
     return out
+
+
+def check_equal(result: Any, ref: dict[str, Any]) -> None:
+    """A PanopticResult equals the output of reference_pq, bit for bit."""
+    for group in ("All", "Things", "Stuff"):
+        got = result.scores[group]
+        if ref[group] is None:
+            assert got["n"] == 0
+            assert math.isnan(got["pq"])
+            continue
+        for key in ("pq", "sq", "rq", "n"):
+            assert got[key] == ref[group][key], (group, key, got[key], ref[group][key])
+    for row in result.per_category():
+        want = ref["per_class"][row["category_id"]]
+        for key in ("tp", "fp", "fn"):
+            assert row[key] == want[key], (row, want)
+        if row["tp"] + row["fp"] + row["fn"]:
+            for key in ("pq", "sq", "rq"):
+                assert row[key] == want[key], (row, want)
+        else:
+            assert math.isnan(row["pq"])
+            assert want["pq"] == 0.0
 
 
 # -- generated datasets ------------------------------------------------------------------------

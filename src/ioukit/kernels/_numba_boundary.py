@@ -5,8 +5,9 @@
 square is separable: a pixel passes along a row iff the runs of set pixels ending and starting at
 it are both longer than ``d``, and it survives iff the same holds for the runs of row-passing
 pixels in its column. Two sweeps over each mask's bounding box, whatever ``d`` (pixels outside
-the box are zero, like those outside the image): :func:`_bands` (dense masks) and
-:func:`pair_band_counts` (the band counts of mask pairs, for Boundary IoU).
+the box are zero, like those outside the image): :func:`_bands` (dense masks),
+:func:`pair_band_counts` (the band counts of mask pairs, for Boundary IoU) and
+:func:`segment_bands` (the bands of every segment of an id map, for Boundary PQ).
 
 RLE masks have their bands computed inside their bounding boxes, from their intervals of ones
 (:func:`band_intervals`), and Boundary AP's IoU matrices lower the masks' IoU to the bands' IoU
@@ -141,6 +142,54 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks):  # type: igno
                 _pair_counts(pred[i], target[i], none, d, out[i])
             else:
                 _pair_counts(pred[i], target[i], valid[vrow[i]], d, out[i])
+
+
+@nb.njit(cache=True, nogil=True)
+def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The bands of the segments of an id map ``ids`` (H, W) int64 as one map: ``out`` (H, W)
+    int64 gets ``segs[k]`` on the band of segment ``segs[k]`` (``segs`` sorted, unique), 0 where
+    ``ids`` is 0 and -1 elsewhere; ``area[k]`` its band's pixels. Each segment's band is that of
+    the binary mask ``ids == segs[k]`` in the whole image (:func:`_band_box` inside its box)."""
+    h, w = ids.shape
+    s = segs.shape[0]
+    box = np.empty((s, 4), np.int64)  # y0, y1, x0, x1 (ends exclusive)
+    box[:, 0] = h
+    box[:, 1] = 0
+    box[:, 2] = w
+    box[:, 3] = 0
+    for y in range(h):
+        last = np.int64(-1)
+        k = -1
+        for x in range(w):
+            v = ids[y, x]
+            out[y, x] = 0 if v == 0 else -1
+            if v != last:  # a new run: look its segment up once
+                last = v
+                k = np.searchsorted(segs, v)
+                if k >= s or segs[k] != v:
+                    k = -1
+            if k >= 0:
+                box[k, 0] = min(box[k, 0], y)
+                box[k, 1] = y + 1
+                box[k, 2] = min(box[k, 2], x)
+                box[k, 3] = max(box[k, 3], x + 1)
+    for k in range(s):
+        y0, y1, x0, x1 = box[k, 0], box[k, 1], box[k, 2], box[k, 3]
+        if y1 <= y0:
+            continue
+        m = np.empty((y1 - y0, x1 - x0), np.uint8)
+        for y in range(y1 - y0):
+            for x in range(x1 - x0):
+                m[y, x] = ids[y0 + y, x0 + x] == segs[k]
+        band = np.zeros((y1 - y0, x1 - x0), np.bool_)
+        _band_box(m, 0, y1 - y0, 0, x1 - x0, d, band)
+        n = 0
+        for y in range(y1 - y0):
+            for x in range(x1 - x0):
+                if band[y, x]:
+                    out[y0 + y, x0 + x] = segs[k]
+                    n += 1
+        area[k] = n
 
 
 # ---------------------------------------------------------------------------- bands of RLE masks

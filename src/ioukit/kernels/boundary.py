@@ -15,7 +15,15 @@ import numpy as np
 
 from ioukit.kernels import numba_threads, parallel_threads
 
-__all__ = ["Bands", "band_intervals", "band_min", "bands", "needed_bands", "pair_band_counts"]
+__all__ = [
+    "Bands",
+    "band_intervals",
+    "band_min",
+    "bands",
+    "needed_bands",
+    "pair_band_counts",
+    "segment_bands",
+]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -85,6 +93,25 @@ def pair_band_counts(
             d, out, 4 * threads if threads > 1 else 1,
         )  # fmt: skip
     return out
+
+
+def segment_bands(ids: _NDArray, segments: _NDArray, d: int) -> tuple[_NDArray, _NDArray]:
+    """The bands (as :func:`bands`) of the segments ``segments`` (int ``(S,)``, distinct ids
+    > 0) of the integer id map ``ids`` ``(H, W)``, each that of the mask ``ids == id`` in the
+    whole image, computed inside its box: ``(band map, band areas)``. The band map, int64
+    ``(H, W)``, holds the segment's id on its band, 0 where ``ids`` is 0 and -1 elsewhere
+    (interiors, and ids not in ``segments``); the areas, int64 ``(S,)``, are in the order
+    of ``segments`` (0 for an id that is not in the map)."""
+    segs = np.asarray(segments, dtype=np.int64)
+    order = np.argsort(segs, kind="stable")
+    out = np.empty(ids.shape, dtype=np.int64)
+    area = np.zeros(segs.size, dtype=np.int64)
+    _jit().segment_bands(
+        np.ascontiguousarray(ids, dtype=np.int64), np.ascontiguousarray(segs[order]), d, out, area
+    )
+    areas = np.empty_like(area)
+    areas[order] = area
+    return out, areas
 
 
 def band_intervals(

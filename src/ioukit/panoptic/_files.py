@@ -1,7 +1,7 @@
 """The file side of :func:`ioukit.panoptic_quality`: the COCO panoptic JSON files, reading the RGB
-PNGs, the task a worker runs on a few images, and the loop that hands tasks to an executor
-(:mod:`ioukit._pool`) and records the outcomes in image order. Only counts travel between
-processes, never pixels."""
+PNGs, the task a worker runs on a few images, and the run that hands tasks to an executor and
+records the outcomes in image order (:func:`ioukit._pool.run_ordered`). Only counts travel
+between processes, never pixels."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import os
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ioukit._errors import InputError, IoUKitError
+from ioukit._errors import InputError
 from ioukit._folder import Problem
+from ioukit.panoptic._boundary import to_ids
 from ioukit.panoptic._match import BadImage, ImageStats, match_files
 
 if TYPE_CHECKING:
@@ -177,14 +178,18 @@ def evaluate_image(config: dict[str, Any], item: tuple[str, str, str, Any, Any])
             )
         if t_bgr != p_bgr:  # one read by each reader (rare): both in RGB order
             t, p = (t[..., ::-1] if t_bgr else t), (p[..., ::-1] if p_bgr else p)
-        pairs = pair_counts_rgb(t, p, bgr=t_bgr and p_bgr)
+        bgr = t_bgr and p_bgr
+        pairs = pair_counts_rgb(t, p, bgr=bgr)
+        maps = None
+        if config.get("boundary") is not None:  # Boundary PQ: the bands need the id maps
+            maps = (to_ids(t, bgr=bgr), to_ids(p, bgr=bgr))
         where = (
             gt_path,
             pred_path,
             f"{gt_path} (target segments_info)",
             f"{pred_path} (prediction segments_info)",
         )
-        return match_files(pairs, gt_segs, pred_segs, config, where)
+        return match_files(pairs, gt_segs, pred_segs, config, where, maps)
     except BadImage as exc:
         return exc.kind, str(exc)
 
@@ -195,13 +200,18 @@ def evaluate_batch(config: dict[str, Any], task: tuple[int, list[Any]]) -> tuple
     return index, [evaluate_image(config, item) for item in items]
 
 
-def warm_up() -> None:
-    """Compile the kernel and load the readers here, so forked workers inherit them."""
-    from ioukit.kernels.panoptic import pair_counts_rgb
+def warm_up(config: dict[str, Any]) -> None:
+    """Compile the kernels and load the readers here, so forked workers inherit them."""
+    from ioukit.kernels.boundary import segment_bands
+    from ioukit.kernels.panoptic import pair_counts, pair_counts_rgb
 
     z = np.zeros((1, 1, 3), dtype=np.uint8)
     pair_counts_rgb(z, z)
     pair_counts_rgb(z, z, bgr=True)
+    if config.get("boundary") is not None:
+        one = np.ones((1, 1), dtype=np.int64)
+        pair_counts(one, one)
+        segment_bands(one, one[0], 1)
     _cv2()
 
 
@@ -217,49 +227,29 @@ def run_all(
 ) -> None:
     """Evaluate ``items`` (name, target PNG, prediction PNG, target and prediction
     segments_info) with the executor; add the outcomes to ``ev`` in item order."""
-    from ioukit._pool import _END, Interrupts, ProcessPool, SerialExecutor, default_workers
+    from ioukit._pool import run_ordered
 
-    if not items:
-        return
-    own = None
-    if executor is None:
-        n = max(1, min(workers or default_workers(), len(items)))
-        executor = own = SerialExecutor() if n == 1 else ProcessPool(n)
-    here = bool(getattr(executor, "in_process", False))
-    size = 1 if here else max(1, min(8, len(items) // (16 * executor.max_workers)))
-    starts = range(0, len(items), size)
-    tasks = ((i, items[j : j + size]) for i, j in enumerate(starts))
     done = 0
-    with Interrupts() as interrupts:
-        if isinstance(executor, ProcessPool) and executor.start_method == "fork":
-            warm_up()
-        results = executor.map_unordered(partial(evaluate_batch, config), tasks)
-        early: dict[int, list[Any]] = {}
-        try:
-            for index in range(len(starts)):
-                while index not in early:
-                    got = interrupts.next(results, immediate=not here)
-                    if got is _END:
-                        raise IoUKitError(
-                            f"panoptic_quality: the executor gave no result for task {index}."
-                        )
-                    i, outcomes = cast("tuple[int, list[Any]]", got)
-                    early[i] = outcomes
-                for item, outcome in zip(items[starts[index] :], early.pop(index), strict=False):
-                    if isinstance(outcome, ImageStats):
-                        ev.add_stats(outcome, item[0])
-                    else:
-                        problems.append(Problem(outcome[0], item[0], outcome[1]))
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(items))
-                interrupts.check()
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-            if own is not None:
-                own.close()
+
+    def consume(item: tuple[str, str, str, Any, Any], outcome: Any) -> None:
+        nonlocal done
+        if isinstance(outcome, ImageStats):
+            ev.add_stats(outcome, item[0])
+        else:
+            problems.append(Problem(outcome[0], item[0], outcome[1]))
+        done += 1
+        if progress is not None:
+            progress(done, len(items))
+
+    run_ordered(
+        "panoptic_quality",
+        items,
+        partial(evaluate_batch, config),
+        consume,
+        executor=executor,
+        workers=workers,
+        warm_up=partial(warm_up, config),
+    )
 
 
 def plan(

@@ -1,5 +1,6 @@
 """One image of a panoptic evaluation: segment tables, pixel counts of (target, prediction)
-pairs, and the matching rules of panopticapi's ``pq_compute_single_core``.
+pairs, and the matching rules of panopticapi's ``pq_compute_single_core`` (and of
+boundary-iou-api's Boundary PQ, whose band counts come from :mod:`ioukit.panoptic._boundary`).
 
 Everything here works on counts (:func:`ioukit.kernels.panoptic.pair_counts`): the pixels of
 each (target id, prediction id) pair, sorted by (target id, prediction id). An image's outcome is
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError, ParameterError
+from ioukit.panoptic._boundary import band_counts
 
 NDArray = np.ndarray[Any, Any]
 
@@ -174,11 +176,20 @@ def match_image(
     convention: str,
     pq_dagger: bool,
     names: tuple[str, str] = ("target", "prediction"),
+    boundary: float | None = None,
+    maps: tuple[NDArray, NDArray] | None = None,
 ) -> ImageStats:
     """The TP/FP/FN and matched IoUs of one image from its pair counts (sorted by target id,
-    then prediction id). The rules are those of :func:`ioukit.panoptic_quality`."""
+    then prediction id). The rules are those of :func:`ioukit.panoptic_quality`; with
+    ``boundary`` (a dilation ratio), the IoU of a pair is ``min(mask IoU, boundary IoU)``, the
+    bands counted in ``maps``, the (target, prediction) integer id maps."""
     _check_ids(np.unique(gt_ids), gt, names[0], "target")
     _check_ids(np.unique(pred_ids), pred, names[1], "prediction")
+    bands = None
+    if boundary is not None:
+        if maps is None:
+            raise ParameterError("match_image: `boundary` needs the id maps `maps`.")
+        bands = band_counts(maps, (gt_ids, pred_ids, pixels), gt, pred, boundary)
     k = isthing.shape[0]
     tp = np.zeros(k, dtype=np.int64)
     fp = np.zeros(k, dtype=np.int64)
@@ -221,6 +232,11 @@ def match_image(
                 'convention="ioukit" (areas counted in the PNG).',
             )
         iou = n / union
+        if bands is not None:  # boundary-iou-api: min(mask IoU, boundary IoU)
+            inter = bands.pairs.get((g, p), 0)
+            on_void = bands.pairs.get((VOID, p), 0)  # the prediction's band on target VOID
+            b_union = int(bands.pred_area[b]) + int(bands.gt_area[a]) - inter - on_void
+            iou = min(iou, inter / b_union)
         if stuff_dagger and not thing[c]:
             if iou > 0.0:  # PQ†: every overlap of a stuff category counts, no threshold
                 cats_out.append(c)
@@ -274,10 +290,12 @@ def match_files(
     pred_segments: object,
     config: dict[str, Any],
     where: tuple[str, str, str, str],
+    maps: tuple[NDArray, NDArray] | None = None,
 ) -> ImageStats:
     """Parse one image's ``segments_info`` and match it (:func:`match_image`). ``config``:
-    ``categories``, ``convention``, ``pq_dagger``; ``where``: the names of the target map, the
-    prediction map, and of their segments, for messages."""
+    ``categories``, ``convention``, ``pq_dagger``, ``boundary``; ``where``: the names of the
+    target map, the prediction map, and of their segments, for messages; ``maps``: the
+    (target, prediction) integer id maps, needed with ``boundary``."""
     cats: Categories = config["categories"]
     convention = config["convention"]
     gt = parse_segments(target_segments, cats, where[2], need_area=convention == "panopticapi")
@@ -290,6 +308,8 @@ def match_files(
         convention=convention,
         pq_dagger=config["pq_dagger"],
         names=(where[0], where[1]),
+        boundary=config.get("boundary"),
+        maps=maps,
     )
 
 

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ioukit._errors import InputError, ParameterError
+from ioukit._errors import InputError
 from ioukit._folder import Problem
+from ioukit._segmentation_boundary import check_boundary
 from ioukit.panoptic._files import PanopticProblemsError, load_json, plan, run_all
 from ioukit.panoptic._match import check_options, parse_categories
 from ioukit.panoptic.evaluator import PanopticEvaluator
@@ -32,6 +33,7 @@ def panoptic_quality(
     convention: Literal["panopticapi", "ioukit"] = "panopticapi",
     pq_dagger: bool = False,
     aggregation: Literal["dataset", "image"] = "dataset",
+    boundary: float | None = None,
     on_bad: Literal["fail", "skip"] = "fail",
     workers: int | None = None,
     executor: Executor | None = None,
@@ -91,6 +93,27 @@ def panoptic_quality(
     segments skipped), as in per-tile histopathology protocols; the per-category table stays
     dataset-level.
 
+    ``boundary=ratio`` gives **Boundary PQ**, as boundary-iou-api computes it
+    (``coco_panoptic_api/evaluation.py``, ``iou_type="boundary"``; Cheng et al., CVPR 2021):
+    in rule 2 the IoU of each pair (target not crowd, same category) becomes
+    ``min(mask IoU, boundary IoU)`` (for matching, SQ and PQ), with::
+
+        boundary IoU = |B_g ∩ B_p| / (|B_p| + |B_g| − |B_g ∩ B_p| − |B_p ∩ VOID_target|)
+
+    ``B_s`` is the inner band (:func:`~ioukit.boundary_band`) of the mask of segment ``s``
+    alone in the whole image: pixels of ``s`` within chessboard distance ``d`` of a pixel that
+    is not ``s`` (another segment, VOID, or outside the image), ``d = max(1, round(ratio ×
+    sqrt(H² + W²)))``. As in the reference, band areas are counted in the PNGs (target ones
+    too, whatever ``convention``), the prediction's band pixels on target VOID leave the union,
+    and rules 3 and 4 (crowd, ignored predictions) use the masks only. With ``pq_dagger``,
+    stuff pairs count when the minimum is > 0. One difference: the reference rewrites each
+    map in ``segments_info`` order, painting a segment's interior with the id
+    ``max(category id) + 1``, so a segment whose id equals it takes the interiors of the
+    segments listed before it into its mask and those listed after into its band; here each
+    band is that segment's own (the reference's numbers whenever no segment has that id, and
+    its numbers with the id renamed when one has). The reference uses ``ratio`` 0.02 for COCO
+    and 0.005 for Cityscapes.
+
     Worked example (one image; ``person`` is a thing, ``sky`` stuff; ``.`` is VOID)::
 
         target            prediction       segments
@@ -116,6 +139,9 @@ def panoptic_quality(
         PQ† for stuff categories.
     aggregation : {"dataset", "image"}, default "dataset"
         Headline scores from summed counts, or the mean of per-image scores.
+    boundary : float, optional
+        Boundary PQ with this dilation ratio (a fraction of the image diagonal, > 0); see
+        above. Default: mask IoU only.
     on_bad : {"fail", "skip"}, default "fail"
         Bad images raise :class:`PanopticProblemsError` listing every one (after all were
         read), or are skipped and recorded in ``result.problems``.
@@ -173,20 +199,19 @@ def panoptic_quality(
     (0.9167, 0.8333, 1.0)
     >>> [(c["name"], c["tp"], c["fp"], c["fn"]) for c in r.per_category()]
     [('person', 1, 0, 0), ('sky', 1, 0, 0)]
+
+    Boundary PQ: here ``d = 1`` and no segment has a 3×3 interior, so every band is its mask and
+    the numbers stay (see ``tests/panoptic/test_panoptic_boundary.py`` for bands that differ).
+
+    >>> b = panoptic_quality(gt, root / "gt", pred, root / "pred", workers=1, boundary=0.02)
+    >>> round(b.pq, 4), b.to_dict()["options"]["boundary"]
+    (0.9167, 0.02)
     """
-    from ioukit._pool import Executor, check_workers
+    from ioukit._pool import check_run_options
 
     check_options(_FUNC, convention, aggregation, on_bad)
-    check_workers(_FUNC, workers)
-    if executor is not None and workers is not None:
-        raise ParameterError(f"{_FUNC}: give `workers` or `executor`, not both.")
-    if executor is not None and not isinstance(executor, Executor):
-        raise ParameterError(
-            f"{_FUNC}: `executor` must have `max_workers` and `map_unordered(fn, tasks)`; got "
-            f"{type(executor).__name__}."
-        )
-    if progress is not None and not callable(progress):
-        raise ParameterError(f"{_FUNC}: `progress` must be callable; got {progress!r}.")
+    check_boundary(_FUNC, boundary, 2)
+    check_run_options(_FUNC, workers, executor, progress)
     gt, gt_where = load_json(_FUNC, gt_json, "gt_json")
     pred, _ = load_json(_FUNC, pred_json, "pred_json")
     if "categories" not in gt:
@@ -196,6 +221,7 @@ def panoptic_quality(
         convention=convention,
         pq_dagger=pq_dagger,
         aggregation=aggregation,
+        boundary=boundary,
     )
     dirs = []
     for arg, folder in (("gt_dir", gt_dir), ("pred_dir", pred_dir)):

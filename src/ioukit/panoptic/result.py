@@ -45,7 +45,8 @@ class PanopticResult:
     match_iou : ndarray of float64, shape (M,)
         The IoU of each match.
     convention, aggregation : str
-        The options used; ``pq_dagger`` : bool.
+        The options used; ``pq_dagger`` : bool; ``boundary`` : float or None, the dilation
+        ratio of Boundary PQ (then ``match_iou`` holds ``min(mask IoU, boundary IoU)``).
     problems : tuple of Problem
         Images that were skipped (``on_bad="skip"``) and why.
 
@@ -73,6 +74,7 @@ class PanopticResult:
     convention: str = "panopticapi"
     pq_dagger: bool = False
     aggregation: str = "dataset"
+    boundary: float | None = None
     problems: tuple[Problem, ...] = field(default=())
 
     # -- counts ----------------------------------------------------------------------------
@@ -200,6 +202,7 @@ class PanopticResult:
                 "convention": self.convention,
                 "pq_dagger": self.pq_dagger,
                 "aggregation": self.aggregation,
+                "boundary": self.boundary,
             },
             "scores": {
                 g: {k: (v if k == "n" else _num(v)) for k, v in s.items()}

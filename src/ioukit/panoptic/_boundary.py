@@ -1,0 +1,93 @@
+"""Boundary PQ's counts of one image (option ``boundary`` of :func:`ioukit.panoptic_quality`).
+
+boundary-iou-api's ``coco_panoptic_api/evaluation.py`` (``iou_type="boundary"``) replaces each
+id map by a *boundary map*: the band (:func:`ioukit.boundary_band`) of every segment, the mask
+``ids == id`` in the whole image, painted with the segment's id, the rest of each segment with
+one "interior" id and VOID left as 0; it then counts the (target, prediction) pairs of the two
+boundary maps as it counts those of the id maps. Here the same maps are built by
+:func:`ioukit.kernels.boundary.segment_bands` (each band computed inside its segment's box;
+interiors are -1, pixels that :func:`ioukit.kernels.panoptic.pair_counts` does not count) for
+the segments that take part in a candidate pair only, then counted by ``pair_counts``:
+
+* ``|B(g) ∩ B(p)|``: the pixels of the pair ``(g, p)``;
+* ``|VOID_target ∩ B(p)|``: the pixels of the pair ``(0, p)``;
+* ``|B(s)|``: each segment's band area, counted in its map (also for targets, whose mask areas
+  come from the JSON under ``convention="panopticapi"``).
+
+:func:`ioukit.panoptic._match.match_image` divides them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ioukit.geometry.boundary import _dilation
+
+if TYPE_CHECKING:
+    from ioukit.panoptic._match import Segments
+
+NDArray = np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True)
+class BandCounts:
+    """The band counts of one image: ``pairs`` (target id, prediction id) → band pixels (target
+    id 0: the target's VOID pixels on the prediction's band); ``gt_area`` and ``pred_area``
+    (S,) int64, each segment's band area in the order of its :class:`Segments` (0 for the
+    segments of no candidate pair, whose bands are not needed)."""
+
+    pairs: dict[tuple[int, int], int]
+    gt_area: NDArray
+    pred_area: NDArray
+
+
+def to_ids(rgb: NDArray, *, bgr: bool = False) -> NDArray:
+    """``(H, W)`` int64 ids ``R + 256 G + 256**2 B`` of an ``(H, W, 3)`` uint8 colour map
+    (``bgr``: in OpenCV's channel order)."""
+    c = rgb.astype(np.int64)
+    r, b = (2, 0) if bgr else (0, 2)
+    return np.asarray(c[..., r] + 256 * c[..., 1] + 65536 * c[..., b])
+
+
+def band_counts(
+    maps: tuple[NDArray, NDArray],
+    pairs: tuple[NDArray, NDArray, NDArray],
+    gt: Segments,
+    pred: Segments,
+    ratio: float,
+) -> BandCounts:
+    """:class:`BandCounts` of the integer id maps ``maps`` = (target, prediction) ``(H, W)``,
+    whose pair counts are ``pairs``, with the band width ``d`` of boundary-iou-api's
+    ``mask_to_boundary`` for the dilation ``ratio`` and the image size. Bands are computed for
+    the segments of the candidate pairs (non-VOID, target not crowd, same category), the only
+    pairs whose IoU is used."""
+    from ioukit.kernels.boundary import segment_bands
+    from ioukit.kernels.panoptic import pair_counts
+
+    gi = {int(s): i for i, s in enumerate(gt.ids.tolist())}
+    pi = {int(s): i for i, s in enumerate(pred.ids.tolist())}
+    gt_cats, gt_crowd, pred_cats = gt.cats.tolist(), gt.crowd.tolist(), pred.cats.tolist()
+    need_gt: set[int] = set()
+    need_pred: set[int] = set()
+    for g, p in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        if g and p and not gt_crowd[gi[g]] and gt_cats[gi[g]] == pred_cats[pi[p]]:
+            need_gt.add(g)
+            need_pred.add(p)
+    target, prediction = maps
+    h, w = target.shape
+    d = _dilation(h, w, ratio)
+    areas = []
+    band_maps = []
+    for ids, need, index in ((target, need_gt, gi), (prediction, need_pred, pi)):
+        segs = np.fromiter(sorted(need), dtype=np.int64, count=len(need))
+        band_map, band_area = segment_bands(ids, segs, d)
+        area = np.zeros(len(index), dtype=np.int64)
+        area[[index[s] for s in segs.tolist()]] = band_area
+        band_maps.append(band_map)
+        areas.append(area)
+    bg, bp, pix, _ = pair_counts(band_maps[0], band_maps[1])  # interiors (-1) are not counted
+    counted = dict(zip(zip(bg.tolist(), bp.tolist(), strict=True), pix.tolist(), strict=True))
+    return BandCounts(counted, areas[0], areas[1])
