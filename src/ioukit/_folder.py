@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from numbers import Integral
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, cast
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from ioukit._errors import InputError, IoUKitError, ParameterError
 
@@ -233,62 +233,35 @@ def count_all(
     progress: Callable[[int], object] | None,
 ) -> None:
     """Count the pairs of ``todo`` with the executor and add them to ``ev`` in order."""
-    from ioukit._pool import _END, Interrupts, ProcessPool, SerialExecutor, default_workers
+    from ioukit._pool import run_ordered
 
-    if not todo:
-        return
-    own = None
-    if executor is None:
-        n = max(1, min(workers or default_workers(), len(todo)))
-        executor = own = SerialExecutor() if n == 1 else ProcessPool(n)
-    # in this process: Ctrl-C waits for the end of the task (not raised inside a decoder or
-    # numba's compiler), so one pair per task; else a few pairs per task (fewer messages),
-    # small enough that the workers finish together
-    here = bool(getattr(executor, "in_process", False))
-    size = 1 if here else max(1, min(8, len(todo) // (16 * executor.max_workers)))
-    starts = range(0, len(todo), size)
-    tasks = (
-        (i, [(str(p.pred), str(p.target)) for p in todo[j : j + size]])
-        for i, j in enumerate(starts)
-    )
     done = ev.num_images
-    with Interrupts() as interrupts:
-        if isinstance(executor, ProcessPool) and executor.start_method == "fork":
-            warm_up(config)  # forked workers inherit the compiled kernel
-        interrupts.check()
-        results = executor.map_unordered(partial(count_batch, config), tasks)
-        early: dict[int, list[Any]] = {}  # results that came before those of earlier tasks
-        try:
-            for index in range(len(starts)):
-                while index not in early:
-                    item = interrupts.next(results, immediate=not here)
-                    if item is _END:
-                        raise IoUKitError(
-                            f"evaluate_folder: the executor {type(executor).__name__} gave no "
-                            f"result for task {index}."
-                        )
-                    got, outcomes = cast("tuple[int, list[Any]]", item)
-                    early[got] = outcomes
-                batch = todo[starts[index] : starts[index] + size]
-                for pair, (cm, kind, message) in zip(batch, early.pop(index), strict=True):
-                    if cm is None:
-                        problems.append(Problem(kind, pair.name, message))
-                    else:
-                        row = ev.add_confusion_matrix(cm, name=pair.name)
-                        if rows is not None:
-                            rows.write(row)
-                        if saver is not None:
-                            saver.maybe_save(ev)
-                    done += 1
-                    if progress is not None:
-                        progress(done)
-                interrupts.check()
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-            if own is not None:
-                own.close()
+
+    def consume(pair: Pair, outcome: Outcome) -> None:
+        nonlocal done
+        cm, kind, message = outcome
+        if cm is None:
+            problems.append(Problem(kind, pair.name, message))
+        else:
+            row = ev.add_confusion_matrix(cm, name=pair.name)
+            if rows is not None:
+                rows.write(row)
+            if saver is not None:
+                saver.maybe_save(ev)
+        done += 1
+        if progress is not None:
+            progress(done)
+
+    run_ordered(
+        "evaluate_folder",
+        todo,
+        partial(count_batch, config),
+        consume,
+        executor=executor,
+        workers=workers,
+        send=lambda p: (str(p.pred), str(p.target)),
+        warm_up=partial(warm_up, config),  # forked workers inherit the compiled kernel
+    )
 
 
 def with_total(progress: Callable[[int, int], object], total: int) -> Callable[[int], object]:

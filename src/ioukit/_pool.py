@@ -18,10 +18,10 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from numbers import Integral
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
 from ioukit._errors import IoUKitError, ParameterError
 
@@ -117,6 +117,22 @@ def check_workers(func: str, workers: object) -> int | None:
     if isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1:
         raise ParameterError(f"{func}: `workers` must be a positive integer; got {workers!r}.")
     return int(workers)
+
+
+def check_run_options(func: str, workers: object, executor: object, progress: object) -> None:
+    """The options of a run of an engine (:func:`run_ordered`): ``workers`` (None or a positive
+    integer), ``executor`` (None or an :class:`Executor`, not with ``workers``) and
+    ``progress`` (None or a callable)."""
+    check_workers(func, workers)
+    if executor is not None and workers is not None:
+        raise ParameterError(f"{func}: give `workers` or `executor`, not both.")
+    if executor is not None and not isinstance(executor, Executor):
+        raise ParameterError(
+            f"{func}: `executor` must have `max_workers` and `map_unordered(fn, tasks)` (see "
+            f"ioukit.evaluate.Executor); got {type(executor).__name__}."
+        )
+    if progress is not None and not callable(progress):
+        raise ParameterError(f"{func}: `progress` must be callable; got {progress!r}.")
 
 
 # -- worker side -------------------------------------------------------------------------------
@@ -446,3 +462,73 @@ class Interrupts:
             self._old = None
         if exc_type is None:
             self.check()
+
+
+# -- the ordered run of an engine --------------------------------------------------------------
+
+U = TypeVar("U")
+
+
+def run_ordered(
+    func: str,
+    items: Sequence[T],
+    task: Callable[[tuple[int, list[Any]]], tuple[int, list[U]]],
+    consume: Callable[[T, U], object],
+    *,
+    executor: Executor | None,
+    workers: int | None,
+    send: Callable[[T], Any] | None = None,
+    warm_up: Callable[[], object] | None = None,
+) -> None:
+    """Run ``task`` over ``items`` with ``executor`` and ``consume(item, outcome)`` each item,
+    in item order, in this process.
+
+    ``task`` (picklable) maps ``(index, [send(item), ...])`` to ``(index, [outcome, ...])``.
+    Without an executor, one is made for the run (``workers`` processes, default: the cores
+    this process may use; 1: this process) and closed after it. In this process a task is one
+    item (Ctrl-C waits for the end of a task: not raised inside a decoder or numba's compiler);
+    else a few (fewer messages), small enough that the workers finish together. ``warm_up``
+    runs first when workers are forked (they inherit what it loads). Ctrl-C is handled by
+    :class:`Interrupts`: nothing is left half-consumed.
+    """
+    if not items:
+        return
+    own = None
+    if executor is None:
+        n = max(1, min(workers or default_workers(), len(items)))
+        executor = own = SerialExecutor() if n == 1 else ProcessPool(n)
+    here = bool(getattr(executor, "in_process", False))
+    size = 1 if here else max(1, min(8, len(items) // (16 * executor.max_workers)))
+    starts = range(0, len(items), size)
+    tasks = (
+        (i, [x if send is None else send(x) for x in items[j : j + size]])
+        for i, j in enumerate(starts)
+    )
+    with Interrupts() as interrupts:
+        fork = isinstance(executor, ProcessPool) and executor.start_method == "fork"
+        if warm_up is not None and fork:
+            warm_up()
+        interrupts.check()
+        results = executor.map_unordered(task, tasks)
+        early: dict[int, list[U]] = {}  # results that came before those of earlier tasks
+        try:
+            for index in range(len(starts)):
+                while index not in early:
+                    got = interrupts.next(results, immediate=not here)
+                    if got is _END:
+                        raise IoUKitError(
+                            f"{func}: the executor {type(executor).__name__} gave no result "
+                            f"for task {index}."
+                        )
+                    i, outcomes = cast("tuple[int, list[U]]", got)
+                    early[i] = outcomes
+                batch = items[starts[index] : starts[index] + size]
+                for item, outcome in zip(batch, early.pop(index), strict=True):
+                    consume(item, outcome)
+                interrupts.check()
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+            if own is not None:
+                own.close()

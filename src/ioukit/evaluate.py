@@ -293,7 +293,7 @@ def evaluate_folder(
     1
     """
     from ioukit._folder import check_class_names, ordered_ignore
-    from ioukit._pool import check_workers
+    from ioukit._pool import check_run_options
     from ioukit.core._checks import check_ignore_index, check_num_classes
     from ioukit.io import pair_files
     from ioukit.segmentation import SegmentationEvaluator
@@ -305,16 +305,7 @@ def evaluate_folder(
     names = check_class_names(func, class_names, c, ignore)
     if on_bad not in ("fail", "skip"):
         raise ParameterError(f'{func}: `on_bad` must be "fail" or "skip"; got {on_bad!r}.')
-    check_workers(func, workers)
-    if executor is not None and workers is not None:
-        raise ParameterError(f"{func}: give `workers` or `executor`, not both.")
-    if executor is not None and not isinstance(executor, Executor):
-        raise ParameterError(
-            f"{func}: `executor` must have `max_workers` and `map_unordered(fn, tasks)` (see "
-            f"ioukit.evaluate.Executor); got {type(executor).__name__}."
-        )
-    if progress is not None and not callable(progress):
-        raise ParameterError(f"{func}: `progress` must be callable; got {progress!r}.")
+    check_run_options(func, workers, executor, progress)
     for arg, value in (("target_suffix", target_suffix), ("pred_suffix", pred_suffix)):
         if not isinstance(value, str):
             raise ParameterError(f"{func}: `{arg}` must be a string; got {value!r}.")
