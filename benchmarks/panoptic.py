@@ -10,8 +10,9 @@ Measured in the same run (files in the page cache), as pairs per second, the med
 ``--repeats`` interleaved runs:
 
 * decode only: a process pool of ``--workers`` that decodes both PNGs of every pair, with Pillow
-  (``np.asarray(Image.open(p))``) and with OpenCV (``cv2.imread``); every file is also checked to
-  give exactly the same pixels from both (ioukit reads with OpenCV when it is installed);
+  (``np.asarray(Image.open(p))``), OpenCV (``cv2.imread``) and pyspng (libspng); every file is
+  also checked to give exactly the same pixels from each (ioukit reads with pyspng, else
+  OpenCV, when installed);
 * ioukit: ``panoptic_quality(..., workers=N)`` end to end (JSON, pool start, decode, counting,
   matching, result), with N = ``--workers`` and N = 1;
 * the reference: the transcription of panopticapi's ``pq_compute_single_core`` in
@@ -145,10 +146,27 @@ def _decode_cv2(paths: tuple[str, str]) -> int:
     return sum(cv2.imread(p, cv2.IMREAD_UNCHANGED).shape[0] for p in paths)
 
 
+def _decode_spng(paths: tuple[str, str]) -> int:
+    import pyspng
+
+    total = 0
+    for p in paths:
+        with open(p, "rb") as fh:
+            total += pyspng.load(fh.read()).shape[0]
+    return total
+
+
 def _same_pixels(path: str) -> bool:
     import cv2
 
     return bool(np.array_equal(np.asarray(Image.open(path)), cv2.imread(path, -1)[..., ::-1]))
+
+
+def _same_pixels_spng(path: str) -> bool:
+    import pyspng
+
+    with open(path, "rb") as fh:
+        return bool(np.array_equal(np.asarray(Image.open(path)), pyspng.load(fh.read())))
 
 
 def _pairs(folder: Path) -> list[tuple[str, str]]:
@@ -275,6 +293,13 @@ def main_bench() -> None:
         funcs[f"decode only, OpenCV ({n} processes)"] = decode(folder, n, _decode_cv2)
     except ImportError:
         same = None
+    try:
+        import pyspng  # noqa: F401
+
+        same_spng = all(_same_pixels_spng(path) for pair in _pairs(folder) for path in pair)
+        funcs[f"decode only, pyspng ({n} processes)"] = decode(folder, n, _decode_spng)
+    except ImportError:
+        same_spng = None
     funcs[f"ioukit ({n} workers)"] = lambda: result.append(
         ioukit.panoptic_quality(*files, workers=n)
     )
@@ -311,7 +336,8 @@ def main_bench() -> None:
         f"categories; {n} workers on {os.cpu_count()} cores; Python {sys.version.split()[0]}, "
         f"numpy {np.__version__}, Pillow {Image.__version__}; median of {args.repeats} "
         "interleaved runs (torchmetrics: one). "
-        f"OpenCV pixels identical to Pillow's: {same}. ioukit PQ/SQ/RQ == reference: {equal}; "
+        f"OpenCV pixels identical to Pillow's: {same}; pyspng's: {same_spng}. "
+        f"ioukit PQ/SQ/RQ == reference: {equal}; "
         f"== hotcoco: {hot_equal}.\n"
     )
     single = dict(rows)["pq_compute_single_core (transcription)"]

@@ -5,6 +5,7 @@ between processes, never pixels."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -113,8 +114,11 @@ def load_json(func: str, doc: object, arg: str) -> tuple[dict[str, Any], str]:
 
 
 def read_rgb(path: str) -> tuple[NDArray, bool]:
-    """An RGB id PNG: ``(H, W, 3)`` uint8 and whether it is in BGR order (OpenCV's reader,
-    when installed: the same pixels, faster; checked by ``benchmarks/panoptic.py``)."""
+    """An RGB id PNG: ``(H, W, 3)`` uint8 and whether it is in BGR order. Pillow reads the
+    header (the mode check); the pixels come from the fastest decoder installed: pyspng
+    (libspng, ``pip install pyspng``), then OpenCV, then Pillow. They give the same pixels
+    (checked by ``benchmarks/panoptic.py`` and ``tests/panoptic``); a decoder that returns
+    anything but 8-bit RGB hands the file to the next one."""
     from PIL import Image
 
     try:
@@ -127,7 +131,13 @@ def read_rgb(path: str) -> tuple[NDArray, bool]:
                     f"{path}: a PNG of mode {mode}; panoptic id maps are RGB (mode RGB, id = "
                     f"R + 256 G + 256**2 B): {hint}.",
                 )
-            cv2 = _cv2()
+            spng = _optional("pyspng")
+            if spng is not None:
+                with open(path, "rb") as fh:
+                    arr = spng.load(fh.read())
+                if arr.ndim == 3 and arr.shape[2] == 3 and arr.dtype == np.uint8:
+                    return arr, False
+            cv2 = _optional("cv2")
             if cv2 is not None:
                 arr = cv2.imread(path, cv2.IMREAD_UNCHANGED)
                 if (
@@ -148,18 +158,17 @@ def read_rgb(path: str) -> tuple[NDArray, bool]:
         ) from None
 
 
-_CV2: list[Any] = []
+_OPTIONAL: dict[str, Any] = {}
 
 
-def _cv2() -> Any:
-    if not _CV2:
+def _optional(name: str) -> Any:
+    """The module ``name`` (a PNG decoder), or None when it is not installed; imported once."""
+    if name not in _OPTIONAL:
         try:
-            import cv2
-
-            _CV2.append(cv2)
+            _OPTIONAL[name] = importlib.import_module(name)
         except ImportError:
-            _CV2.append(None)
-    return _CV2[0]
+            _OPTIONAL[name] = None
+    return _OPTIONAL[name]
 
 
 def evaluate_image(config: dict[str, Any], item: tuple[str, str, str, Any, Any]) -> Any:
@@ -212,7 +221,8 @@ def warm_up(config: dict[str, Any]) -> None:
         one = np.ones((1, 1), dtype=np.int64)
         pair_counts(one, one)
         segment_bands(one, one[0], 1)
-    _cv2()
+    _optional("pyspng")
+    _optional("cv2")
 
 
 def run_all(
