@@ -1,5 +1,5 @@
-"""Random shapes and a signed area shared by the polygon tests (importable because ``tests/``
-holds a conftest)."""
+"""Random shapes and a signed area shared by the polygon tests, and boundary-iou-api's band
+shared by the boundary tests (importable because ``tests/`` holds a conftest)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,17 @@ def polygon_area_signed(p: np.ndarray) -> float:
     """Shoelace area of one ``(K, 2)`` polygon: positive counter-clockwise with y up."""
     x, y = p[:, 0], p[:, 1]
     return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def reference_band(mask: np.ndarray, ratio: float) -> np.ndarray:
+    """boundary-iou-api's ``mask_to_boundary`` of one ``(H, W)`` 0/1 mask, with OpenCV: one
+    pixel of zero padding, ``d = max(1, round(ratio * diagonal))`` 3×3 erosions, the mask
+    minus its erosion (bool)."""
+    import cv2
+
+    h, w = mask.shape
+    d = max(1, int(round(ratio * np.sqrt(h**2 + w**2))))  # noqa: RUF046 - as the reference
+    m = mask.astype(np.uint8)
+    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    eroded = cv2.erode(padded, np.ones((3, 3), dtype=np.uint8), iterations=d)
+    return (m - eroded[1 : h + 1, 1 : w + 1]).astype(bool)

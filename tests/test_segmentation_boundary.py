@@ -13,18 +13,10 @@ import math
 import numpy as np
 import pytest
 
+from geometry_helpers import reference_band
 from ioukit import InputError, ParameterError, SegmentationEvaluator
 
 cv2 = pytest.importorskip("cv2")
-
-
-def _band(mask: np.ndarray, ratio: float) -> np.ndarray:
-    h, w = mask.shape
-    d = max(1, int(round(ratio * np.sqrt(h**2 + w**2))))  # noqa: RUF046 - as the reference
-    m = mask.astype(np.uint8)
-    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    eroded = cv2.erode(padded, np.ones((3, 3), dtype=np.uint8), iterations=d)
-    return (m - eroded[1 : h + 1, 1 : w + 1]).astype(bool)
 
 
 def _direct(pred, target, c_count, ignore, ratio):  # type: ignore[no-untyped-def]
@@ -33,8 +25,8 @@ def _direct(pred, target, c_count, ignore, ratio):  # type: ignore[no-untyped-de
     for p, t in zip(pred, target, strict=True):
         valid = ~np.isin(t, ignore)
         for c in range(c_count):
-            bp = _band(p == c, ratio) & valid
-            bt = _band((t == c) | ~valid, ratio) & valid
+            bp = reference_band(p == c, ratio) & valid
+            bt = reference_band((t == c) | ~valid, ratio) & valid
             inter[c] += int((bp & bt).sum())
             union[c] += int((bp | bt).sum())
     with np.errstate(invalid="ignore", divide="ignore"):

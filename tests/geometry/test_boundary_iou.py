@@ -16,19 +16,11 @@ import math
 import numpy as np
 import pytest
 
+from geometry_helpers import reference_band
 from ioukit import InputError, ParameterError, boundary_band, boundary_iou
 from ioukit.kernels.boundary import pair_band_counts
 
 cv2 = pytest.importorskip("cv2")
-
-
-def _reference_band(mask: np.ndarray, ratio: float) -> np.ndarray:
-    h, w = mask.shape
-    d = max(1, int(round(ratio * np.sqrt(h**2 + w**2))))  # noqa: RUF046 - as the reference
-    m = mask.astype(np.uint8)
-    padded = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    eroded = cv2.erode(padded, np.ones((3, 3), dtype=np.uint8), iterations=d)
-    return (m - eroded[1 : h + 1, 1 : w + 1]).astype(bool)
 
 
 def _objects(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -73,8 +65,8 @@ def test_bands_and_iou_match_reference(size: tuple[int, int], ratio: float) -> N
     pred[1] = True  # full vs anything
     target[2] = pred[2]  # identical
     target[3] = False  # something vs empty
-    ref_p = np.stack([_reference_band(m, ratio) for m in pred])
-    ref_t = np.stack([_reference_band(m, ratio) for m in target])
+    ref_p = np.stack([reference_band(m, ratio) for m in pred])
+    ref_t = np.stack([reference_band(m, ratio) for m in target])
     np.testing.assert_array_equal(boundary_band(pred, dilation_ratio=ratio), ref_p)
     np.testing.assert_array_equal(boundary_band(target, dilation_ratio=ratio), ref_t)
     inter = (ref_p & ref_t).sum(axis=(1, 2))
@@ -98,7 +90,7 @@ def test_pair_counts_with_valid_pixels() -> None:
     got = pair_band_counts(pred, target, d, valid, rows)
     ratio = d / math.hypot(h, w)  # round(3.0) = 3
     for i in range(10):
-        bp, bt = _reference_band(pred[i], ratio), _reference_band(target[i], ratio)
+        bp, bt = reference_band(pred[i], ratio), reference_band(target[i], ratio)
         v = valid[rows[i]]
         assert got[i].tolist() == [
             int((bp & bt & v).sum()),

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from geometry_helpers import reference_band
+
 VOID = 0
 OFFSET = 256 * 256 * 256
 
@@ -55,15 +57,9 @@ class _Stat:
 
 
 def mask_to_boundary(mask: np.ndarray, ratio: float) -> np.ndarray:
-    """boundary-iou-api's band of a uint8 0/1 mask: mask minus its erosion by ``d`` 3×3
-    iterations after one pixel of zero padding, ``d = max(1, int(round(ratio * diagonal)))``."""
-    import cv2
-
-    h, w = mask.shape
-    d = max(1, round(float(ratio * np.sqrt(h**2 + w**2))))  # Python round: half to even
-    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    eroded = cv2.erode(padded, np.ones((3, 3), dtype=np.uint8), iterations=d)
-    return mask - eroded[1 : h + 1, 1 : w + 1]
+    """boundary-iou-api's band of a uint8 0/1 mask (:func:`geometry_helpers.reference_band`),
+    as uint8 like the reference returns it."""
+    return reference_band(mask, ratio).astype(mask.dtype)
 
 
 def _boundary_map(pan: np.ndarray, segms: list[dict[str, Any]], interior: int, ratio: float):  # type: ignore[no-untyped-def]
