@@ -1,0 +1,62 @@
+"""Arrays inside a JSON document: the state that ``ioukit compare`` reads back.
+
+A result's :meth:`to_dict` carries, beside its human-readable numbers, a ``"state"`` entry with
+the exact per-image data it was computed from (per-image counts, match records). The arrays are
+stored as one compressed ``.npz`` archive, base64-encoded, so that the JSON stays small and the
+arrays come back bit for bit (dtype, shape and values).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ioukit._errors import InputError
+
+__all__ = ["STATE_FORMAT", "decode_arrays", "encode_arrays"]
+
+#: the value of ``state["format"]``; a reader refuses any other
+STATE_FORMAT = "npz-base64-v1"
+
+NDArray = np.ndarray[Any, Any]
+
+
+def encode_arrays(arrays: Mapping[str, NDArray]) -> dict[str, str]:
+    """``{"format": STATE_FORMAT, "arrays": <base64 of a compressed .npz>}``.
+
+    Object arrays are refused (they would need pickle to come back).
+
+    >>> doc = encode_arrays({"tp": np.arange(6, dtype=np.int64).reshape(2, 3)})
+    >>> decode_arrays(doc)["tp"].tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    """
+    buf = io.BytesIO()
+    plain = {}
+    for name, value in arrays.items():
+        a = np.asarray(value)
+        if a.dtype == object:
+            raise InputError(f"encode_arrays: array {name!r} has dtype object; use numbers.")
+        plain[name] = a
+    np.savez_compressed(buf, **plain)  # type: ignore[arg-type]
+    return {"format": STATE_FORMAT, "arrays": base64.b64encode(buf.getvalue()).decode("ascii")}
+
+
+def decode_arrays(state: Any, *, where: str = "state") -> dict[str, NDArray]:
+    """The arrays of an :func:`encode_arrays` document (``where`` names it in errors)."""
+    if not isinstance(state, Mapping) or state.get("format") != STATE_FORMAT:
+        got = state.get("format") if isinstance(state, Mapping) else type(state).__name__
+        raise InputError(
+            f"{where}: expected a state written by ioukit (format {STATE_FORMAT!r}); got "
+            f"{got!r}. Write the JSON again with this version of ioukit."
+        )
+    try:
+        raw = base64.b64decode(state["arrays"], validate=True)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{where}: the state's arrays are damaged ({exc}).") from None
