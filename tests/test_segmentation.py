@@ -167,6 +167,8 @@ def test_result_to_dict_is_strict_json() -> None:
         "per_class",
         "confusion_matrix",
         "per_image",
+        "kind",
+        "state",
     }
 
 

@@ -10,15 +10,18 @@ confusion matrix) and, when kept, the per-image counts of a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ioukit._errors import MissingDependencyError, ParameterError
+from ioukit._errors import MissingDependencyError, ParameterError, StateError
 from ioukit.core.counts import Counts
 from ioukit.core.reduce import accuracy, dice, jaccard, nanmean, precision, recall
+
+if TYPE_CHECKING:
+    from ioukit.stats import ConfidenceInterval
 
 __all__ = ["QUALITY_BANDS", "SegmentationResult", "quality_band"]
 
@@ -243,7 +246,6 @@ class SegmentationResult:
         """One dict per image: name, mIoU, pixel accuracy, quality, IoU per class."""
         return _rows(self._images(), self.image_names, self.class_names)
 
-    # -- export --------------------------------------------------------------------------
     def per_class_rows(self) -> list[dict[str, Any]]:
         """One dict per class: id, name, IoU, Dice, precision, recall, support, tp, fp, fn,
         quality and, where the IoU is NaN, the reason."""
@@ -277,11 +279,48 @@ class SegmentationResult:
             "fw_iou": _num(self.fw_iou),
         }
 
+    # -- statistics ----------------------------------------------------------------------
+    def confidence_interval(
+        self,
+        metric: str = "miou",
+        *,
+        level: float = 0.95,
+        method: str = "bca",
+        n_resamples: int = 10000,
+        random_state: int | np.random.Generator | None = None,
+    ) -> ConfidenceInterval:
+        """Bootstrap confidence interval of ``metric``, images resampled (needs per-image
+        counts); :func:`ioukit.stats.confidence_interval` documents the metric names and
+        options.
+
+        >>> import numpy as np, ioukit
+        >>> ev = ioukit.SegmentationEvaluator(2)
+        >>> for i in range(12):
+        ...     ev.update(np.eye(4, dtype=int), np.roll(np.eye(4, dtype=int), i % 3, axis=1))
+        >>> ci = ev.result().confidence_interval(n_resamples=500, random_state=0)
+        >>> ci.estimate == ev.result().miou, ci.n_images
+        (True, 12)
+        """
+        from ioukit.stats import confidence_interval
+
+        return confidence_interval(
+            self,
+            metric,
+            level=level,
+            method=method,
+            n_resamples=n_resamples,
+            random_state=random_state,
+        )
+
+    # -- export --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dictionary: configuration, confusion matrix, per-class rows, summary,
-        every convention's mIoU, Boundary IoU per class (evaluator option ``boundary``) and
-        (when kept) per-image rows. NaN becomes ``None``."""
+        """A JSON-safe dictionary: ``"kind": "segmentation"``, configuration, confusion
+        matrix, per-class rows, summary, every convention's mIoU, Boundary IoU per class
+        (evaluator option ``boundary``), (when kept) per-image rows, and ``"state"``: the exact
+        counts (dataset, per image, boundary), names and options, from which
+        :meth:`from_dict` rebuilds the result. NaN becomes ``None``."""
         out: dict[str, Any] = {
+            "kind": "segmentation",
             "config": {
                 "num_classes": self.num_classes,
                 "class_names": list(self.class_names),
@@ -306,7 +345,68 @@ class SegmentationResult:
             }
         if self.per_image_counts is not None:
             out["per_image"] = self.per_image_rows()
+        out["state"] = self._state()
         return out
+
+    def _state(self) -> dict[str, str]:
+        from ioukit.stats._records import counts_to_state, pack
+
+        meta: dict[str, Any] = {
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "ignore_index": list(self.ignore_index),
+            "image_names": list(self.image_names),
+            "boundary_convention": self.boundary_convention,
+            "boundary_ratio": self.boundary_ratio,
+        }
+        arrays: dict[str, NDArray] = {}
+        for name in ("counts", "per_image_counts", "boundary_counts"):
+            counts = getattr(self, name)
+            if counts is not None:
+                meta[name], part = counts_to_state(name, counts)
+                arrays.update(part)
+        return pack(meta, arrays)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> SegmentationResult:
+        """The result that :meth:`to_dict` describes, rebuilt from its ``"state"``: the same
+        counts (bit for bit), names and options, so every score is identical.
+
+        Raises :class:`ioukit.StateError` for a document without a valid segmentation state.
+
+        >>> import json, numpy as np, ioukit
+        >>> ev = ioukit.SegmentationEvaluator(3, ignore_index=255)
+        >>> ev.update(np.array([[0, 1, 2]]), np.array([[0, 1, 255]]), names=["a"])
+        >>> r = ev.result()
+        >>> back = SegmentationResult.from_dict(json.loads(json.dumps(r.to_dict())))
+        >>> back.miou == r.miou, back.image_names, back.per_image_counts.tp.tolist()
+        (True, ('a',), [[1, 1, 0]])
+        """
+        from ioukit.stats._records import counts_from_state, reading, unpack
+
+        where = "SegmentationResult.from_dict"
+        meta, arrays = unpack(doc, "segmentation", where)
+        with reading(where):
+            total, images, boundary = (
+                counts_from_state(name, meta, arrays, where) if name in meta else None
+                for name in ("counts", "per_image_counts", "boundary_counts")
+            )
+            if total is None:
+                raise StateError(f"{where}: the state has no dataset counts.")
+            ratio = meta["boundary_ratio"]
+            result = cls(
+                num_classes=int(meta["num_classes"]),
+                class_names=tuple(str(v) for v in meta["class_names"]),
+                ignore_index=tuple(int(v) for v in meta["ignore_index"]),
+                counts=total,
+                per_image_counts=images,
+                image_names=tuple(str(v) for v in meta["image_names"]),
+                boundary_counts=boundary,
+                boundary_convention=meta["boundary_convention"],
+                boundary_ratio=None if ratio is None else float(ratio),
+            )
+        _check_shapes(where, result)
+        return result
 
     def to_frame(self) -> Any:
         """The per-class table as a pandas DataFrame (needs pandas)."""
@@ -341,6 +441,24 @@ class SegmentationResult:
             f"{_fmt(s['fw_iou'])}"
         )
         return "\n".join(lines)
+
+
+def _check_shapes(where: str, r: SegmentationResult) -> None:
+    """The rebuilt parts must fit together."""
+    c = r.num_classes
+    problems = []
+    if len(r.class_names) != c or r.counts.num_classes != c:
+        problems.append(f"{c} classes, {len(r.class_names)} names, {r.counts.num_classes} counted")
+    images = r.per_image_counts
+    if images is not None and (images.num_classes != c or images.num_samples != len(r.image_names)):
+        problems.append(
+            f"per-image counts of {images.num_samples} images and {images.num_classes} classes, "
+            f"{len(r.image_names)} image names"
+        )
+    if r.boundary_counts is not None and r.boundary_counts.num_classes != c:
+        problems.append(f"boundary counts of {r.boundary_counts.num_classes} classes")
+    if problems:
+        raise StateError(f"{where}: the state does not fit together: {'; '.join(problems)}.")
 
 
 def _rows(

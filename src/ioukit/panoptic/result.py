@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ioukit._errors import StateError
 from ioukit._folder import Problem
 from ioukit.panoptic._match import Categories
 from ioukit.panoptic._reduce import GROUPS, category_scores, group_scores
 
+if TYPE_CHECKING:
+    from ioukit.stats import ConfidenceInterval
+
 __all__ = ["PanopticResult"]
 
 NDArray = np.ndarray[Any, Any]
+
+#: the arrays of the JSON state: per-image counts, then the match records
+_STATE_ARRAYS = ("image_tp", "image_fp", "image_fn", "match_image", "match_cats", "match_iou")
 
 
 def _num(v: Any) -> float | None:
@@ -193,11 +201,38 @@ class PanopticResult:
             for i in range(len(cats.ids))
         ]
 
+    def confidence_interval(
+        self,
+        metric: str = "PQ",
+        *,
+        level: float = 0.95,
+        method: str = "bca",
+        n_resamples: int = 10000,
+        random_state: int | np.random.Generator | None = None,
+    ) -> ConfidenceInterval:
+        """Bootstrap confidence interval of ``metric`` (``"PQ"``, ``"SQ_th"``,
+        ``"PQ:<category>"``, …), images resampled; :func:`ioukit.stats.confidence_interval`
+        documents the names and options."""
+        from ioukit.stats import confidence_interval
+
+        return confidence_interval(
+            self,
+            metric,
+            level=level,
+            method=method,
+            n_resamples=n_resamples,
+            random_state=random_state,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """Everything as JSON-safe Python (NaN becomes ``None``): ``options``, ``scores``,
-        ``per_category``, ``per_image`` (``[{"image", "pq", "sq", "rq"}]``), ``problems``."""
+        """Everything as JSON-safe Python (NaN becomes ``None``): ``kind`` (``"panoptic"``),
+        ``options``, ``scores``, ``per_category``, ``per_image``
+        (``[{"image", "pq", "sq", "rq"}]``), ``problems`` and ``state``: the exact per-image
+        counts and match records, names and options, from which :meth:`from_dict` rebuilds
+        the result."""
         per = self._per_image["All"]
         return {
+            "kind": "panoptic",
             "options": {
                 "convention": self.convention,
                 "pq_dagger": self.pq_dagger,
@@ -219,7 +254,78 @@ class PanopticResult:
             "problems": [
                 {"kind": p.kind, "name": p.name, "message": p.message} for p in self.problems
             ],
+            "state": self._state(),
         }
+
+    def _state(self) -> dict[str, str]:
+        from ioukit.stats._records import pack
+
+        cats = self.categories
+        meta = {
+            "category_ids": list(cats.ids),
+            "category_names": list(cats.names),
+            "isthing": [bool(v) for v in cats.isthing],
+            "image_names": list(self.image_names),
+            "convention": self.convention,
+            "pq_dagger": self.pq_dagger,
+            "aggregation": self.aggregation,
+            "boundary": self.boundary,
+            "problems": [list(p) for p in self.problems],
+        }
+        return pack(meta, {name: getattr(self, name) for name in _STATE_ARRAYS})
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> PanopticResult:
+        """The result that :meth:`to_dict` describes, rebuilt from its ``"state"``: the same
+        counts and match records (bit for bit), names and options, so every score is identical.
+
+        Raises :class:`ioukit.StateError` for a document without a valid panoptic state.
+
+        >>> import json, numpy as np, ioukit
+        >>> ev = ioukit.PanopticEvaluator(categories=[{"id": 1, "name": "cat", "isthing": 1}])
+        >>> p, t = [{"id": 1, "category_id": 1}], [{"id": 1, "category_id": 1, "area": 4}]
+        >>> ev.update(np.array([[1, 1, 1, 0]]), np.array([[1, 1, 1, 1]]), p, t, name="a")
+        >>> r = ev.compute()
+        >>> back = PanopticResult.from_dict(json.loads(json.dumps(r.to_dict())))
+        >>> back.pq == r.pq, back.image_names, back.categories.names
+        (True, ('a',), ('cat',))
+        """
+        from ioukit.stats._records import reading, take, unpack
+
+        where = "PanopticResult.from_dict"
+        meta, arrays = unpack(doc, "panoptic", where)
+        with reading(where):
+            n, k = len(meta["image_names"]), len(meta["category_ids"])
+            images = [take(arrays, a, where, "i", 2, (n, k)) for a in _STATE_ARRAYS[:3]]
+            m = take(arrays, "match_iou", where, "f", 1).shape[0]
+            matches = [take(arrays, a, where, "i", 1, (m,)) for a in _STATE_ARRAYS[3:5]]
+            if m and not (
+                matches[0].min() >= 0
+                and matches[0].max() < n
+                and matches[1].min() >= 0
+                and matches[1].max() < k
+            ):
+                raise StateError(f"{where}: the state's matches point outside the images.")
+            boundary = meta["boundary"]
+            return cls(
+                categories=Categories(
+                    tuple(int(v) for v in meta["category_ids"]),
+                    tuple(str(v) for v in meta["category_names"]),
+                    tuple(bool(v) for v in meta["isthing"]),
+                ),
+                image_names=tuple(str(v) for v in meta["image_names"]),
+                image_tp=images[0].astype(np.int64),
+                image_fp=images[1].astype(np.int64),
+                image_fn=images[2].astype(np.int64),
+                match_image=matches[0].astype(np.int64),
+                match_cats=matches[1].astype(np.int64),
+                match_iou=arrays["match_iou"].astype(np.float64),
+                convention=str(meta["convention"]),
+                pq_dagger=bool(meta["pq_dagger"]),
+                aggregation=str(meta["aggregation"]),
+                boundary=None if boundary is None else float(boundary),
+                problems=tuple(Problem(*(str(v) for v in p)) for p in meta["problems"]),
+            )
 
     def summary(self) -> str:
         """panopticapi's printed table (PQ, SQ, RQ in %, and N, for All, Things and Stuff),
