@@ -18,6 +18,7 @@ from ioukit._errors import (
     StateError,
     UndefinedMetricWarning,
 )
+from ioukit._load import load_result
 from ioukit.core.conventions import CONVENTIONS, mean_iou_from_counts, needs_per_image
 from ioukit.core.counts import (
     Counts,
@@ -96,6 +97,7 @@ from ioukit.geometry.polygons import (
 from ioukit.geometry.sparse_boxes import sparse_box_iou
 from ioukit.panoptic import PanopticEvaluator, PanopticResult, panoptic_quality
 from ioukit.segmentation import SegmentationEvaluator, SegmentationResult, mean_iou
+from ioukit.stats import Comparison, ConfidenceInterval, compare
 
 # ``ioukit.rle`` is the public name of the RLE module: importable as ``import ioukit.rle`` too.
 _sys.modules["ioukit.rle"] = rle
@@ -107,6 +109,8 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "COCOResult",
     "COCO_IOU_THRESHOLDS",
     "CONVENTIONS",
+    "Comparison",
+    "ConfidenceInterval",
     "Counts",
     "DetectionConfusion",
     "DetectionEvaluator",
@@ -140,6 +144,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "box_iou_aligned",
     "cityscapes",
     "coco_evaluate",
+    "compare",
     "complete_box_iou",
     "complete_box_iou_aligned",
     "detection_confusion_matrix",
@@ -155,6 +160,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "jaccard",
     "jaccard_curve",
     "jaccard_to_f1",
+    "load_result",
     "lvis_evaluate",
     "mask_iou",
     "mask_iou_aligned",
@@ -176,6 +182,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "polygon_iou_aligned",
     "precision",
     "recall",
+    "report",
     "rle",
     "rotated_box_iou",
     "rotated_box_iou_aligned",
@@ -186,6 +193,17 @@ __all__ = [  # noqa: RUF022 - plain sorted order, checked by tests/test_public_a
     "soft_jaccard_grad",
     "sparse_box_iou",
     "specificity",
+    "stats",
     "threshold_sweep",
     "tide",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``ioukit.report`` and ``ioukit.stats`` on first use (the report's module is not
+    needed by ``import ioukit``)."""
+    if name in ("report", "stats"):
+        import importlib
+
+        return importlib.import_module(f"ioukit.{name}")
+    raise AttributeError(f"module 'ioukit' has no attribute {name!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,43 @@ class FolderEvaluation:
     def problems_by_kind(self) -> dict[str, list[str]]:
         """Every kind of :data:`PROBLEM_KINDS` → the lines of its problems (maybe none)."""
         return _by_kind(self.problems)
+
+    @property
+    def pairs(self) -> dict[str, tuple[str, str]]:
+        """Each evaluated image's name → its (prediction, target) label-map paths, paired
+        again from :attr:`config` (the folders and suffixes of the run)."""
+        from ioukit.io import pair_files
+
+        cfg = self.config
+        found = pair_files(
+            cfg["pred_dir"],
+            cfg["target_dir"],
+            target_suffix=cfg["target_suffix"],
+            pred_suffix=cfg["pred_suffix"],
+        )
+        by_name = {p.name: (str(p.pred), str(p.target)) for p in found.pairs}
+        return {n: by_name[n] for n in self.result.image_names if n in by_name}
+
+    def to_html(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        images: str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> Path:
+        """Write the offline HTML report of this run (:func:`ioukit.report.write_html`), with
+        the worst images drawn from their label maps (:attr:`pairs`), or over the original
+        images found in ``images`` by name. ``options`` are those of ``write_html``."""
+        from ioukit.report import write_html
+
+        return write_html(
+            self.result,
+            path,
+            pairs=self.pairs,
+            images=images,
+            reduce_zero_label=bool(self.config["reduce_zero_label"]),
+            **options,
+        )
 
     def to_dict(self, *, convention: str = "ioukit") -> dict[str, Any]:
         """The summary as JSON-safe data: what ``ioukit segment --json`` writes.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,6 +202,15 @@ class PanopticResult:
             }
             for i in range(len(cats.ids))
         ]
+
+    def to_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write the offline HTML report of this result to ``path`` (one self-contained file;
+        needs plotly: ``pip install 'ioukit[report]'``) and return its path. ``options`` are
+        those of :func:`ioukit.report.write_html` (title, intervals, n_resamples, pairs,
+        images, ...)."""
+        from ioukit.report import write_html
+
+        return write_html(self, path, **options)
 
     def confidence_interval(
         self,
