@@ -133,6 +133,8 @@ def test_numbers_equal_the_evaluator(tmp_path: Path, capsys: pytest.CaptureFixtu
         "per_class",
         "confusion_matrix",
         "files",
+        "kind",  # the result's kind and per-image state: what `ioukit compare` reads back
+        "state",
     }
     assert summary["options"]["ignore_index"] == [255]
     # per-image CSV: one row per image, in pair order, the evaluator's rows

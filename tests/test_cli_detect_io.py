@@ -20,8 +20,9 @@ import pytest
 from tests.detection.coco_helpers import random_dataset
 
 import ioukit
-from ioukit import _cli_detect_show, cli
-from ioukit._cli_detect_show import Spinner, json_text
+from ioukit import _cli_detect_show, _cli_progress, cli
+from ioukit._cli_output import json_text
+from ioukit._cli_progress import Spinner
 from ioukit.detection import coco
 
 
@@ -109,7 +110,7 @@ def test_spinner_during_a_long_run_stays_off_stdout(
     pytest.importorskip("rich")
     gt, dt = files
     expected = ioukit.coco_evaluate(str(gt), str(dt))
-    monkeypatch.setattr(_cli_detect_show, "SPINNER_DELAY", 0.05)
+    monkeypatch.setattr(_cli_progress, "SPINNER_DELAY", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     _slow_coco(monkeypatch)
     assert run(gt, dt, "--json", "-") == 0
@@ -126,7 +127,7 @@ def test_spinner_during_a_long_run_stays_off_stdout(
 def test_ctrl_c_removes_the_spinner_and_exits_130(
     files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_cli_detect_show, "SPINNER_DELAY", 0.05)
+    monkeypatch.setattr(_cli_progress, "SPINNER_DELAY", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     _slow_coco(monkeypatch, "interrupt")
     before = threading.active_count()

@@ -2,8 +2,8 @@
 
 A thin face over :func:`ioukit.cityscapes.cityscapes_pixel_level` and
 :func:`ioukit.cityscapes.cityscapes_instance_level`, which compute every number. Here: the
-options, the tables and the exit codes of :mod:`ioukit.cli` (0 success, 1 bad input files or
-data, 2 usage error, 130 interrupted).
+options, the tables (text, CSV, markdown) and the exit codes of :mod:`ioukit.cli` (0 success,
+1 bad input files or data, 2 usage error, 130 interrupted, 141 stdout closed early).
 """
 
 from __future__ import annotations
@@ -11,11 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
-from ioukit.cli import PROG, UsageError, _keep_exit_code
+from ioukit._cli_output import (
+    Summary,
+    UsageError,
+    add_display_options,
+    check_output_folders,
+    csv_text,
+    exit_codes,
+    markdown_table,
+    number,
+    show,
+    write,
+)
 
 __all__ = ["add_parser"]
 
@@ -28,15 +38,14 @@ Instance level (evalInstanceLevelSemanticLabeling): AP and AP50 of one
 <city>_<seq>_<frame>*.txt per image ('<mask png> <label id> <confidence>' per
 line, paths relative to the .txt file) against *_gtFine_instanceIds.png.
 By default each level runs when PRED_DIR holds its files."""
-_EPILOG = """\
-exit codes:
-  0    success
-  1    bad input files or data (the message names the file)
-  2    usage error
-  130  interrupted (Ctrl-C)
+_EPILOG = (
+    exit_codes("bad input files or data (the message names the file)")
+    + """
 
-example:
-  ioukit cityscapes results/ gtFine/val/ --json summary.json"""
+examples:
+  ioukit cityscapes results/ gtFine/val/ --json summary.json
+  ioukit cityscapes results/ gtFine/val/ --only pixel --format csv > classes.csv"""
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -68,8 +77,10 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="GT instances under N pixels are no positives for AP (default: 100)",
     )
-    p.add_argument("--json", metavar="FILE", help="write the numbers to FILE as JSON")
-    p.set_defaults(func=_cityscapes)
+    g = p.add_argument_group("output")
+    g.add_argument("--json", metavar="FILE", help="write the numbers to FILE as JSON")
+    add_display_options(g)
+    p.set_defaults(func=_evaluate)
 
 
 def _levels(args: argparse.Namespace) -> tuple[bool, bool]:
@@ -121,45 +132,99 @@ def _instance_table(r: Any) -> str:
     return "\n".join(lines)
 
 
-def _cityscapes(args: argparse.Namespace) -> int:
-    try:
-        return _evaluate(args)
-    except KeyboardInterrupt:
-        _keep_exit_code()
-        print(f"{PROG} cityscapes: interrupted.", file=sys.stderr)
-        return 130
-
-
 def _evaluate(args: argparse.Namespace) -> int:
+    from ioukit._cli_progress import spinner
     from ioukit.cityscapes import cityscapes_instance_level, cityscapes_pixel_level
 
     for name in ("pred_dir", "gt_dir"):
         if not Path(getattr(args, name)).is_dir():
             raise UsageError(f"{name.upper()} {getattr(args, name)!r} is not a folder.")
-    if args.json is not None and not Path(args.json).resolve().parent.is_dir():
-        raise UsageError(
-            f"--json {args.json}: the folder {str(Path(args.json).parent)!r} does not exist."
-        )
+    check_output_folders(args, ("json",))
     if args.min_region_size < 0:
         raise UsageError(f"--min-region-size must be >= 0; got {args.min_region_size}.")
     pixel, instance = _levels(args)
     if not (pixel or instance):
         raise UsageError(f"PRED_DIR {args.pred_dir!r} holds no .png or .txt predictions.")
     doc: dict[str, Any] = {}
-    out = []
-    if pixel:
-        r = cityscapes_pixel_level(args.pred_dir, args.gt_dir)
-        doc["pixel_level"] = r.to_dict()
-        out.append(_pixel_table(r))
-    if instance:
-        ri = cityscapes_instance_level(
-            args.pred_dir, args.gt_dir, min_region_size=args.min_region_size
-        )
-        doc["instance_level"] = ri.to_dict()
-        out.append(_instance_table(ri))
+    r = ri = None
+    busy = spinner(args, "evaluating the pixel level\N{HORIZONTAL ELLIPSIS}")
+    try:
+        if pixel:
+            r = cityscapes_pixel_level(args.pred_dir, args.gt_dir)
+            doc["pixel_level"] = r.to_dict()
+        if instance:
+            busy.phase("evaluating the instance level\N{HORIZONTAL ELLIPSIS}")
+            ri = cityscapes_instance_level(
+                args.pred_dir, args.gt_dir, min_region_size=args.min_region_size
+            )
+            doc["instance_level"] = ri.to_dict()
+    finally:
+        busy.stop()
+    text = json.dumps(doc, indent=2) + "\n"
     if args.json:
-        tmp = Path(args.json).with_name(Path(args.json).name + ".tmp")
-        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(args.json)
-    print("\n\n".join(out))
+        write(args.json, text)
+
+    def table() -> None:
+        out = [] if r is None else [_pixel_table(r)]
+        print("\n\n".join(out + ([] if ri is None else [_instance_table(ri)])))
+
+    show(args, Summary(table, lambda: text, lambda: _csv(r, ri), lambda: _markdown(r, ri)))
     return 0
+
+
+def _class_rows(r: Any, ri: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """The per-class rows of the levels that ran (pixel: IoU, iIoU; instance: AP, AP50), one
+    per class of the pixel level (or of the instance level alone), and their columns."""
+    fields = ["class"]
+    names = list(r.class_iou) if r is not None else list(ri.class_ap)
+    rows: list[dict[str, Any]] = [{"class": name} for name in names]
+    for result, columns in ((r, ("iou", "iiou")), (ri, ("ap", "ap50"))):
+        if result is None:
+            continue
+        fields += columns
+        tables = (
+            (result.class_iou, result.class_iiou) if columns[0] == "iou" else
+            (result.class_ap, result.class_ap50)
+        )  # fmt: skip
+        for row in rows:
+            for column, values in zip(columns, tables, strict=True):
+                row[column] = values.get(row["class"])
+    return fields, rows
+
+
+def _csv(r: Any, ri: Any) -> str:
+    fields, rows = _class_rows(r, ri)
+    return csv_text(rows, fields)
+
+
+_HEADS = {"class": "class", "iou": "IoU", "iiou": "iIoU", "ap": "AP", "ap50": "AP50"}
+
+
+def _markdown(r: Any, ri: Any) -> str:
+    """The means, the per-class rows and the per-category rows, as GitHub tables."""
+    means = []
+    if r is not None:
+        means += [
+            ["class IoU", number(r.mean_class_iou, 3)],
+            ["class iIoU", number(r.mean_class_iiou, 3)],
+            ["category IoU", number(r.mean_category_iou, 3)],
+            ["category iIoU", number(r.mean_category_iiou, 3)],
+        ]
+    if ri is not None:
+        means += [["AP", number(ri.mean_ap, 3)], ["AP50", number(ri.mean_ap50, 3)]]
+    fields, rows = _class_rows(r, ri)
+    cells = [  # blank: a class the level does not score; n/a: no ground truth to score
+        [row["class"], *("" if row[f] is None else number(row[f], 3) for f in fields[1:])]
+        for row in rows
+    ]
+    parts = [
+        markdown_table(["metric", "value"], means),
+        markdown_table([_HEADS[f] for f in fields], cells),
+    ]
+    if r is not None:
+        cats = [
+            [name, number(v, 3), number(r.category_iiou.get(name), 3)]
+            for name, v in r.category_iou.items()
+        ]
+        parts.append(markdown_table(["category", "IoU", "iIoU"], cats))
+    return "\n\n".join(parts) + "\n"

@@ -2,11 +2,12 @@
 
 A thin face over :func:`ioukit.coco_evaluate`, :func:`ioukit.lvis_evaluate` and
 :func:`ioukit.tide`, which compute every number, the summaries, the per-category rows and the
-JSON documents (their results' ``summary()``, ``per_category()`` and ``to_dict()``). Here: the
-options, the messages that say which file is wrong and where, and the exit codes (those of
-:mod:`ioukit.cli`: 0 success, 1 bad input files or data, 2 usage error, 130 interrupted, 141
-stdout closed early); the table, the output files and the spinner are in
-:mod:`ioukit._cli_detect_show`.
+JSON documents (their results' ``summary()``, ``per_category()`` and ``to_dict()``), and over
+:func:`ioukit.report.write_html` (``--html``). Here: the options, the messages that say which
+file is wrong and where, and the exit codes (those of :mod:`ioukit.cli`: 0 success, 1 bad input
+files or data, 2 usage error, 130 interrupted, 141 stdout closed early); the table and the
+markdown are in :mod:`ioukit._cli_detect_show`, the formats and files in
+:mod:`ioukit._cli_output`, the spinner in :mod:`ioukit._cli_progress`.
 
 The files go to the library as paths, so each evaluation reads them with its compiled reader,
 straight into columns. Parsing them into Python objects here, once, and passing those would be
@@ -26,13 +27,27 @@ import mmap
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ioukit._cli_detect_show import COLUMNS as _COLUMNS
-from ioukit._cli_detect_show import Spinner, csv_text, json_text, mib, table, write
+from ioukit._cli_detect_show import coco_headline, markdown, mib, table, tide_markdown
+from ioukit._cli_output import (
+    PROG,
+    Summary,
+    UsageError,
+    add_display_options,
+    add_report_options,
+    check_output_folders,
+    check_report_options,
+    csv_text,
+    exit_codes,
+    json_text,
+    show,
+    write,
+    write_report,
+)
+from ioukit._cli_progress import Spinner, spinner
 from ioukit._errors import InputError, ParameterError
-from ioukit.cli import PROG, UsageError, _from_interrupt, _keep_exit_code
 
 __all__ = ["add_parser"]
 
@@ -40,9 +55,6 @@ _NAME = "detect"
 _CONVENTIONS = ("pycocotools", "ioukit")
 _TIDE_CONVENTION = {"pycocotools": "tidecv", "ioukit": "ioukit"}
 _LVIS_MARK = b'"not_exhaustive_category_ids"'  # a field that only LVIS files have
-#: characters written to stdout at a time: a write that fills a pipe whose reader has gone
-#: returns short without an error, and only the next one raises BrokenPipeError (exit 141)
-_CHUNK = 1 << 20
 
 
 _DESCRIPTION = """\
@@ -52,18 +64,15 @@ pycocotools 2.0.11: the 12 lines of COCOeval.summarize(), then AP, AP50, AP75,
 APs, APm, APl and AR100 per category. --lvis: LVIS's federated AP (lvis-api
 0.5.3), with APr/APc/APf and the category frequencies. --tide: TIDE's error
 analysis (tidecv 1.0.1) after the COCO summary."""
-_EPILOG = """\
-exit codes:
-  0    success
-  1    bad input files or data (the message names the file)
-  2    usage error
-  130  interrupted (Ctrl-C)
-  141  stdout closed early (e.g. | head): the output stops, quietly
+_EPILOG = (
+    exit_codes("bad input files or data (the message names the file)")
+    + """
 
 examples:
   ioukit detect instances_val2017.json results.json --iou-type segm --tide \\
-      --json summary.json --per-category categories.csv
+      --json summary.json --per-category categories.csv --html report.html
   ioukit detect lvis_v1_val.json results.json --lvis --max-dets-per-category 10000
+  ioukit detect gt.json dt.json --format markdown > ap.md
 
 common mistakes:
   - results with image ids that are not images of GT.json (another split,
@@ -72,6 +81,7 @@ common mistakes:
     boxes (or the boxes around their masks), not the masks
   - an LVIS file without --lvis: COCO AP, without LVIS's federated rules (a
     warning says so); --lvis on a COCO file: exit 1, naming the missing field"""
+)
 
 
 class _BadFile(Exception):
@@ -93,16 +103,6 @@ def _max_dets(text: str) -> tuple[int, ...]:
     return values
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected one positive integer; got {text!r}")
-    return value
-
-
 def _ratio(text: str) -> float:
     try:
         value = float(text)
@@ -112,6 +112,16 @@ def _ratio(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"expected a number > 0 (a fraction of the image diagonal, e.g. 0.02); got {text!r}"
         )
+    return value
+
+
+def _one_positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:  # one number, where --max-dets takes several
+        raise argparse.ArgumentTypeError(f"expected one positive integer; got {text!r}")
     return value
 
 
@@ -211,7 +221,7 @@ def add_parser(sub: Any) -> None:
     )
     g.add_argument(
         "--max-dets-per-category",
-        type=_positive_int,
+        type=_one_positive_int,
         default=None,
         metavar="N",
         help="--lvis: the fixed AP (Dave et al. 2021; 10000 for LVIS): keep each category's N "
@@ -226,17 +236,18 @@ def add_parser(sub: Any) -> None:
     g.add_argument(
         "--json",
         metavar="FILE",
-        help="write everything as JSON (the result's to_dict(), 'tide' with --tide, and this "
-        "command's configuration); - writes it to stdout instead of the tables",
+        help="write everything as JSON (the result's to_dict(), with the per-image state that "
+        "`ioukit compare` reads, 'tide' with --tide, and this command's configuration); - "
+        "writes it to stdout instead of the tables (as --format json)",
     )
     g.add_argument(
         "--per-category",
         metavar="FILE.csv",
-        help="write the per-category rows as CSV; - writes them to stdout instead of the tables",
+        help="write the per-category rows as CSV; - writes them to stdout instead of the tables "
+        "(as --format csv)",
     )
-    g.add_argument(
-        "-q", "--quiet", action="store_true", help="print no summary, no table, no spinner"
-    )
+    add_display_options(g)
+    add_report_options(det.add_argument_group("report"))
     det.set_defaults(func=_detect)
 
 
@@ -277,13 +288,16 @@ def _check_options(args: argparse.Namespace) -> None:
         )
     if args.json == "-" and args.per_category == "-":
         raise UsageError("--json - and --per-category - would both write to stdout: pick one.")
-    for option in ("json", "per_category"):  # fail now, not after the work
-        out = getattr(args, option)
-        if out not in (None, "-") and not Path(out).resolve().parent.is_dir():
-            raise UsageError(
-                f"--{option.replace('_', '-')} {out}: the folder {str(Path(out).parent)!r} "
-                "does not exist."
-            )
+    for option, fmt in (("json", "json"), ("per_category", "csv")):
+        if getattr(args, option) == "-":
+            if args.format not in (None, fmt):
+                flag = f"--{option.replace('_', '-')} -"
+                raise UsageError(
+                    f"{flag} and --format {args.format} would both write to stdout: pick one."
+                )
+            args.format = fmt
+    check_output_folders(args, ("json", "per_category", "html"))
+    check_report_options(args)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -402,24 +416,21 @@ def _call(args: argparse.Namespace, func: Callable[..., Any], **kwargs: Any) -> 
 class _Outcome:
     """What an evaluation prints and writes."""
 
+    result: Any  # the COCOResult or LVISResult (for --html)
     texts: list[str]  # the summaries, printed in turn before the table
     rows: list[dict[str, Any]]  # the per-category rows
     columns: tuple[str, ...]  # the numbers of the table
     labels: tuple[tuple[str, str], ...]  # the table's first columns: (header, key)
     fields: tuple[str, ...]  # the CSV's columns
     doc: Callable[[], dict[str, Any]]  # the --json document
+    headline: tuple[list[str], list[list[str]]]  # the markdown headline table: head, rows
+    extra: list[str]  # markdown blocks after the per-category table (TIDE)
+    tide: Any = None  # the TIDE analysis (--tide), for --html
 
 
 def _detect(args: argparse.Namespace) -> int:
     try:
         return _evaluate(args)
-    except (KeyboardInterrupt, SystemError) as exc:
-        # Ctrl-C inside a compiled kernel arrives as a SystemError chained to it
-        if not _from_interrupt(exc):
-            raise
-        _keep_exit_code()
-        print(f"{PROG} {_NAME}: interrupted.", file=sys.stderr)
-        return 130
     except _BadFile as exc:
         print(f"{PROG} {_NAME}: error: {exc}", file=sys.stderr)
         return 1
@@ -436,34 +447,39 @@ def _evaluate(args: argparse.Namespace) -> int:
             "rules; pass --lvis for LVIS AP.",
             file=sys.stderr,
         )
-    spinner = Spinner(enabled=not args.quiet)
-    spinner.phase(
+    busy = spinner(
+        args,
         f"reading {mib(args.gt)} and {mib(args.dt)}, evaluating "
-        f"{'LVIS' if args.lvis else 'COCO'} {args.iou_type} AP\N{HORIZONTAL ELLIPSIS}"
+        f"{'LVIS' if args.lvis else 'COCO'} {args.iou_type} AP\N{HORIZONTAL ELLIPSIS}",
     )
-    spinner.start()
     try:
-        outcome = _lvis(args) if args.lvis else _coco(args, spinner)
-        if args.json:
-            where = "the JSON" if args.json == "-" else args.json
-            spinner.phase(f"writing {where}\N{HORIZONTAL ELLIPSIS}")
-        doc = json_text(outcome.doc()) + "\n" if args.json else ""
+        outcome = _lvis(args) if args.lvis else _coco(args, busy)
+        doc = rows = ""
+        if args.json or args.format == "json":
+            where = args.json if args.json not in (None, "-") else "the JSON"
+            busy.phase(f"writing {where}\N{HORIZONTAL ELLIPSIS}")
+            doc = json_text(outcome.doc()) + "\n"
         if args.json not in (None, "-"):
             write(args.json, doc)
-        rows = csv_text(outcome.rows, outcome.fields) if args.per_category else ""
+        if args.per_category or args.format == "csv":
+            rows = csv_text(outcome.rows, outcome.fields)
         if args.per_category not in (None, "-"):
             write(args.per_category, rows)
+        if args.html:
+            write_report(outcome.result, args, busy=busy, tide=outcome.tide)
     finally:
-        spinner.stop()
-    # stdout only now, with the spinner gone
-    if args.json == "-" or args.per_category == "-":
-        text = doc if args.json == "-" else rows
-        for i in range(0, len(text), _CHUNK):  # a closed pipe fails the next chunk
-            sys.stdout.write(text[i : i + _CHUNK])
-    elif not args.quiet:
+        busy.stop()
+
+    def summary_table() -> None:
         sys.stdout.write("\n".join(outcome.texts))
         table(outcome.rows, outcome.columns, outcome.labels)
-    sys.stdout.flush()  # a closed pipe raises here, inside main(), not at exit
+
+    def summary_markdown() -> str:
+        return markdown(outcome.headline, outcome.rows, outcome.columns, outcome.labels,
+                        outcome.extra)  # fmt: skip
+
+    # stdout only now, with the spinner gone
+    show(args, Summary(summary_table, lambda: doc, lambda: rows, summary_markdown))
     return 0
 
 
@@ -481,7 +497,7 @@ def _command(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _coco(args: argparse.Namespace, spinner: Spinner) -> _Outcome:
+def _coco(args: argparse.Namespace, busy: Spinner) -> _Outcome:
     from ioukit.detection.coco import coco_evaluate
 
     convention = args.convention or "pycocotools"
@@ -502,7 +518,7 @@ def _coco(args: argparse.Namespace, spinner: Spinner) -> _Outcome:
     if args.tide:
         from ioukit.detection.tide import tide
 
-        spinner.phase(f"TIDE error analysis ({args.iou_type})\N{HORIZONTAL ELLIPSIS}")
+        busy.phase(f"TIDE error analysis ({args.iou_type})\N{HORIZONTAL ELLIPSIS}")
         analysis = _call(
             args, tide, iou_type=args.iou_type, convention=_TIDE_CONVENTION[convention]
         )
@@ -523,9 +539,14 @@ def _coco(args: argparse.Namespace, spinner: Spinner) -> _Outcome:
         return out
 
     labels = (("id", "category_id"), ("category", "name"))
-    return _Outcome(
-        texts, result.per_category(), _COLUMNS, labels, ("category_id", "name", *_COLUMNS), doc
+    headline = (
+        ["metric", "IoU", "area", "maxDets", "value"],
+        coco_headline(texts[0], result.stats),
     )
+    extra = [] if analysis is None else [tide_markdown(analysis)]
+    fields = ("category_id", "name", *_COLUMNS)
+    rows = result.per_category()
+    return _Outcome(result, texts, rows, _COLUMNS, labels, fields, doc, headline, extra, analysis)
 
 
 def _lvis(args: argparse.Namespace) -> _Outcome:
@@ -551,4 +572,6 @@ def _lvis(args: argparse.Namespace) -> _Outcome:
 
     labels = (("id", "category_id"), ("category", "name"), ("freq", "frequency"))
     fields = ("category_id", "name", "frequency", *numbers)
-    return _Outcome([result.summary()], result.per_category(), columns, labels, fields, doc)
+    headline = (["metric", "value"], [[k, f"{v:.3f}"] for k, v in result.results.items()])
+    rows = result.per_category()
+    return _Outcome(result, [result.summary()], rows, columns, labels, fields, doc, headline, [])

@@ -2,9 +2,11 @@
 
 A thin face over :func:`ioukit.panoptic_quality`, which reads the files, evaluates the images in
 worker processes and computes every number, the printed table (``PanopticResult.summary()``),
-the per-category rows and the JSON document (``to_dict()``). Here: the options, the progress bar
-(stderr, on a terminal), the messages and the exit codes of :mod:`ioukit.cli` (0 success, 1 bad
-input files or data, each problem named, 2 usage error, 130 interrupted).
+the per-category rows and the JSON document (``to_dict()``), and over
+:func:`ioukit.report.write_html` (``--html``). Here: the options, the progress bar (stderr, on a
+terminal), the messages, the markdown form of the table and the exit codes of :mod:`ioukit.cli`
+(0 success, 1 bad input files or data, each problem named, 2 usage error, 130 interrupted, 141
+stdout closed early).
 """
 
 from __future__ import annotations
@@ -12,11 +14,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ioukit._cli_detect_show import csv_text, write
+from ioukit._cli_output import (
+    PROG,
+    Summary,
+    UsageError,
+    add_display_options,
+    add_report_options,
+    check_output_folders,
+    check_report_options,
+    csv_text,
+    exit_codes,
+    markdown_table,
+    number,
+    positive_int,
+    show,
+    write,
+    write_report,
+)
 from ioukit._errors import ParameterError
-from ioukit.cli import PROG, UsageError, _keep_exit_code, _positive_int, _Progress
+
+if TYPE_CHECKING:
+    from ioukit.panoptic import PanopticResult
 
 __all__ = ["add_parser"]
 
@@ -30,16 +52,15 @@ panopticapi's pq_compute by default; every bad image (no prediction, PNG ids
 missing from segments_info or the reverse, unknown categories, size
 mismatches, non-RGB PNGs) is listed by file name and fails the run, unless
 --skip-bad."""
-_EPILOG = """\
-exit codes:
-  0    success
-  1    bad input files or data (each problem listed by file)
-  2    usage error
-  130  interrupted (Ctrl-C)
+_EPILOG = (
+    exit_codes("bad input files or data (each problem listed by file)")
+    + """
 
-example:
+examples:
   ioukit panoptic panoptic_val2017.json panoptic_val2017/ \\
-      results.json results/ --json pq.json --per-category pq.csv"""
+      results.json results/ --json pq.json --per-category pq.csv
+  ioukit panoptic gt.json gt/ pred.json pred/ --html pq.html --format markdown > pq.md"""
+)
 _FIELDS = ("category_id", "name", "isthing", "pq", "sq", "rq", "tp", "fp", "fn", "iou_sum")
 _WORDS = (
     ('pass on_bad="skip"', "rerun with --skip-bad"),
@@ -105,16 +126,22 @@ def add_parser(sub: Any) -> None:
     )
     g.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="worker processes (default: every core this process may use)",
     )
     g = pan.add_argument_group("output")
-    g.add_argument("--json", metavar="FILE", help="write everything as JSON to FILE")
+    g.add_argument(
+        "--json",
+        metavar="FILE",
+        help="write everything as JSON to FILE (the result's to_dict(), with the per-image "
+        "state that `ioukit compare` reads)",
+    )
     g.add_argument("--per-category", metavar="FILE.csv", help="write the per-category table as CSV")
-    g.add_argument("-q", "--quiet", action="store_true", help="print no table, no progress bar")
-    pan.set_defaults(func=_panoptic)
+    add_display_options(g)
+    add_report_options(pan.add_argument_group("report"))
+    pan.set_defaults(func=_evaluate)
 
 
 def _words(message: str) -> str:
@@ -124,29 +151,14 @@ def _words(message: str) -> str:
     return message
 
 
-def _panoptic(args: argparse.Namespace) -> int:
-    try:
-        return _evaluate(args)
-    except KeyboardInterrupt:
-        _keep_exit_code()
-        print(f"{PROG} {_NAME}: interrupted.", file=sys.stderr)
-        return 130
-
-
 def _evaluate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from ioukit._cli_progress import progress_bar
     from ioukit.panoptic import PanopticProblemsError, panoptic_quality
     from ioukit.panoptic._files import format_problems
 
-    for option in ("json", "per_category"):  # fail now, not after the work
-        out = getattr(args, option)
-        if out is not None and not Path(out).resolve().parent.is_dir():
-            raise UsageError(
-                f"--{option.replace('_', '-')} {out}: the folder {str(Path(out).parent)!r} "
-                "does not exist."
-            )
-    progress = _Progress(_NAME) if not args.quiet and sys.stderr.isatty() else None
+    check_output_folders(args, ("json", "per_category", "html"))
+    check_report_options(args)
+    progress = progress_bar(args, _NAME, unit="images")
     try:
         result = panoptic_quality(
             args.gt_json,
@@ -169,28 +181,69 @@ def _evaluate(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.stop()
-    doc = result.to_dict()
-    if args.json:
+
+    @cache
+    def document() -> str:
+        doc = result.to_dict()
         doc["command"] = _NAME
         doc["inputs"] = {
             k: str(Path(getattr(args, k)).resolve())
             for k in ("gt_json", "gt_dir", "pred_json", "pred_dir")
         }
-        write(args.json, json.dumps(doc, indent=2) + "\n")
+        return json.dumps(doc, indent=2) + "\n"
+
+    @cache
+    def rows() -> str:
+        return csv_text(result.per_category(), _FIELDS)
+
+    if args.json:
+        write(args.json, document())
     if args.per_category:
-        write(args.per_category, csv_text(result.per_category(), _FIELDS))
+        write(args.per_category, rows())
+    if args.html:
+        write_report(result, args)
     if result.problems:
         print(
             f"{PROG} {_NAME}: warning: {len(result.problems)} image(s) skipped (--skip-bad); "
             f"{len(result.image_names)} evaluated:\n{format_problems(result.problems)}",
             file=sys.stderr,
         )
-    if not args.quiet:
-        print(
-            f"{len(result.image_names)} image(s), convention {args.convention}"
-            + (", PQ-dagger" if args.pq_dagger else "")
-            + (", per-image mean" if args.aggregation == "image" else "")
-            + (f", Boundary PQ (ratio {args.boundary})" if args.boundary is not None else "")
-        )
-        sys.stdout.write(result.summary())
+
+    def table() -> None:
+        sys.stdout.write(_title(result, args) + "\n" + result.summary())
+
+    show(args, Summary(table, document, rows, lambda: _markdown(result, args)))
     return 0
+
+
+def _title(result: PanopticResult, args: argparse.Namespace) -> str:
+    return (
+        f"{len(result.image_names)} image(s), convention {args.convention}"
+        + (", PQ-dagger" if args.pq_dagger else "")
+        + (", per-image mean" if args.aggregation == "image" else "")
+        + (f", Boundary PQ (ratio {args.boundary})" if args.boundary is not None else "")
+    )
+
+
+def _markdown(result: PanopticResult, args: argparse.Namespace) -> str:
+    """The table of PQ, SQ, RQ (in %) for All, Things and Stuff, and the per-category rows,
+    as GitHub markdown (the numbers of ``result.summary()``)."""
+    groups = [
+        [group, *(number(s[k], 1, scale=100) for k in ("pq", "sq", "rq")), str(int(s["n"]))]
+        for group, s in result.scores.items()
+    ]
+    cats = [
+        [
+            row["name"],
+            "thing" if row["isthing"] else "stuff",
+            *(number(row[k], 1, scale=100) for k in ("pq", "sq", "rq")),
+            *(str(row[k]) for k in ("tp", "fp", "fn")),
+        ]
+        for row in result.per_category()
+    ]
+    parts = [
+        f"**{_title(result, args)}**",
+        markdown_table(["", "PQ", "SQ", "RQ", "N"], groups),
+        markdown_table(["category", "kind", "PQ", "SQ", "RQ", "TP", "FP", "FN"], cats, left=[0, 1]),
+    ]
+    return "\n\n".join(parts) + "\n"
