@@ -169,7 +169,7 @@ def test_pr_curve_hand_computed(result: COCOResult) -> None:
 def test_to_dict_unchanged_and_json(result: COCOResult) -> None:
     d = json.loads(json.dumps(result.to_dict()))
     assert set(d) == {"stats", "precision", "recall", "scores", "per_category", "summary",
-                      "params"}  # fmt: skip
+                      "params", "kind", "protocol", "state"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,11 @@ _KPS_STATS: tuple[tuple[bool, float | None, str, int | None], ...] = tuple(
     for iou, area in ((None, "all"), (0.5, "all"), (0.75, "all"), (None, "medium"), (None, "large"))
 )
 
+#: the names of the numbers of :attr:`COCOResult.stats` (of ``_summarizeKps`` for keypoints)
+STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm",
+              "ARl")  # fmt: skip
+KPS_STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+
 
 def mean_of(values: _NDArray) -> float:
     """COCO's mean: ``np.mean`` over the entries > -1, or -1 when there is none."""
@@ -74,6 +79,27 @@ def stat(
     return mean_of(s)
 
 
+def stat_specs(
+    max_dets: tuple[int, ...], *, keypoints: bool = False, at_max: bool = False
+) -> list[tuple[str, bool, float | None, str, int]]:
+    """The numbers of ``COCOeval.summarize`` (``_summarizeKps`` when ``keypoints``) as
+    ``(name, is AP, IoU threshold or None, area label, max_dets)``, in the order of
+    :attr:`COCOResult.stats`; ``max_dets`` -1 where pycocotools would read a position that
+    does not exist. ``at_max``: the ``"ioukit"`` convention (see :func:`summary_lines`)."""
+    specs = []
+    table = _KPS_STATS if keypoints else _STATS
+    names = KPS_STAT_NAMES if keypoints else STAT_NAMES
+    for name, (ap, iou, area, pos) in zip(names, table, strict=True):
+        if at_max and (pos is None or pos == 2):
+            max_det = max_dets[-1]
+        elif pos is None:
+            max_det = 20 if keypoints else 100
+        else:
+            max_det = max_dets[pos] if pos < len(max_dets) else -1
+        specs.append((name, ap, iou, area, max_det))
+    return specs
+
+
 def summary_lines(
     precision: _NDArray,
     recall: _NDArray,
@@ -94,13 +120,7 @@ def summary_lines(
     """
     stats: list[float] = []
     lines: list[str] = []
-    for ap, iou, area, pos in _KPS_STATS if keypoints else _STATS:
-        if at_max and (pos is None or pos == 2):
-            max_det = max_dets[-1]
-        elif pos is None:
-            max_det = 20 if keypoints else 100
-        else:
-            max_det = max_dets[pos] if pos < len(max_dets) else -1
+    for _, ap, iou, area, max_det in stat_specs(max_dets, keypoints=keypoints, at_max=at_max):
         value = stat(precision, recall, iou_thresholds, area_labels, max_dets, ap, iou, area,
                      max_det)  # fmt: skip
         stats.append(value)
@@ -122,46 +142,61 @@ STATUS_NAMES = ("fp", "tp", "ignored")
 
 
 @dataclass(frozen=True)
-class MatchRecords:
-    """What the matching kernel produced, kept for per-detection questions.
+class MatchState:
+    """What the accumulation reads from the matching: enough to accumulate again (under image
+    weights too), to count per image and to find F1-optimal thresholds; what a result keeps
+    in its JSON state.
 
     Detections (D, those evaluated: each (image, category) cell's first ``max_dets[-1]`` by
-    score) are in cell order (category, then image, then decreasing score); ground truths (G)
-    in cell order too. ``dt_status`` is ``(A, T, D)`` int8 (FP, TP, IGNORED);
-    ``gt_positions(a, t)`` matches again at one area range and threshold to tell the position
-    (in the G order) of the ground truth each detection took, or -1 (kept out of the main run,
-    where it would cost 4 bytes per detection, area range and threshold). The cells' IoU
-    matrices stay flat in ``iou`` (cell ``c`` at ``iou_off[c]``, row-major).
+    score) are in cell order (category, then image, then decreasing score). ``dt_status`` is
+    ``(A, T, D)`` int8 (FP, TP, IGNORED); ``regular`` ``(A, cells)`` counts the ground truths
+    that are not ignored, cells category-major (``k * n_img + i``).
+    """
+
+    dt_image: _NDArray  # (D,) position in params.img_ids
+    dt_score: _NDArray  # (D,)
+    dt_rank: _NDArray  # (D,) rank within its cell (or its image, with a per-image cap)
+    cat_start: _NDArray  # (K + 1,) detections of category k: cat_start[k]:cat_start[k + 1]
+    dt_status: _NDArray
+    regular: _NDArray  # (A, cells) ground truths that are not ignored
+    n_img: int
+
+
+@dataclass(frozen=True)
+class MatchRecords(MatchState):
+    """:class:`MatchState` and what the matching produced besides, kept for per-detection
+    questions.
+
+    Ground truths (G) are in cell order too. ``gt_positions(a, t)`` matches again at one area
+    range and threshold to tell the position (in the G order) of the ground truth each
+    detection took, or -1 (kept out of the main run, where it would cost 4 bytes per
+    detection, area range and threshold). The cells' IoU matrices stay flat in ``iou`` (cell
+    ``c`` at ``iou_off[c]``, row-major).
     """
 
     dt_index: _NDArray  # (D,) position in the result list
-    dt_image: _NDArray  # (D,) position in params.img_ids
     dt_category: _NDArray  # (D,) category id
-    dt_score: _NDArray  # (D,)
-    dt_rank: _NDArray  # (D,) rank within its cell
     dt_cell: _NDArray  # (D,)
-    cat_start: _NDArray  # (K + 1,) detections of category k: cat_start[k]:cat_start[k + 1]
-    dt_status: _NDArray
     gt_positions: Callable[[int, int], _NDArray]
     iou: _NDArray
     iou_off: _NDArray
     gt_off: _NDArray
     dt_off: _NDArray
     gt_id: _NDArray  # (G,) annotation ids
-    regular: _NDArray  # (A, cells) ground truths that are not ignored
-    n_img: int
 
 
-def detection_status(
-    rec: MatchRecords, a: int, t: int, max_det: int
-) -> tuple[_NDArray, _NDArray, _NDArray]:
-    """The detections within ``max_det`` (indices into D), their status code (FP, TP,
-    IGNORED) and the position of the ground truth each one holds (-1 for a false positive,
-    so also for one that COCO leaves unmatched because its ground truth has id 0)."""
+def detection_status(rec: MatchState, a: int, t: int, max_det: int) -> tuple[_NDArray, _NDArray]:
+    """The detections within ``max_det`` (indices into D) and their status code (FP, TP,
+    IGNORED) at area range ``a`` and threshold ``t``."""
     keep = np.flatnonzero(rec.dt_rank < max_det)
-    status = rec.dt_status[a, t, keep]
-    gt = np.where(status == FP, -1, rec.gt_positions(a, t)[keep]).astype(np.int64)
-    return keep, status, gt
+    return keep, rec.dt_status[a, t, keep]
+
+
+def matched_gt(rec: MatchRecords, a: int, t: int, keep: _NDArray, status: _NDArray) -> _NDArray:
+    """The position of the ground truth each detection ``keep[i]`` holds (-1 for a false
+    positive, so also for one that COCO leaves unmatched because its ground truth has id
+    0)."""
+    return np.where(status == FP, -1, rec.gt_positions(a, t)[keep]).astype(np.int64)
 
 
 def matched_iou(rec: MatchRecords, keep: _NDArray, gt: _NDArray) -> _NDArray:

@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ioukit.detection._accumulate import mean_of
-from ioukit.detection.result import params_dict
+from ioukit._errors import StateError
+from ioukit.detection._accumulate import MatchState, mean_of
+from ioukit.detection._intervals import DetectionIntervals
+from ioukit.detection._result_state import load_doc, result_doc
+from ioukit.kernels.coco import accumulate
 
-__all__ = ["LVISParams", "LVISResult"]
+__all__ = ["LVISParams", "LVISResult", "accumulate_records"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -71,7 +75,7 @@ class LVISParams:
     cat_ids: tuple[Any, ...]
 
 
-class LVISResult:
+class LVISResult(DetectionIntervals):
     """LVIS AP/AR: lvis-api's ``LVISEval.eval`` arrays and ``LVISEval.results``.
 
     Attributes
@@ -124,7 +128,9 @@ class LVISResult:
         params: LVISParams,
         category_names: tuple[str, ...],
         category_frequencies: tuple[str, ...],
+        records: MatchState | None = None,
     ) -> None:
+        self._records = records
         self.precision = precision
         self.recall = recall
         self.params = params
@@ -228,7 +234,9 @@ class LVISResult:
         -------
         dict
             ``results``, ``precision``, ``recall`` (nested lists), ``per_category``,
-            ``summary`` and ``params``.
+            ``summary``, ``params``, ``kind`` (``"detection"``), ``protocol`` (``"lvis"``) and
+            ``state``: the match statuses (:mod:`ioukit.detection._result_state`) from which
+            :meth:`from_dict` rebuilds the result, and ``ioukit compare`` its intervals.
 
         Examples
         --------
@@ -244,12 +252,56 @@ class LVISResult:
         >>> d["results"]["AR@300"], d["params"]["max_dets"], d["params"]["area_ranges"]["small"]
         (1.0, 300, [0.0, 1024.0])
         """
-        params = params_dict(self.params)
-        return {
-            "results": dict(self.results),
-            "precision": self.precision.tolist(),
-            "recall": self.recall.tolist(),
-            "per_category": self.per_category(),
-            "summary": self.summary(),
-            "params": params,
-        }
+        numbers = {"results": dict(self.results), "precision": self.precision.tolist(),
+                   "recall": self.recall.tolist()}  # fmt: skip
+        return result_doc(self, numbers, "lvis")
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> LVISResult:
+        """The result that :meth:`to_dict` describes, accumulated again from its match
+        statuses: ``precision``, ``recall`` and ``results`` bit for bit.
+
+        Raises
+        ------
+        StateError
+            For a document of another kind, one without ``"state"`` (an older ioukit wrote
+            it), or one whose arrays or category frequencies do not fit its parameters.
+
+        Examples
+        --------
+        >>> import json
+        >>> from ioukit.detection.lvis import lvis_evaluate
+        >>> box = {"bbox": [0, 0, 10, 10], "area": 100, "image_id": 7, "category_id": 2}
+        >>> gt = {"categories": [{"id": 2, "name": "a", "frequency": "f"}], "images": [
+        ...     {"id": 7, "neg_category_ids": [], "not_exhaustive_category_ids": []}],
+        ...     "annotations": [{**box, "id": 1}]}
+        >>> r = lvis_evaluate(gt, [{**box, "score": 0.5}])
+        >>> back = LVISResult.from_dict(json.loads(json.dumps(r.to_dict())))
+        >>> back.results == r.results, back.category_frequencies
+        (True, ('f',))
+        """
+        p, state, names = load_doc(doc, LVISParams, "results", False, "LVISResult.from_dict")
+        freq = tuple(str(row.get("frequency")) for row in doc["per_category"])
+        if not set(freq) <= set(FREQUENCIES):
+            raise StateError(
+                f"LVISResult.from_dict: a category's frequency is not one of {FREQUENCIES}; "
+                f"got {sorted(set(freq) - set(FREQUENCIES))}."
+            )
+        precision, recall = accumulate_records(state, p.recall_thresholds)
+        return cls(precision, recall, params=p, category_names=names, category_frequencies=freq,
+                   records=state)  # fmt: skip
+
+
+def accumulate_records(
+    rec: MatchState, recall_thresholds: Sequence[float]
+) -> tuple[_NDArray, _NDArray]:
+    """LVIS's precision ``(T, R, K, A)`` and recall ``(T, K, A)`` from its match statuses:
+    COCO's accumulation at a single max_dets (every detection at rank 0)."""
+    n_a = rec.dt_status.shape[0]
+    n_k = rec.cat_start.size - 1
+    regular_k = rec.regular.reshape(n_a, n_k, rec.n_img).sum(axis=2)
+    precision, recall, _ = accumulate(
+        rec.dt_status, rec.dt_score, rec.dt_rank, rec.cat_start, regular_k,
+        np.asarray(recall_thresholds), (1,),
+    )  # fmt: skip
+    return precision[..., 0], recall[..., 0]

@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError, ParameterError
+from ioukit.detection._accumulate import MatchState
 from ioukit.detection._coco_load import FUNC as _COCO_FUNC
 from ioukit.detection._coco_load import _read, load_gt, load_results
 from ioukit.detection._coco_params import _area_ranges, _ids, _levels
-from ioukit.detection._lvis_result import FREQUENCIES, LVISParams, LVISResult
+from ioukit.detection._lvis_result import FREQUENCIES, LVISParams, LVISResult, accumulate_records
 from ioukit.detection.coco import _mask_ious, _positions
 from ioukit.kernels._memory import release_free_memory
-from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
+from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
 __all__ = ["LVISParams", "LVISResult", "lvis_evaluate"]
 
@@ -251,13 +252,13 @@ def _lvis_evaluate(
         cat_ids=_known("cat_ids", _cat_ids(cat_ids, list(g.cat_ids)), freq),
     )
     capped = _cap(anns, g, d, per_image, per_cat)
-    precision, recall = _evaluate(g, d, params, capped, neg, nel, ignore)
+    precision, recall, records = _evaluate(g, d, params, capped, neg, nel, ignore)
     names = tuple(str(g.cat_names.get(c, c)) for c in params.cat_ids)
     del g, d, capped
     release_free_memory()  # what the readers and kernels freed, not kept resident for good
     return LVISResult(
         precision, recall, params=params, category_names=names,
-        category_frequencies=tuple(freq[c] for c in params.cat_ids),
+        category_frequencies=tuple(freq[c] for c in params.cat_ids), records=records,
     )  # fmt: skip
 
 
@@ -388,9 +389,10 @@ def _evaluate(
     neg: dict[Any, Any],
     nel: dict[Any, Any],
     ignore: _NDArray,
-) -> tuple[_NDArray, _NDArray]:
-    """Cells, federated filtering, IoUs, matching and accumulation: precision (T, R, K, A)
-    and recall (T, K, A)."""
+) -> tuple[_NDArray, _NDArray, MatchState]:
+    """Cells, federated filtering, IoUs, matching and accumulation: precision (T, R, K, A),
+    recall (T, K, A) and the match statuses (every detection at rank 0: LVIS accumulates
+    at a single max_dets, after its own cap)."""
     n_img, n_k = len(p.img_ids), len(p.cat_ids)
     img_index = {v: i for i, v in enumerate(p.img_ids)}
     cat_index = {v: k for k, v in enumerate(p.cat_ids)}
@@ -439,7 +441,7 @@ def _evaluate(
 
     thresholds = np.minimum(np.asarray(p.iou_thresholds), 1 - 1e-10)
     areas = np.array([[lo, hi] for _, lo, hi in p.area_ranges], dtype=np.float64).reshape(-1, 2)
-    n_a, n_det = areas.shape[0], d_order.size
+    n_det = d_order.size
     status, _, regular = match_cells(
         iou, iou_off, gt_off, ignore[g_order], g_area[g_order], no_crowd[g_order],
         np.asarray(g.id_nonzero, dtype=bool)[g_order], dt_off, d_area[d_order], thresholds, areas,
@@ -448,8 +450,9 @@ def _evaluate(
     # at every area range and threshold
     status[(status == 0) & listed(nel)[d_cell[d_order]]] = 2
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
-    precision, recall, _ = accumulate(
-        status, score_all[d_order], np.zeros(n_det, np.int64), cat_start,
-        regular.reshape(n_a, n_k, n_img).sum(axis=2), np.asarray(p.recall_thresholds), (1,),
+    records = MatchState(
+        dt_image=(d_cell[d_order] % max(n_img, 1)).astype(np.int32),
+        dt_score=score_all[d_order], dt_rank=np.zeros(n_det, np.int32), cat_start=cat_start,
+        dt_status=status, regular=regular, n_img=n_img,
     )  # fmt: skip
-    return precision[..., 0], recall[..., 0]
+    return (*accumulate_records(records, p.recall_thresholds), records)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -14,18 +14,22 @@ from ioukit.detection._accumulate import (
     STATUS_NAMES,
     TP,
     MatchRecords,
+    MatchState,
     detection_status,
     f1_point,
+    matched_gt,
     matched_iou,
     stat,
     summary_lines,
 )
 from ioukit.detection._coco_load import id_column
+from ioukit.detection._coco_params import COCOParams
+from ioukit.detection._intervals import DetectionIntervals
+from ioukit.detection._result_state import load_doc, loaded_error, params_dict, result_doc
+from ioukit.detection._result_types import COCOImageCounts, COCOMatches, PRCurve
+from ioukit.kernels.coco import accumulate
 
-if TYPE_CHECKING:
-    from ioukit.detection._coco_params import COCOParams
-
-__all__ = ["COCOImageCounts", "COCOMatches", "COCOResult", "PRCurve"]
+__all__ = ["COCOImageCounts", "COCOMatches", "COCOResult", "PRCurve", "params_dict"]
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -41,92 +45,7 @@ _COLUMNS: tuple[tuple[str, bool, float | None, str], ...] = (
 )
 
 
-class PRCurve(NamedTuple):
-    """A precision-recall curve of :meth:`COCOResult.pr_curve`, read at the recall levels.
-
-    Attributes
-    ----------
-    recall : ndarray of float64, shape (R,)
-        The recall levels (``params.recall_thresholds``).
-    precision : ndarray of float64, shape (R,)
-        Interpolated precision at each level (0 where it is not reached; -1 everywhere when
-        there is no ground truth).
-    scores : ndarray of float64, shape (R,)
-        The detection score at which each level is reached (0 where it is not): keeping the
-        detections with ``score >= scores[r]`` reaches recall ``recall[r]``.
-    """
-
-    recall: _NDArray
-    precision: _NDArray
-    scores: _NDArray
-
-
-@dataclass(frozen=True)
-class COCOMatches:
-    """Per-detection match records of :meth:`COCOResult.matches`, as columns (N,).
-
-    Rows are the evaluated detections (each (image, category)'s first ``max_dets`` by score),
-    by category, then image, then decreasing score, ties in file order (with pooled categories,
-    ``use_cats=False``: by image, then decreasing score, ties by category then file order, as
-    pycocotools lists them).
-
-    Attributes
-    ----------
-    dt_index : ndarray of int64
-        Position of the detection in the result list ``dt`` (pycocotools' id minus 1).
-    image_id, category_id : ndarray
-        Its image and category ids (int64, or object for non-integer ids).
-    score : ndarray of float64
-        Its confidence.
-    status : ndarray of str
-        ``"tp"``, ``"fp"`` or ``"ignored"`` (matched to a crowd or out-of-range ground truth,
-        or unmatched and itself outside the area range: neither true nor false positive).
-    gt_id : ndarray
-        ``id`` of the ground-truth annotation it is matched to, -1 when none; a false positive
-        always has -1 (also one that took a ground truth with id 0, which COCO leaves
-        unmatched).
-    iou : ndarray of float64
-        IoU with that ground truth (for a crowd: intersection over the detection's area), 0
-        when ``gt_id`` is -1.
-    """
-
-    dt_index: _NDArray
-    image_id: _NDArray
-    category_id: _NDArray
-    score: _NDArray
-    status: _NDArray
-    gt_id: _NDArray
-    iou: _NDArray
-
-    def __len__(self) -> int:
-        return int(self.score.size)
-
-
-@dataclass(frozen=True)
-class COCOImageCounts:
-    """Per-image counts of :meth:`COCOResult.per_image`, as columns (I,), all categories
-    together, in the order of ``params.img_ids``.
-
-    Attributes
-    ----------
-    image_id : ndarray
-        The image ids.
-    tp, fp, fn, ignored : ndarray of int64
-        True positives, false positives, missed ground truths (``n_gt - tp``) and ignored
-        detections.
-    n_gt : ndarray of int64
-        Ground truths that count (not crowd, area in range).
-    """
-
-    image_id: _NDArray
-    tp: _NDArray
-    fp: _NDArray
-    fn: _NDArray
-    ignored: _NDArray
-    n_gt: _NDArray
-
-
-class COCOResult:
+class COCOResult(DetectionIntervals):
     """COCO AP/AR arrays and statistics, as ``COCOeval.eval`` and ``COCOeval.stats``.
 
     Attributes
@@ -192,7 +111,7 @@ class COCOResult:
         *,
         params: COCOParams,
         category_names: tuple[str, ...],
-        records: MatchRecords | None = None,
+        records: MatchState | None = None,
     ) -> None:
         self._records = records
         self.precision = precision
@@ -267,22 +186,48 @@ class COCOResult:
         -------
         dict
             ``stats``, ``precision``, ``recall``, ``scores`` (nested lists), ``per_category``,
-            ``summary`` and ``params``.
+            ``summary``, ``params``, ``kind`` (``"detection"``), ``protocol`` (``"coco"``) and
+            ``state``: the match statuses (:mod:`ioukit.detection._result_state`) from which
+            :meth:`from_dict` rebuilds the result, and ``ioukit compare`` its intervals.
 
         Examples
         --------
         See the example of :class:`COCOResult`.
         """
-        params = params_dict(self.params)
-        return {
-            "stats": self.stats.tolist(),
-            "precision": self.precision.tolist(),
-            "recall": self.recall.tolist(),
-            "scores": self.scores.tolist(),
-            "per_category": self.per_category(),
-            "summary": self.summary(),
-            "params": params,
-        }
+        arrays = ("stats", "precision", "recall", "scores")
+        return result_doc(self, {a: getattr(self, a).tolist() for a in arrays}, "coco")
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> COCOResult:
+        """The result that :meth:`to_dict` describes, accumulated again from its match
+        statuses: ``precision``, ``recall``, ``scores`` and ``stats`` bit for bit.
+
+        :meth:`per_image`, :meth:`best_f1`, :meth:`pr_curve` and the confidence intervals work
+        on it; :meth:`matches` (ground-truth ids and IoUs) does not.
+
+        Raises
+        ------
+        StateError
+            When the document has no state (written by an older ioukit) or a damaged one.
+
+        Examples
+        --------
+        >>> import json, ioukit
+        >>> gt = {"images": [{"id": 1}], "categories": [{"id": 3, "name": "dog"}],
+        ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}
+        >>> dt = [{"image_id": 1, "category_id": 3, "bbox": [0, 0, 10, 12], "score": 0.8}]
+        >>> r = ioukit.coco_evaluate(gt, dt)
+        >>> back = ioukit.COCOResult.from_dict(json.loads(json.dumps(r.to_dict())))
+        >>> bool((back.precision == r.precision).all()), back.stats.tolist() == r.stats.tolist()
+        (True, True)
+        """
+        p, state, names = load_doc(doc, COCOParams, "stats", True, "COCOResult.from_dict")
+        n_a, n_k = len(p.area_ranges), len(names)
+        regular_k = state.regular.reshape(n_a, n_k, state.n_img).sum(axis=2)
+        arrays = accumulate(state.dt_status, state.dt_score, state.dt_rank, state.cat_start,
+                            regular_k, np.asarray(p.recall_thresholds), p.max_dets)  # fmt: skip
+        return cls(*arrays, params=p, category_names=names, records=state)
 
     def _cell(
         self, func: str, iou: float, area: str, max_dets: int | None
@@ -317,9 +262,9 @@ class COCOResult:
 
     def _status(
         self, func: str, iou: float, area: str, max_dets: int | None
-    ) -> tuple[MatchRecords, int, _NDArray, _NDArray, _NDArray]:
-        """The match records, the area position, and the detections within ``max_dets`` with
-        their status codes and ground-truth positions (:func:`detection_status`)."""
+    ) -> tuple[MatchState, int, int, _NDArray, _NDArray]:
+        """The match statuses, the area and threshold positions, and the detections within
+        ``max_dets`` with their status codes (:func:`detection_status`)."""
         t, a, _, max_det = self._cell(func, iou, area, max_dets)
         rec = self._records
         if rec is None:
@@ -327,7 +272,7 @@ class COCOResult:
                 f"COCOResult.{func}: this result has no match records (it was built from "
                 "arrays, not by `coco_evaluate`); expected a result of `coco_evaluate`."
             )
-        return (rec, a, *detection_status(rec, a, t, max_det))
+        return (rec, a, t, *detection_status(rec, a, t, max_det))
 
     def pr_curve(
         self,
@@ -428,7 +373,10 @@ class COCOResult:
         --------
         See the example of :class:`COCOResult`.
         """
-        rec, _, keep, status, gt = self._status("matches", iou, area, max_dets)
+        rec, a, t, keep, status = self._status("matches", iou, area, max_dets)
+        if not isinstance(rec, MatchRecords):
+            raise loaded_error("COCOResult", "matches")
+        gt = matched_gt(rec, a, t, keep, status)
         gt_id = np.full(keep.size, -1, dtype=rec.gt_id.dtype)
         gt_id[gt >= 0] = rec.gt_id[gt[gt >= 0]]
         return COCOMatches(
@@ -466,7 +414,7 @@ class COCOResult:
         --------
         See the example of :class:`COCOResult`: one image, one hit, one false positive.
         """
-        rec, a, keep, status, _ = self._status("per_image", iou, area, max_dets)
+        rec, a, _, keep, status = self._status("per_image", iou, area, max_dets)
         n_img = rec.n_img
         img = rec.dt_image[keep]
 
@@ -519,7 +467,7 @@ class COCOResult:
         --------
         See the example of :class:`COCOResult` (the best threshold there is 0.8).
         """
-        rec, a, keep, status, _ = self._status("best_f1", iou, area, max_dets)
+        rec, a, _, keep, status = self._status("best_f1", iou, area, max_dets)
         counted = status != IGNORED
         score, is_tp = rec.dt_score[keep][counted], (status == TP)[counted]
         cat_of = np.searchsorted(rec.cat_start, keep[counted], side="right") - 1
@@ -541,14 +489,3 @@ class COCOResult:
         ]
         overall = row(None, "all", slice(None), int(n_gt_k.sum()))
         return {"per_category": per_cat, "overall": overall}
-
-
-def params_dict(params: Any) -> dict[str, Any]:
-    """An evaluation's parameters (a dataclass) as plain Python: area ranges as a dict label
-    -> [lo, hi], sequences as lists of Python numbers and ids."""
-    out = asdict(params)
-    out["area_ranges"] = {label: [lo, hi] for label, lo, hi in params.area_ranges}
-    for key, value in out.items():
-        if isinstance(value, (tuple, list)) and key != "area_ranges":
-            out[key] = [v.item() if isinstance(v, np.generic) else v for v in value]
-    return out

@@ -1,0 +1,220 @@
+"""COCO's accumulation under image weights (bootstrap replicates), behind plain functions.
+
+The match statuses of one evaluation are reused: :func:`plan` reduces them, once, to what a
+replicate reads at one (area range, max_dets) slice, and :func:`replicates` evaluates the
+requested means (AP, AR, per category) for every row of a weight matrix, blocks of rows in
+parallel. The rules and the float arithmetic are those of :func:`ioukit.kernels.coco.
+accumulate` and ``COCOeval.summarize``, so a row of ones gives the evaluation's own numbers,
+bit for bit. See :mod:`ioukit.kernels._numba_coco_boot` for the method.
+
+numba is imported when a kernel first runs, never at ``import ioukit``; each threaded kernel
+asks the thread policy (:mod:`ioukit.kernels._threads`) how many threads to run on.
+
+>>> import numpy as np
+>>> from ioukit.kernels.coco_bootstrap import category_orders
+>>> category_orders(np.array([0.2, 0.9, 0.5]), np.array([0, 3])).tolist()
+[1, 2, 0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ioukit.kernels._threads import numba_threads, parallel_threads
+
+__all__ = [
+    "MetricTable",
+    "Plan",
+    "category_orders",
+    "gt_cells",
+    "metric_table",
+    "plan",
+    "replicates",
+]
+
+_NDArray = np.ndarray[Any, Any]
+
+#: threads pay off from this much work (weight rows times planned items)
+_PARALLEL_MIN_WORK = 1 << 18
+#: the plan of a slice pays off in parallel from this many detections
+_PARALLEL_MIN_DETS = 1 << 15
+#: at most this much memory for the precision buffers of the parallel chunks together (each
+#: holds (T, K, R) values for 8 weight rows: 5 MiB for COCO, 78 MiB for LVIS's 1,203 classes)
+_BUFFER_BUDGET = 1 << 29
+
+
+@cache
+def _jit() -> Any:
+    # imports numba: only here, when a kernel first runs
+    from ioukit.kernels import _numba_coco_boot
+
+    return _numba_coco_boot
+
+
+class Plan(NamedTuple):
+    """The slices of one set of metrics, concatenated (see
+    :func:`ioukit.kernels._numba_coco_boot.plan_slice`): slice ``s`` reads area range
+    ``area[s]``, evaluates precision when ``prec[s]`` and the thresholds where ``tneed[s]``;
+    category ``k`` of slice ``s`` is at ``s * K + k`` of the offsets."""
+
+    area: _NDArray  # (S,) int64
+    prec: _NDArray  # (S,) bool
+    tneed: _NDArray  # (S, T) bool
+    cand_off: _NDArray
+    cimg: _NDArray
+    hit_off: _NDArray
+    hit_cend: _NDArray
+    ev_off: _NDArray
+    ev_hit: _NDArray
+    ev_img: _NDArray
+    ev_flag: _NDArray
+
+
+class MetricTable(NamedTuple):
+    """Metric ``m`` is the mean over slice ``slice[m]``'s precision (``ap[m]``) or recall at
+    the thresholds ``t[t_off[m]:t_off[m + 1]]`` and categories ``k[k_off[m]:k_off[m + 1]]``,
+    each value ``rep[m]`` times (a max_dets listed twice); see :func:`metric_table`."""
+
+    ap: _NDArray  # (M,) bool
+    slice: _NDArray  # (M,) int64
+    rep: _NDArray  # (M,) int64
+    fast: _NDArray  # (M,) bool: thresholds a range, every category in order, rep 1
+    t_off: _NDArray
+    t: _NDArray
+    k_off: _NDArray
+    k: _NDArray
+
+
+def metric_table(
+    specs: Sequence[tuple[bool, int, int, Sequence[int], Sequence[int]]], n_k: int
+) -> MetricTable:
+    """The table of metrics given as ``(is AP, slice, rep, thresholds, categories)``."""
+
+    def offsets(lists: list[Sequence[int]]) -> tuple[_NDArray, _NDArray]:
+        off = np.zeros(len(lists) + 1, np.int64)
+        np.cumsum([len(x) for x in lists], out=off[1:])
+        flat = np.fromiter((v for x in lists for v in x), np.int64, int(off[-1]))
+        return off, flat
+
+    def fast(rep: int, ts: Sequence[int], ks: Sequence[int]) -> bool:
+        t_range = list(ts) == list(range(ts[0], ts[0] + len(ts))) if len(ts) else False
+        return rep == 1 and t_range and list(ks) == list(range(n_k))
+
+    return MetricTable(
+        np.array([m[0] for m in specs], np.bool_),
+        np.array([m[1] for m in specs], np.int64),
+        np.array([m[2] for m in specs], np.int64),
+        np.array([fast(m[2], m[3], m[4]) for m in specs], np.bool_),
+        *offsets([m[3] for m in specs]),
+        *offsets([m[4] for m in specs]),
+    )
+
+
+def category_orders(dt_score: _NDArray, cat_start: _NDArray) -> _NDArray:
+    """Absolute positions of each category's detections (``cat_start[k]:cat_start[k + 1]``)
+    by decreasing score, ties in position order: the order of COCO's accumulation."""
+    threads = parallel_threads(int(dt_score.size), min_work=_PARALLEL_MIN_DETS)
+    with numba_threads(threads):
+        return _jit().category_orders(  # type: ignore[no-any-return]
+            np.asarray(dt_score, np.float64), np.asarray(cat_start, np.int64)
+        )
+
+
+def gt_cells(regular: _NDArray, n_k: int, n_img: int) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """The regular ground truths per (area range, category) as sparse rows ``(off, image,
+    count)``: area ``a``, category ``k`` at ``off[a * K + k]:off[a * K + k + 1]``, from
+    ``regular (A, K * N)`` (cells category-major)."""
+    rows = np.asarray(regular).reshape(-1, max(n_img, 1))[:, :n_img]
+    row, img = np.nonzero(rows)
+    off = np.zeros(rows.shape[0] + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=rows.shape[0]), out=off[1:])
+    return off, img.astype(np.uint32), rows[row, img].astype(np.int64)
+
+
+def plan(
+    dt_status: _NDArray,
+    dt_rank: _NDArray,
+    dt_image: _NDArray,
+    order: _NDArray,
+    cat_start: _NDArray,
+    slices: Sequence[tuple[int, int, _NDArray, bool]],
+) -> Plan:
+    """The plans of ``slices``, each ``(area position, max_det, tneed (T,) bool, with
+    precision)``, concatenated; ``order`` from :func:`category_orders`."""
+    jit = _jit()
+    n_t = dt_status.shape[1]
+    threads = parallel_threads(int(dt_rank.size), min_work=_PARALLEL_MIN_DETS)
+    parts = []
+    rank, image = np.asarray(dt_rank, np.int64), np.asarray(dt_image, np.uint32)
+    starts = np.asarray(cat_start, np.int64)
+    with numba_threads(threads):
+        for a, max_det, tneed, with_prec in slices:
+            parts.append(
+                jit.plan_slice(
+                    dt_status,
+                    rank,
+                    image,
+                    order,
+                    starts,
+                    int(a),
+                    int(max_det),
+                    np.asarray(tneed, np.bool_),
+                    bool(with_prec),
+                )
+            )
+    cand_base = hit_base = ev_base = 0
+    cols: list[list[_NDArray]] = [[] for _ in range(8)]
+    for s, (cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag) in enumerate(parts):
+        last = s == len(parts) - 1  # each offset array ends with its total: keep the last
+        cols[0].append(cand_off[: None if last else -1] + cand_base)
+        cols[1].append(cimg)
+        cols[2].append(hit_off[: None if last else -1] + hit_base)
+        cols[3].append(hit_cend + cand_base)
+        cols[4].append(ev_off[: None if last else -1] + ev_base)
+        cols[5].append(ev_hit + hit_base)
+        cols[6].append(ev_img)
+        cols[7].append(ev_flag)
+        cand_base += int(cand_off[-1])
+        hit_base += int(hit_off[-1])
+        ev_base += int(ev_off[-1])
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        cols = [[np.zeros(1, np.int64)], [empty.astype(np.uint32)], [np.zeros(1, np.int64)],
+                [empty], [np.zeros(1, np.int64)], [empty], [empty.astype(np.uint32)],
+                [empty.astype(np.int8)]]  # fmt: skip
+    joined = [np.concatenate(c) for c in cols]
+    return Plan(
+        np.array([s[0] for s in slices], np.int64),
+        np.array([s[3] for s in slices], np.bool_),
+        np.array([s[2] for s in slices], np.bool_).reshape(len(slices), n_t),
+        *joined,
+    )
+
+
+def replicates(
+    weights: _NDArray,
+    n_k: int,
+    the_plan: Plan,
+    cells: tuple[_NDArray, _NDArray, _NDArray],
+    recall_thresholds: _NDArray,
+    metrics: MetricTable,
+) -> _NDArray:
+    """The metrics ``(B, M)`` for the image weights ``weights (B, N)`` (float64, nonnegative
+    integers), from :func:`plan` and :func:`gt_cells`."""
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    work = weights.shape[0] * (the_plan.cimg.size + the_plan.ev_img.size + 1)
+    threads = parallel_threads(work, min_work=_PARALLEL_MIN_WORK)
+    lanes = _jit()._LANES
+    buffer = 8 * lanes * the_plan.tneed.shape[1] * n_k * np.asarray(recall_thresholds).size
+    n_chunks = max(1, min(threads, -(-weights.shape[0] // lanes), _BUFFER_BUDGET // max(buffer, 1)))
+    with numba_threads(threads):
+        return _jit().replicates(  # type: ignore[no-any-return]
+            weights, int(n_k), the_plan.area, the_plan.prec, the_plan.tneed, the_plan.cand_off,
+            the_plan.cimg, the_plan.hit_off, the_plan.hit_cend, the_plan.ev_off,
+            the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, *cells,
+            np.asarray(recall_thresholds, np.float64), *metrics, n_chunks,
+        )  # fmt: skip
