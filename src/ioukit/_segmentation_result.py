@@ -10,20 +10,19 @@ confusion matrix) and, when kept, the per-image counts of a
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ioukit._errors import MissingDependencyError, ParameterError, StateError
+from ioukit._result_faces import ResultFaces
 from ioukit.core.counts import Counts
 from ioukit.core.reduce import accuracy, dice, jaccard, nanmean, precision, recall
 
 if TYPE_CHECKING:
-    from ioukit.stats import ConfidenceInterval
+    pass
 
 __all__ = ["QUALITY_BANDS", "SegmentationResult", "quality_band"]
 
@@ -63,7 +62,7 @@ def _image_scores(counts: Counts) -> dict[str, NDArray]:
 
 
 @dataclass(frozen=True, eq=False)
-class SegmentationResult:
+class SegmentationResult(ResultFaces):
     """Scores of a segmentation evaluation, all derived from its exact counts.
 
     Per class (arrays of shape ``(C,)``): ``iou``, ``dice``, ``precision``, ``recall`` (= class
@@ -72,6 +71,7 @@ class SegmentationResult:
     NaN marks an undefined score; :attr:`nan_reasons` says why. Means skip NaN classes.
     """
 
+    _headline: ClassVar[str] = "miou"
     num_classes: int
     class_names: tuple[str, ...]
     ignore_index: tuple[int, ...]
@@ -280,48 +280,6 @@ class SegmentationResult:
             "mean_accuracy": _num(self.mean_accuracy),
             "fw_iou": _num(self.fw_iou),
         }
-
-    # -- statistics ----------------------------------------------------------------------
-    def to_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
-        """Write the offline HTML report of this result to ``path`` (one self-contained file;
-        needs plotly: ``pip install 'ioukit[report]'``) and return its path. ``options`` are
-        those of :func:`ioukit.report.write_html` (title, intervals, n_resamples, pairs,
-        images, ...)."""
-        from ioukit.report import write_html
-
-        return write_html(self, path, **options)
-
-    def confidence_interval(
-        self,
-        metric: str = "miou",
-        *,
-        level: float = 0.95,
-        method: str = "bca",
-        n_resamples: int = 10000,
-        random_state: int | np.random.Generator | None = None,
-    ) -> ConfidenceInterval:
-        """Bootstrap confidence interval of ``metric``, images resampled (needs per-image
-        counts); :func:`ioukit.stats.confidence_interval` documents the metric names and
-        options.
-
-        >>> import numpy as np, ioukit
-        >>> ev = ioukit.SegmentationEvaluator(2)
-        >>> for i in range(12):
-        ...     ev.update(np.eye(4, dtype=int), np.roll(np.eye(4, dtype=int), i % 3, axis=1))
-        >>> ci = ev.result().confidence_interval(n_resamples=500, random_state=0)
-        >>> ci.estimate == ev.result().miou, ci.n_images
-        (True, 12)
-        """
-        from ioukit.stats import confidence_interval
-
-        return confidence_interval(
-            self,
-            metric,
-            level=level,
-            method=method,
-            n_resamples=n_resamples,
-            random_state=random_state,
-        )
 
     # -- export --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ioukit._errors import StateError
+from ioukit._result_faces import ResultFaces
 from ioukit.detection._accumulate import MatchState, mean_of
-from ioukit.detection._intervals import DetectionIntervals
 from ioukit.detection._result_state import load_doc, result_doc
 from ioukit.kernels.coco import accumulate
 
@@ -75,7 +75,7 @@ class LVISParams:
     cat_ids: tuple[Any, ...]
 
 
-class LVISResult(DetectionIntervals):
+class LVISResult(ResultFaces):
     """LVIS AP/AR: lvis-api's ``LVISEval.eval`` arrays and ``LVISEval.results``.
 
     Attributes
@@ -119,6 +119,8 @@ class LVISResult(DetectionIntervals):
     >>> r
     LVISResult(iou_type='bbox', AP=0.5000, AP50=0.5000, APr=-1.0000, APc=0.5000, APf=-1.0000)
     """
+
+    _headline: ClassVar[str] = "AP"
 
     def __init__(
         self,

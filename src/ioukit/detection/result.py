@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ioukit._errors import ParameterError
+from ioukit._result_faces import ResultFaces
 from ioukit.detection._accumulate import (
     FP,
     IGNORED,
@@ -24,7 +25,6 @@ from ioukit.detection._accumulate import (
 )
 from ioukit.detection._coco_load import id_column
 from ioukit.detection._coco_params import COCOParams
-from ioukit.detection._intervals import DetectionIntervals
 from ioukit.detection._result_state import load_doc, loaded_error, params_dict, result_doc
 from ioukit.detection._result_types import COCOImageCounts, COCOMatches, PRCurve
 from ioukit.kernels.coco import accumulate
@@ -45,7 +45,7 @@ _COLUMNS: tuple[tuple[str, bool, float | None, str], ...] = (
 )
 
 
-class COCOResult(DetectionIntervals):
+class COCOResult(ResultFaces):
     """COCO AP/AR arrays and statistics, as ``COCOeval.eval`` and ``COCOeval.stats``.
 
     Attributes
@@ -102,6 +102,8 @@ class COCOResult(DetectionIntervals):
     >>> c.tp.tolist(), c.fp.tolist(), c.fn.tolist()
     ([1], [1], [0])
     """
+
+    _headline: ClassVar[str] = "AP"
 
     def __init__(
         self,

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ioukit._errors import StateError
 from ioukit._folder import Problem
+from ioukit._result_faces import ResultFaces
 from ioukit.panoptic._match import Categories
 from ioukit.panoptic._reduce import GROUPS, category_scores, group_scores
 
 if TYPE_CHECKING:
-    from ioukit.stats import ConfidenceInterval
+    pass
 
 __all__ = ["PanopticResult"]
 
@@ -34,7 +33,7 @@ def _num(v: Any) -> float | None:
 
 
 @dataclass(frozen=True, eq=False)
-class PanopticResult:
+class PanopticResult(ResultFaces):
     """PQ, SQ and RQ of a panoptic evaluation, overall, per category and per image.
 
     Made by :func:`ioukit.panoptic_quality` and :meth:`ioukit.PanopticEvaluator.compute`; every
@@ -73,6 +72,7 @@ class PanopticResult:
     All       |  75.0   75.0  100.0     1
     """
 
+    _headline: ClassVar[str] = "PQ"
     categories: Categories
     image_names: tuple[str, ...]
     image_tp: NDArray
@@ -202,38 +202,6 @@ class PanopticResult:
             }
             for i in range(len(cats.ids))
         ]
-
-    def to_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
-        """Write the offline HTML report of this result to ``path`` (one self-contained file;
-        needs plotly: ``pip install 'ioukit[report]'``) and return its path. ``options`` are
-        those of :func:`ioukit.report.write_html` (title, intervals, n_resamples, pairs,
-        images, ...)."""
-        from ioukit.report import write_html
-
-        return write_html(self, path, **options)
-
-    def confidence_interval(
-        self,
-        metric: str = "PQ",
-        *,
-        level: float = 0.95,
-        method: str = "bca",
-        n_resamples: int = 10000,
-        random_state: int | np.random.Generator | None = None,
-    ) -> ConfidenceInterval:
-        """Bootstrap confidence interval of ``metric`` (``"PQ"``, ``"SQ_th"``,
-        ``"PQ:<category>"``, …), images resampled; :func:`ioukit.stats.confidence_interval`
-        documents the names and options."""
-        from ioukit.stats import confidence_interval
-
-        return confidence_interval(
-            self,
-            metric,
-            level=level,
-            method=method,
-            n_resamples=n_resamples,
-            random_state=random_state,
-        )
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as JSON-safe Python (NaN becomes ``None``): ``kind`` (``"panoptic"``),
