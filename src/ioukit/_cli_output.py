@@ -188,10 +188,13 @@ def write_report(obj: Any, args: argparse.Namespace, *, busy: Any = None, **extr
     else:
         busy.phase(text)
     try:
-        write_html(obj, args.html, intervals=not args.no_ci, n_resamples=n, **extra)
+        page = write_html(obj, args.html, intervals=not args.no_ci, n_resamples=n, **extra)
     finally:
         if own:
             busy.stop()
+    if not args.quiet:  # say where it went (stderr: stdout may be a --format document)
+        size = page.stat().st_size / 2**20
+        print(f"{PROG} {args.command}: report written to {page} ({size:.1f} MiB)", file=sys.stderr)
 
 
 def check_output_folders(args: argparse.Namespace, options: Iterable[str]) -> None:
