@@ -107,6 +107,7 @@ class _Core:
         self._order: _NDArray | None = None
         self._cells: tuple[_NDArray, _NDArray, _NDArray] | None = None
         self._plans: dict[Any, Any] = {}
+        self._pairs: boot.JackPairs | None = None
 
     def compute(self, names: Sequence[str], weights: _NDArray) -> _NDArray:
         """``(B, M)``: the metrics ``names`` under each row of ``weights`` (original order)."""
@@ -119,6 +120,47 @@ class _Core:
         out[:, defined] = boot.replicates(
             weights, self.n_k, plan, self._gt_cells(), self.recall_thresholds, table
         )
+        return out
+
+    def jackknife(self, names: Sequence[str]) -> _NDArray:
+        """``(N, M)``: the metrics ``names`` with each image left out (original order), from
+        the full data's per-category sums and those of the categories the image touches."""
+        n = self.rec.n_img
+        out = np.full((n, len(names)), np.nan)
+        defined = [j for j, name in enumerate(names) if self.metrics[name].area >= 0]
+        if not defined or n == 0 or self.n_k == 0:
+            return out
+        specs = [self.metrics[names[j]] for j in defined]
+        plan, table = self._plan(specs)
+        if self._pairs is None:
+            rec = self.rec
+            self._pairs = boot.jackknife_pairs(rec.dt_image, rec.cat_start, rec.regular, n)
+        pairs = self._pairs
+        psum, rsum, valid = boot.jackknife_cells(n, self.n_k, plan, pairs, self.recall_thresholds)
+        lead = pairs.off[:-1]  # the full data's pair of each category
+        left = pairs.img < n
+        n_r = self.recall_thresholds.size
+        for m, j in enumerate(defined):
+            ts = table.t[table.t_off[m] : table.t_off[m + 1]]
+            in_ks = np.zeros(self.n_k, np.bool_)
+            in_ks[table.k[table.k_off[m] : table.k_off[m + 1]]] = True
+            s, rep = int(table.slice[m]), int(table.rep[m])
+            per = rep * ts.size * (n_r if table.ap[m] else 1)
+            sums = (psum if table.ap[m] else rsum)[s][:, ts].sum(axis=1) * rep
+            sums = np.where(valid[s], sums, 0.0)
+            counts = np.where(valid[s], per, 0)
+            full_sum, full_count = sums[lead][in_ks].sum(), counts[lead][in_ks].sum()
+            mine = left & in_ks[pairs.cat]
+            img = pairs.img[mine]
+            old = np.bincount(img, sums[lead][pairs.cat[mine]], minlength=n)
+            new = np.bincount(img, sums[mine], minlength=n)
+            count = full_count + np.bincount(
+                img, (counts[mine] - counts[lead][pairs.cat[mine]]).astype(np.float64), n
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                value = np.where(count > 0, ((full_sum - old) + new) / count, np.nan)
+            out[:, j] = np.where(np.bincount(img, minlength=n) > 0, value,
+                                 self.estimates[names[j]])  # fmt: skip
         return out
 
     def _gt_cells(self) -> tuple[_NDArray, _NDArray, _NDArray]:
@@ -234,6 +276,39 @@ class DetectionSource:
             base[:, self._perm] = w
             w = base
         return self._core.compute(names, w)
+
+    def jackknife(self, metrics: Sequence[str]) -> _NDArray:
+        """``(N, M)``: each metric with one image left out, row ``i`` without image ``i``
+        (:attr:`image_names` order); NaN where a number has no category with ground truth.
+
+        The values of :meth:`replicates` on the leave-one-out weights (the rows of
+        :func:`ioukit.stats.jackknife_weights`), up to the order of the sums (about 1e-15):
+        only the categories that image ``i`` touches (a detection or a regular ground truth)
+        are accumulated again, the others keep the full data's sums, and an image that
+        touches none of a metric's categories gets the estimate itself.
+
+        Examples
+        --------
+        >>> import numpy as np, ioukit
+        >>> gt = {"images": [{"id": i} for i in (1, 2, 3)],
+        ...       "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        ...       "annotations": [{"id": i, "image_id": i, "category_id": 1 + (i == 3),
+        ...                        "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}
+        ...                       for i in (1, 2, 3)]}
+        >>> dt = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
+        ...       {"image_id": 2, "category_id": 1, "bbox": [50, 50, 10, 10], "score": 0.8},
+        ...       {"image_id": 3, "category_id": 2, "bbox": [0, 0, 10, 10], "score": 0.7}]
+        >>> s = detection_source(ioukit.coco_evaluate(gt, dt))
+        >>> jack = s.jackknife(["AP50", "AP:dog"])
+        >>> jack.round(4).tolist()
+        [[0.5, 1.0], [1.0, 1.0], [0.505, nan]]
+        >>> w = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+        >>> bool(np.allclose(jack, s.replicates(["AP50", "AP:dog"], w), equal_nan=True))
+        True
+        """
+        names = self._check("jackknife", metrics)
+        out = self._core.jackknife(names)
+        return out if self._perm is None else out[self._perm]
 
     def per_class_metrics(self, metric: str) -> tuple[tuple[str, str], ...]:
         """``(("person", "AP:person"), ...)`` for ``"AP"``; ``()`` for the other metrics."""

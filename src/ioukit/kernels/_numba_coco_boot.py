@@ -365,46 +365,63 @@ def _block_slice(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     lanes ``:nl`` of one block (``wt (N, L)`` their weights, ``npw (A, K, L)`` their regular
     ground truths), at the thresholds where ``tneed``; -1 where a category has none."""
     n_k = npw.shape[1]
-    n_t = tneed.size
     for k in range(n_k):
-        sk = s * n_k + k
-        h0 = hit_off[sk]
+        npk = npw[a, k]
         for ln in range(_LANES):
-            valid[ln] = ln < nl and npw[a, k, ln] > 0
+            valid[ln] = ln < nl and npk[ln] > 0
+        sk = s * n_k + k
         if with_prec:
+            _prefix(cand_off[sk], hit_off[sk], hit_off[sk + 1], hit_cend, cimg, wt, pref)
+        block_category(
+            sk, k, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img, ev_flag,
+            rec_thr, thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot, tp,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def block_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    sk, k, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img, ev_flag, rec_thr,
+    thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot, tp,
+):  # fmt: skip
+    """Precision ``pbuf[:, k]`` and recall ``rbuf[:, k]`` of the planned category ``sk`` (slice
+    ``s``, category ``c``: ``s * K + c``) for the lanes where ``valid`` (their regular ground
+    truths ``npk (L,)``, more than 0), -1 for the others, with the weighted candidates up to
+    each hit in ``pref`` (see :func:`_prefix`); see :func:`_block_slice`."""
+    n_t = tneed.size
+    h0 = hit_off[sk]
+    if with_prec:
+        for ln in range(_LANES):
+            if valid[ln]:
+                _levels(npk[ln], rec_thr, lvl[ln])
+                if thr_sorted:
+                    _level_table(ln, npk[ln], lvl, table)
+            else:
+                table[0, ln] = 0
+    for t in range(n_t):
+        if not tneed[t]:
+            continue
+        if with_prec and thr_sorted:
+            slot[:, :] = 0.0
+        e0 = ev_off[sk * n_t + t]
+        e1 = ev_off[sk * n_t + t + 1]
+        n_q = _events(e0, e1, h0, with_prec, thr_sorted, wt, ev_img, ev_flag, ev_hit, pref,
+                      tp_at, env, table, slot, tp)  # fmt: skip
+        for ln in range(_LANES):
+            rbuf[t, k, ln] = tp[ln] / npk[ln] if valid[ln] else -1.0
+        if not with_prec:
+            continue
+        if thr_sorted:
+            _fill_levels(valid, slot, pbuf, t, k)
+            continue
+        # precision made monotone from the right
+        for q in range(n_q - 2, -1, -1):
             for ln in range(_LANES):
-                if valid[ln]:
-                    _levels(npw[a, k, ln], rec_thr, lvl[ln])
-                    if thr_sorted:
-                        _level_table(ln, npw[a, k, ln], lvl, table)
-                else:
-                    table[0, ln] = 0
-            _prefix(cand_off[sk], h0, hit_off[sk + 1], hit_cend, cimg, wt, pref)
-        for t in range(n_t):
-            if not tneed[t]:
-                continue
-            if with_prec and thr_sorted:
-                slot[:, :] = 0.0
-            e0 = ev_off[sk * n_t + t]
-            e1 = ev_off[sk * n_t + t + 1]
-            n_q = _events(e0, e1, h0, with_prec, thr_sorted, wt, ev_img, ev_flag, ev_hit, pref,
-                          tp_at, env, table, slot, tp)  # fmt: skip
-            for ln in range(_LANES):
-                rbuf[t, k, ln] = tp[ln] / npw[a, k, ln] if valid[ln] else -1.0
-            if not with_prec:
-                continue
-            if thr_sorted:
-                _fill_levels(valid, slot, pbuf, t, k)
-                continue
-            # precision made monotone from the right
-            for q in range(n_q - 2, -1, -1):
-                for ln in range(_LANES):
-                    env[q, ln] = max(env[q, ln], env[q + 1, ln])
-            for ln in range(_LANES):
-                if valid[ln]:
-                    _read_levels(ln, n_q, tp[ln], tp_at, env, lvl, pbuf, t, k)
-                else:
-                    pbuf[t, k, :, ln] = -1.0
+                env[q, ln] = max(env[q, ln], env[q + 1, ln])
+        for ln in range(_LANES):
+            if valid[ln]:
+                _read_levels(ln, n_q, tp[ln], tp_at, env, lvl, pbuf, t, k)
+            else:
+                pbuf[t, k, :, ln] = -1.0
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -446,6 +463,19 @@ def _metric(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         out_row[ln] = (0.0 + sums[0]) / n
 
 
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def widths(hit_off, ev_off):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``(max_h, max_q)``: the most hits of a planned category and the most events of a
+    (category, threshold), at least 1 (the sizes of the per-block buffers)."""
+    max_h = 1
+    for j in range(hit_off.size - 1):
+        max_h = max(max_h, hit_off[j + 1] - hit_off[j])
+    max_q = 1
+    for j in range(ev_off.size - 1):
+        max_q = max(max_q, ev_off[j + 1] - ev_off[j])
+    return max_h, max_q
+
+
 @nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     weights, n_k, slice_area, slice_prec, slice_tneed, cand_off, cimg, hit_off, hit_cend,
@@ -470,12 +500,7 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_m = met_ap.size
     out = np.empty((n_b, n_m))
     n_blocks = (n_b + _LANES - 1) // _LANES
-    max_h = 1
-    for j in range(hit_off.size - 1):
-        max_h = max(max_h, hit_off[j + 1] - hit_off[j])
-    max_q = 1
-    for j in range(ev_off.size - 1):
-        max_q = max(max_q, ev_off[j + 1] - ev_off[j])
+    max_h, max_q = widths(hit_off, ev_off)
     max_n = 1
     for m in range(n_m):
         size = (met_t_off[m + 1] - met_t_off[m]) * (met_k_off[m + 1] - met_k_off[m])

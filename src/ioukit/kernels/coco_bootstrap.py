@@ -27,10 +27,12 @@ import numpy as np
 from ioukit.kernels._threads import numba_threads, parallel_threads
 
 __all__ = [
+    "JackPairs",
     "MetricTable",
     "Plan",
     "category_orders",
     "gt_cells",
+    "jackknife_cells",
     "metric_table",
     "plan",
     "replicates",
@@ -53,6 +55,13 @@ def _jit() -> Any:
     from ioukit.kernels import _numba_coco_boot
 
     return _numba_coco_boot
+
+
+@cache
+def _jit_jack() -> Any:
+    from ioukit.kernels import _numba_coco_jack
+
+    return _numba_coco_jack
 
 
 class Plan(NamedTuple):
@@ -218,3 +227,88 @@ def replicates(
             the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, *cells,
             np.asarray(recall_thresholds, np.float64), *metrics, n_chunks,
         )  # fmt: skip
+
+
+class JackPairs(NamedTuple):
+    """The (category, image) pairs whose category changes when the image is left out (see
+    :func:`jackknife_pairs`): category ``k``'s at ``off[k]:off[k + 1]``, led by one for the
+    full data (image ``N``); ``gt (A, P)`` the left-out image's regular ground truths of the
+    pair's category; ``npig (A, K)`` the full data's; blocks of up to ``_LANES`` pairs of one
+    category start at ``blk_p0``, category ``blk_k``, the costliest categories first."""
+
+    off: _NDArray  # (K + 1,) int64
+    cat: _NDArray  # (P,) int64
+    img: _NDArray  # (P,) int64, N for the full data
+    gt: _NDArray  # (A, P) float64
+    npig: _NDArray  # (A, K) float64
+    blk_k: _NDArray  # (NB,) int64
+    blk_p0: _NDArray  # (NB,) int64
+    work: int
+
+
+def jackknife_pairs(
+    dt_image: _NDArray, cat_start: _NDArray, regular: _NDArray, n_img: int
+) -> JackPairs:
+    """The pairs ``(k, i)`` where image ``i`` has a detection or a regular ground truth
+    (``regular (A, K * N)``, cells category-major) of category ``k``, and the blocks of
+    :func:`jackknife_cells`."""
+    n_k = cat_start.size - 1
+    starts = np.asarray(cat_start, np.int64)
+    reg = np.asarray(regular).reshape(-1, n_k, n_img)
+    touch = np.asarray(reg.any(axis=0))
+    touch[np.repeat(np.arange(n_k), np.diff(starts)), np.asarray(dt_image, np.int64)] = True
+    counts = touch.sum(axis=1) + 1
+    off = np.zeros(n_k + 1, np.int64)
+    np.cumsum(counts, out=off[1:])
+    cat = np.repeat(np.arange(n_k), counts)
+    img = np.full(int(off[-1]), n_img, np.int64)
+    lead = np.zeros(img.size, np.bool_)
+    lead[off[:-1]] = True
+    img[~lead] = np.nonzero(touch)[1]
+    gt = np.where(lead, 0, reg[:, cat, np.minimum(img, max(n_img - 1, 0))]).astype(np.float64)
+    lanes = _jit()._LANES
+    n_blk = -(-counts // lanes)
+    blk_k = np.repeat(np.arange(n_k), n_blk)
+    first = np.repeat(np.cumsum(n_blk) - n_blk, n_blk)
+    blk_p0 = off[blk_k] + lanes * (np.arange(blk_k.size) - first)
+    cost = np.diff(starts)[blk_k] + 1
+    by_cost = np.argsort(-cost, kind="stable")
+    npig = reg.sum(axis=2).astype(np.float64)
+    return JackPairs(off, cat, img, gt, npig, blk_k[by_cost], blk_p0[by_cost], int(cost.sum()))
+
+
+def jackknife_cells(
+    n_img: int, n_k: int, the_plan: Plan, pairs: JackPairs, recall_thresholds: _NDArray
+) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """``(psum (S, P, T), rsum (S, P, T), valid (S, P))``: per slice of ``the_plan`` and pair
+    of :func:`jackknife_pairs`, the precision summed over the recall levels and the recall at
+    each evaluated threshold with the pair's image left out, and whether the category keeps a
+    regular ground truth (0 otherwise)."""
+    n_t = the_plan.tneed.shape[1]
+    own_pos, own_lo, own_hi = _own_candidates(n_img, n_k, the_plan, pairs)
+    threads = parallel_threads(pairs.work * n_t, min_work=_PARALLEL_MIN_WORK)
+    with numba_threads(threads):
+        return _jit_jack().jackknife_cells(  # type: ignore[no-any-return]
+            int(n_img), int(n_k), the_plan.area, the_plan.prec, the_plan.tneed,
+            the_plan.cand_off, the_plan.cimg, the_plan.hit_off, the_plan.hit_cend,
+            the_plan.ev_off, the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, pairs.npig,
+            pairs.off, pairs.img, pairs.gt, own_pos, own_lo, own_hi, pairs.blk_k, pairs.blk_p0,
+            np.asarray(recall_thresholds, np.float64), max(threads, 1),
+        )  # fmt: skip
+
+
+def _own_candidates(
+    n_img: int, n_k: int, the_plan: Plan, pairs: JackPairs
+) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """``(pos, lo (S, P), hi (S, P))``: the positions in ``the_plan.cimg`` of the candidates of
+    pair ``p``'s image and category in slice ``s`` are ``pos[lo[s, p]:hi[s, p]]``, increasing
+    (none for a pair of the full data)."""
+    n_s = the_plan.area.size
+    pos = np.argsort(np.repeat(np.arange(n_s * n_k), np.diff(the_plan.cand_off)) * (n_img + 1)
+                     + the_plan.cimg, kind="stable")  # fmt: skip
+    keys = np.repeat(np.arange(n_s * n_k), np.diff(the_plan.cand_off))[pos] * (n_img + 1)
+    keys += the_plan.cimg[pos]
+    mine = (np.arange(n_s)[:, None] * n_k + pairs.cat) * (n_img + 1) + pairs.img
+    lo = np.searchsorted(keys, mine, side="left")
+    hi = np.searchsorted(keys, mine, side="right")
+    return pos.astype(np.int64), lo.astype(np.int64), hi.astype(np.int64)

@@ -23,6 +23,7 @@ import numpy as np
 from ioukit._errors import ParameterError
 from ioukit.stats._weights import (
     bootstrap_weights,
+    jackknife_matrices,
     jackknife_weights,
     make_rng,
     replicate_matrices,
@@ -424,7 +425,7 @@ def _intervals(
     (reps,) = replicate_matrices([source], names, bootstrap_weights(n, b, random_state=rng))
     jack = None
     if how == "bca" and n >= 2:
-        (jack,) = replicate_matrices([source], names, jackknife_weights(n))
+        (jack,) = jackknife_matrices([source], names, jackknife_weights(n))
     return {
         name: build(
             name,

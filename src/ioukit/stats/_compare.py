@@ -21,6 +21,7 @@ from ioukit.stats._bootstrap import (
 from ioukit.stats._source import BootstrapSource, resolve_metrics, source_of
 from ioukit.stats._weights import (
     bootstrap_weights,
+    jackknife_matrices,
     jackknife_weights,
     make_rng,
     replicate_matrices,
@@ -263,7 +264,7 @@ def compare(
     )
     jack_a = jack_b = None
     if how == "bca" and n >= 2:
-        jack_a, jack_b = replicate_matrices([sa, sb], metrics, jackknife_weights(n))
+        jack_a, jack_b = jackknife_matrices([sa, sb], metrics, jackknife_weights(n))
 
     def ci(metric: str, j: int, which: str) -> ConfidenceInterval:
         est = {"a": est_a[j], "b": est_b[j], "d": est_b[j] - est_a[j]}[which]

@@ -202,3 +202,29 @@ def replicate_matrices(
                 )
             out.append(values)
     return [np.concatenate(p, axis=0) for p in parts]
+
+
+def jackknife_matrices(
+    sources: Sequence[BootstrapSource], metrics: Sequence[str], chunks: Iterator[NDArray]
+) -> list[NDArray]:
+    """Every source's ``(N, M)`` leave-one-image-out values of ``metrics``: from the source's
+    own ``jackknife(metrics)`` where it has one (an optional method: the values of
+    ``replicates`` on the leave-one-out weights, computed faster, e.g. detection re-accumulates
+    only the categories each image touches), otherwise from ``replicates`` on ``chunks`` (the
+    weights of :func:`jackknife_weights`, drawn only when a source needs them)."""
+    rest = [s for s in sources if not callable(getattr(s, "jackknife", None))]
+    generic = iter(replicate_matrices(rest, metrics, chunks) if rest else [])
+    out = []
+    for source in sources:
+        if not callable(getattr(source, "jackknife", None)):
+            out.append(next(generic))
+            continue
+        values = np.asarray(source.jackknife(metrics), dtype=np.float64)  # type: ignore[attr-defined]
+        n = len(source.image_names)
+        if values.shape != (n, len(metrics)):
+            raise InputError(
+                f"{type(source).__name__}.jackknife returned shape {values.shape} for {n} "
+                f"images and {len(metrics)} metric(s); expected ({n}, {len(metrics)})."
+            )
+        out.append(values)
+    return out
