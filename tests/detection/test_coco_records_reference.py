@@ -163,3 +163,28 @@ def test_pr_curve_mean_is_the_summarize_mean(seed: int) -> None:
         c = r.pr_curve(cat, iou=0.5)
         np.testing.assert_array_equal(c.precision, r.precision[0, :, k, 0, 2])
         np.testing.assert_array_equal(c.scores, r.scores[0, :, k, 0, 2])
+    # iou=None: the mean of the curves of all thresholds; its mean is AP
+    assert float(np.mean(r.pr_curve(iou=None).precision)) == pytest.approx(r.stats[0], abs=1e-15)
+    for k, cat in enumerate(r.params.cat_ids):
+        np.testing.assert_array_equal(
+            r.pr_curve(cat, iou=None).precision, r.precision[:, :, k, 0, 2].mean(axis=0)
+        )
+
+
+def test_lvis_pr_curve_is_its_precision() -> None:
+    from boot_helpers import lvis_set  # LVIS data with negatives and not-exhaustive images
+
+    r = ioukit.lvis_evaluate(*lvis_set(0))
+    assert float(np.mean(r.pr_curve(iou=0.5).precision)) == pytest.approx(
+        r.results["AP50"], abs=1e-15
+    )
+    assert float(np.mean(r.pr_curve(iou=None).precision)) == pytest.approx(
+        r.results["AP"], abs=1e-15
+    )
+    k, cat = 0, r.params.cat_ids[0]
+    np.testing.assert_array_equal(r.pr_curve(cat, iou=0.5).precision, r.precision[0, :, k, 0])
+    assert np.isnan(r.pr_curve(cat).scores).all()
+    with pytest.raises(ioukit.ParameterError, match=r"`iou` must be None or equal"):
+        r.pr_curve(iou=0.51)
+    with pytest.raises(ioukit.ParameterError, match=r"`area` must be one of"):
+        r.pr_curve(area="huge")

@@ -237,3 +237,20 @@ def f1_point(score: _NDArray, is_tp: _NDArray, n_gt: int) -> tuple[float, ...]:
     r = recall(counts, average="none")
     n_tp, n_fp = int(counts.tp[i]), int(counts.fp[i])
     return float(sw.thresholds[i]), float(p[i]), float(r[i]), float(f1[i]), n_tp, n_fp
+
+
+def curve_at(prec: _NDArray, scores: _NDArray | None, k: int | None) -> tuple[_NDArray, _NDArray]:
+    """One precision-recall curve from the ``(T, R, K)`` slices of an evaluation's precision
+    and scores (``T`` the IoU thresholds asked for; ``scores`` None: NaN scores): category
+    ``k``, or with ``k=None`` the mean over the categories with ground truth (those that
+    ``summarize`` averages), then the mean over the T thresholds. Without ground truth the
+    curve is -1 (as COCO marks it). The mean curve's own mean is the AP over those
+    thresholds, as ``summarize`` computes it (the same categories have ground truth at every
+    threshold)."""
+    sc = np.full(prec.shape, np.nan) if scores is None else scores
+    if k is not None:
+        return prec[:, :, k].mean(axis=0), sc[:, :, k].mean(axis=0)
+    ks = np.flatnonzero(prec[0, 0] > -1)
+    if ks.size == 0:
+        return -np.ones(prec.shape[1]), -np.ones(prec.shape[1])
+    return prec[:, :, ks].mean(axis=2).mean(axis=0), sc[:, :, ks].mean(axis=2).mean(axis=0)

@@ -10,10 +10,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ioukit._errors import StateError
+from ioukit._errors import ParameterError, StateError
 from ioukit._result_faces import ResultFaces
-from ioukit.detection._accumulate import MatchState, mean_of
+from ioukit.detection._accumulate import MatchState, curve_at, mean_of
 from ioukit.detection._result_state import load_doc, result_doc
+from ioukit.detection._result_types import PRCurve
 from ioukit.kernels.coco import accumulate
 
 __all__ = ["LVISParams", "LVISResult", "accumulate_records"]
@@ -228,6 +229,55 @@ class LVISResult(ResultFaces):
             row.update(self._summarize(np.array([k]), frequency_groups=False))
             rows.append(row)
         return rows
+
+    def pr_curve(
+        self, category_id: Any = None, *, iou: float | None = 0.5, area: str = "all"
+    ) -> PRCurve:
+        """The precision-recall curve at one IoU threshold: a slice of :attr:`precision`
+        (``LVISEval.eval["precision"][t, :, k, a]``), as :meth:`COCOResult.pr_curve`.
+
+        ``category_id`` None is the mean over the categories with ground truth in ``area``;
+        ``iou`` an evaluated threshold (exact float equality) or None, the mean of the curves
+        of all thresholds (its mean is the AP). LVIS's accumulation keeps no scores, so
+        ``scores`` is NaN. Without ground truth precision is -1.
+
+        >>> import ioukit
+        >>> gt = {"images": [{"id": 1, "neg_category_ids": [], "not_exhaustive_category_ids": []}],
+        ...       "categories": [{"id": 3, "name": "dog", "frequency": "f"}],
+        ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 3,
+        ...                        "bbox": [0, 0, 10, 10], "area": 100}]}
+        >>> dt = [{"image_id": 1, "category_id": 3, "bbox": [0, 0, 10, 10], "score": 0.8}]
+        >>> c = ioukit.lvis_evaluate(gt, dt).pr_curve(iou=None)
+        >>> round(float(c.precision.min()), 12), c.recall.shape  # one hit: precision 1
+        (1.0, (101,))
+        """
+        p = self.params
+        labels = [label for label, _, _ in p.area_ranges]
+        if area not in labels:
+            raise ParameterError(
+                f"LVISResult.pr_curve: `area` must be one of the area ranges {labels}; "
+                f"got {area!r}."
+            )
+        if iou is None:
+            ts = slice(None)
+        else:
+            hits = np.flatnonzero(np.asarray(p.iou_thresholds) == iou)
+            if hits.size == 0:
+                raise ParameterError(
+                    "LVISResult.pr_curve: `iou` must be None or equal one of the evaluated IoU "
+                    f"thresholds exactly: {list(p.iou_thresholds)}; got {iou!r}."
+                )
+            ts = slice(int(hits[0]), int(hits[0]) + 1)
+        k = None
+        if category_id is not None:
+            if category_id not in p.cat_ids:
+                raise ParameterError(
+                    "LVISResult.pr_curve: `category_id` must be None or an evaluated category "
+                    f"id; got {category_id!r}."
+                )
+            k = list(p.cat_ids).index(category_id)
+        prec, sc = curve_at(self.precision[ts, :, :, labels.index(area)], None, k)
+        return PRCurve(np.asarray(p.recall_thresholds, dtype=np.float64), prec, sc)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain Python (lists, floats, str), ready for ``json.dumps``.

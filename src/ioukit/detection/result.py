@@ -16,6 +16,7 @@ from ioukit.detection._accumulate import (
     TP,
     MatchRecords,
     MatchState,
+    curve_at,
     detection_status,
     f1_point,
     matched_gt,
@@ -280,7 +281,7 @@ class COCOResult(ResultFaces):
         self,
         category_id: Any = None,
         *,
-        iou: float = 0.5,
+        iou: float | None = 0.5,
         area: str = "all",
         max_dets: int | None = None,
     ) -> PRCurve:
@@ -295,9 +296,10 @@ class COCOResult(ResultFaces):
             A category id of ``params.cat_ids``. None: the mean over the categories that have
             ground truth in ``area`` (those that ``summarize`` averages); its ``scores`` are the
             mean of those categories' scores, an indication only.
-        iou : float, default 0.5
+        iou : float or None, default 0.5
             An IoU threshold of ``params.iou_thresholds``, compared with exact float equality
-            as pycocotools does (the default 9th threshold is ``0.8999999999999999``).
+            as pycocotools does (the default 9th threshold is ``0.8999999999999999``); None:
+            the mean of the curves of all the thresholds (its mean is the AP).
         area : str, default "all"
             An area-range label of ``params.area_ranges``.
         max_dets : int, optional
@@ -319,18 +321,12 @@ class COCOResult(ResultFaces):
         --------
         See the example of :class:`COCOResult`.
         """
-        t, a, m, _ = self._cell("pr_curve", iou, area, max_dets)
         p = self.params
-        prec = self.precision[t, :, :, a, m]
-        sc = self.scores[t, :, :, a, m]
-        if category_id is None:
-            ks = np.flatnonzero(prec[0] > -1)
-            n_r = prec.shape[0]
-            if ks.size == 0:
-                prec_k, sc_k = -np.ones(n_r), -np.ones(n_r)
-            else:
-                prec_k, sc_k = prec[:, ks].mean(axis=1), sc[:, ks].mean(axis=1)
-        else:
+        t, a, m, _ = self._cell("pr_curve", p.iou_thresholds[0] if iou is None else iou, area,
+                                max_dets)  # fmt: skip
+        ts = slice(None) if iou is None else slice(t, t + 1)
+        k = None
+        if category_id is not None:
             if not p.use_cats or category_id not in p.cat_ids:
                 cats = list(p.cat_ids) if p.use_cats else "none: categories are pooled"
                 raise ParameterError(
@@ -338,7 +334,7 @@ class COCOResult(ResultFaces):
                     f"id ({cats}); got {category_id!r}."
                 )
             k = p.cat_ids.index(category_id)
-            prec_k, sc_k = prec[:, k].copy(), sc[:, k].copy()
+        prec_k, sc_k = curve_at(self.precision[ts, :, :, a, m], self.scores[ts, :, :, a, m], k)
         return PRCurve(np.asarray(p.recall_thresholds, dtype=np.float64), prec_k, sc_k)
 
     def matches(

@@ -45,7 +45,7 @@ def build_detection(page: Page, result: COCOResult | LVISResult, opts: Options) 
     )
     page.section("summary", "Summary", body)
     page.section("config", "Configuration", kv_table(_config(result), "table-config"))
-    curves = _coco_curves(result) if isinstance(result, COCOResult) else _lvis_curves(result)
+    curves = _curves(result)
     page.section("pr", "Precision-recall curves", _draw_curves(page, result, curves))
     page.section("tide", "TIDE error analysis", _tide(page, opts.tide))
     page.section("categories", "Per-category AP", _categories(page, result))
@@ -104,41 +104,22 @@ def _drawn_thresholds(thresholds: Any) -> list[float]:
 Curve = tuple[str, "NDArray | None", "NDArray | None", "float | None"]
 
 
-def _coco_curves(result: COCOResult) -> list[Curve]:
-    """From :meth:`COCOResult.pr_curve` (all categories with ground truth, area "all")."""
+def _curves(result: COCOResult | LVISResult) -> list[Curve]:
+    """From ``result.pr_curve`` (all categories with ground truth, area "all"): the evaluated
+    thresholds closest to 0.5 and 0.75, and the mean over every threshold (``iou=None``)."""
     p = result.params
+    area = "all" if "all" in [label for label, _, _ in p.area_ranges] else p.area_ranges[0][0]
+    lvis = isinstance(result, LVISResult)
     curves: list[Curve] = []
     for t in _drawn_thresholds(p.iou_thresholds):
-        c = result.pr_curve(None, iou=t)
-        curves.append((f"IoU {t:.2f}", None if c.precision[0] == -1 else c.precision, c.scores, t))
+        c = result.pr_curve(None, iou=t, area=area)
+        undefined = c.precision[0] == -1
+        curves.append((f"IoU {t:.2f}", None if undefined else c.precision,
+                       None if lvis else c.scores, t))  # fmt: skip
     if len(p.iou_thresholds) > 1:
-        per_t = [result.pr_curve(None, iou=t).precision for t in p.iou_thresholds]
-        mean = None if per_t[0][0] == -1 else np.mean(per_t, axis=0)
-        curves.append((f"mean over the {len(per_t)} IoU thresholds", mean, None, None))
-    return curves
-
-
-def _mean_curve(prec: NDArray) -> NDArray | None:
-    """The mean over the categories with ground truth of ``prec`` (R, K), as
-    :meth:`COCOResult.pr_curve` with ``category_id=None`` takes it; None when there is none."""
-    ks = np.flatnonzero(prec[0] > -1)
-    return None if ks.size == 0 else np.asarray(prec[:, ks].mean(axis=1))
-
-
-def _lvis_curves(result: LVISResult) -> list[Curve]:
-    """From :attr:`LVISResult.precision` (T, R, K, A), area "all" (LVISResult has no
-    ``pr_curve``: the same mean over categories with ground truth)."""
-    p = result.params
-    labels = [label for label, _, _ in p.area_ranges]
-    a = labels.index("all") if "all" in labels else 0
-    each = [_mean_curve(result.precision[t, :, :, a]) for t in range(len(p.iou_thresholds))]
-    curves: list[Curve] = []
-    for t in _drawn_thresholds(p.iou_thresholds):
-        curves.append((f"IoU {t:.2f}", each[list(p.iou_thresholds).index(t)], None, t))
-    defined = [c for c in each if c is not None]
-    if len(each) > 1:
-        mean = np.mean(defined, axis=0) if len(defined) == len(each) else None
-        curves.append((f"mean over the {len(each)} IoU thresholds", mean, None, None))
+        c = result.pr_curve(None, iou=None, area=area)
+        mean = None if c.precision[0] == -1 else c.precision
+        curves.append((f"mean over the {len(p.iou_thresholds)} IoU thresholds", mean, None, None))
     return curves
 
 
