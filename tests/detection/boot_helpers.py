@@ -14,6 +14,19 @@ from coco_helpers import random_dataset
 SPACING = 100
 
 
+COCO_CONFIGS: list[tuple[int, dict[str, Any]]] = [
+    (0, {}),
+    (1, {}),
+    (2, {"use_cats": False}),
+    (3, {"convention": "ioukit"}),
+    (4, {"per_image_cap": True, "max_dets": (1, 3, 5)}),
+    (5, {"max_dets": (2, 2, 7), "iou_thresholds": [0.5, 0.62, 0.75]}),
+    (6, {"area_ranges": {"all": (0, 1e10), "tiny": (0, 200)}}),
+    (7, {"recall_thresholds": [0.0, 0.7, 0.2, 1.0]}),  # out of order: COCO's break
+]
+"""(seed, coco_evaluate options) covering every parameter the re-accumulation reads."""
+
+
 def tie_free(
     gt: dict[str, Any], dt: list[dict[str, Any]], seed: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

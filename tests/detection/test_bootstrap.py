@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from boot_helpers import coco_set, duplicate, lvis_set
+from boot_helpers import COCO_CONFIGS, coco_set, duplicate, lvis_set
 from coco_helpers import random_dataset
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -43,16 +43,7 @@ def _stats_nan(values: Any) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("seed", "kwargs"),
-    [
-        (0, {}),
-        (1, {}),
-        (2, {"use_cats": False}),
-        (3, {"convention": "ioukit"}),
-        (4, {"per_image_cap": True, "max_dets": (1, 3, 5)}),
-        (5, {"max_dets": (2, 2, 7), "iou_thresholds": [0.5, 0.62, 0.75]}),
-        (6, {"area_ranges": {"all": (0, 1e10), "tiny": (0, 200)}}),
-        (7, {"recall_thresholds": [0.0, 0.7, 0.2, 1.0]}),  # out of order: COCO's break
-    ],
+    COCO_CONFIGS,
 )
 def test_weights_of_one_give_every_stat_and_category_ap(seed: int, kwargs: dict[str, Any]) -> None:
     gt, dt = random_dataset(seed, n_images=15)  # ties, crowds, id 0: any data

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from boot_helpers import coco_set, lvis_set
+from boot_helpers import COCO_CONFIGS, coco_set, lvis_set
 from coco_helpers import random_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,17 +45,7 @@ def _check(source: Any, names: list[str] | None = None) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("seed", "kwargs"),
-    [
-        (0, {}),
-        (1, {}),
-        (2, {"use_cats": False}),
-        (3, {"convention": "ioukit"}),
-        (4, {"per_image_cap": True, "max_dets": (1, 3, 5)}),
-        (5, {"max_dets": (2, 2, 7), "iou_thresholds": [0.5, 0.62, 0.75]}),
-        (6, {"area_ranges": {"all": (0, 1e10), "tiny": (0, 200)}}),
-        (7, {"recall_thresholds": [0.0, 0.7, 0.2, 1.0]}),  # out of order: COCO's break
-        (8, {"use_cats": False, "max_dets": (1, 10, 100)}),
-    ],
+    [*COCO_CONFIGS, (8, {"use_cats": False, "max_dets": (1, 10, 100)})],
 )
 def test_equals_the_generic_path_on_coco(seed: int, kwargs: dict[str, Any]) -> None:
     gt, dt = random_dataset(seed, n_images=15)  # ties, crowds, images without GT or results
