@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError
+from ioukit._errors import InputError, StateError
 
-__all__ = ["STATE_FORMAT", "decode_arrays", "encode_arrays"]
+__all__ = ["STATE_FORMAT", "decode_arrays", "encode_arrays", "state_of", "take"]
 
 #: the value of ``state["format"]``; a reader refuses any other
 STATE_FORMAT = "npz-base64-v1"
@@ -66,3 +66,45 @@ def decode_arrays(state: Any, *, where: str = "state") -> dict[str, NDArray]:
             return {name: npz[name] for name in npz.files}
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
         raise InputError(f"{where}: the state's arrays are damaged ({exc}).") from None
+
+
+def state_of(doc: Mapping[str, Any], where: str, what: str) -> dict[str, NDArray]:
+    """The arrays of a result document's ``"state"``, for a ``from_dict``: a
+    :class:`~ioukit.StateError` naming ``where`` when there is none (``what`` says what it
+    would hold) or when it is damaged."""
+    if "state" not in doc:
+        raise StateError(
+            f'{where}: the document has no "state" ({what}); it was written by an older '
+            "ioukit: evaluate again, or write it again with this version."
+        )
+    try:
+        return decode_arrays(doc["state"], where=f"{where}: `state`")
+    except InputError as exc:  # a problem of a saved state, as every other one
+        raise StateError(str(exc)) from None
+
+
+def take(
+    arrays: Mapping[str, NDArray],
+    key: str,
+    where: str,
+    kinds: str,
+    ndim: int,
+    shape: tuple[int | None, ...] | None = None,
+) -> NDArray:
+    """``arrays[key]``, checked: present, of a dtype kind in ``kinds`` (``"i"`` also accepts
+    unsigned), with ``ndim`` axes and, where given, those sizes (``None``: any); else a
+    :class:`~ioukit.StateError` naming ``where``."""
+    if key not in arrays:
+        raise StateError(f"{where}: the state has no array {key!r}.")
+    a = arrays[key]
+    kinds = kinds + "u" if "i" in kinds else kinds
+    ok = a.dtype.kind in kinds and a.ndim == ndim
+    if ok and shape is not None:
+        ok = all(s is None or s == t for s, t in zip(shape, a.shape, strict=True))
+    if not ok:
+        want = f"{ndim}-d" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
+        raise StateError(
+            f"{where}: the state's array {key!r} must be {want} of dtype kind {kinds!r}; got "
+            f"shape {a.shape} and dtype {a.dtype}."
+        )
+    return a

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError, ParameterError, StateError
-from ioukit._state import decode_arrays, encode_arrays
+from ioukit._errors import ParameterError, StateError
+from ioukit._state import encode_arrays, state_of, take
 from ioukit.detection._accumulate import MatchState
 
 __all__ = [
@@ -115,23 +115,9 @@ def read_state(
 ) -> MatchState:
     """The :class:`MatchState` of a document's ``"state"``, checked against the parameters'
     ``n_img`` images, ``n_k`` categories, ``n_a`` area ranges and ``n_t`` thresholds."""
-    if "state" not in doc:
-        raise StateError(
-            f'{where}: the document has no "state" (the match statuses every number is '
-            "computed from); it was written by an older ioukit: evaluate again."
-        )
-    try:
-        arrays = decode_arrays(doc["state"], where=where)
-    except InputError as exc:  # the shared reader's error, as this reader's kind
-        raise StateError(str(exc)) from None
+    arrays = state_of(doc, where, "the match statuses every number is computed from")
     for name, (kinds, ndim) in _ARRAYS.items():
-        a = arrays.get(name)
-        if a is None or a.dtype.kind not in kinds or a.ndim != ndim:
-            got = "nothing" if a is None else f"{a.dtype} with {a.ndim} dimensions"
-            raise StateError(
-                f"{where}: state array {name!r} must be {ndim}-dimensional of kind {kinds!r}; "
-                f"got {got}."
-            )
+        take(arrays, name, where, kinds, ndim)
     score = arrays["score"].astype(np.float64)
     rank, image = arrays["rank"].astype(np.int32), arrays["image"].astype(np.int32)
     cat_start, regular = arrays["cat_start"].astype(np.int64), arrays["regular"].astype(np.int32)

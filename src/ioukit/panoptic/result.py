@@ -269,7 +269,8 @@ class PanopticResult(ResultFaces):
         >>> back.pq == r.pq, back.image_names, back.categories.names
         (True, ('a',), ('cat',))
         """
-        from ioukit.stats._records import reading, take, unpack
+        from ioukit._state import take
+        from ioukit.stats._records import reading, unpack
 
         where = "PanopticResult.from_dict"
         meta, arrays = unpack(doc, "panoptic", where)

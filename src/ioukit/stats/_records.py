@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError, StateError
-from ioukit._state import decode_arrays, encode_arrays
+from ioukit._errors import StateError
+from ioukit._state import encode_arrays, state_of, take
 from ioukit.core.counts import Counts
 
-__all__ = ["counts_from_state", "counts_to_state", "pack", "reading", "take", "unpack"]
+__all__ = ["counts_from_state", "counts_to_state", "pack", "reading", "unpack"]
 
 NDArray = np.ndarray[Any, Any]
 
@@ -46,15 +46,7 @@ def unpack(doc: object, kind: str, where: str) -> tuple[dict[str, Any], dict[str
             f'{where}: expected the document of a {kind} result ("kind": {kind!r}); got kind '
             f"{doc.get('kind')!r}."
         )
-    if "state" not in doc:
-        raise StateError(
-            f'{where}: the document has no "state" (the exact per-image data); write it again '
-            "with this version of ioukit."
-        )
-    try:
-        arrays = decode_arrays(doc["state"], where=f"{where}: `state`")
-    except InputError as exc:  # a StateError, as every other problem of a saved state
-        raise StateError(str(exc)) from None
+    arrays = state_of(doc, where, "the exact per-image data")
     raw = take(arrays, "meta", where, "u", 1)
     try:
         meta = json.loads(raw.tobytes().decode("ascii"))
@@ -97,29 +89,3 @@ def counts_from_state(
         return Counts.from_dict({**part, **fields})
     except StateError as exc:
         raise StateError(f"{where}: the state's counts {name!r}: {exc}") from None
-
-
-def take(
-    arrays: Mapping[str, NDArray],
-    key: str,
-    where: str,
-    kinds: str,
-    ndim: int,
-    shape: tuple[int | None, ...] | None = None,
-) -> NDArray:
-    """``arrays[key]``, checked: present, of a dtype kind in ``kinds`` (``"i"`` also accepts
-    unsigned), with ``ndim`` axes and, where given, those sizes (``None``: any)."""
-    if key not in arrays:
-        raise StateError(f"{where}: the state has no array {key!r}.")
-    a = arrays[key]
-    kinds = kinds + "u" if "i" in kinds else kinds
-    ok = a.dtype.kind in kinds and a.ndim == ndim
-    if ok and shape is not None:
-        ok = all(s is None or s == t for s, t in zip(shape, a.shape, strict=True))
-    if not ok:
-        want = f"{ndim}-d" if shape is None else "(" + ", ".join(map(str, shape)) + ")"
-        raise StateError(
-            f"{where}: the state's array {key!r} must be {want} of dtype kind {kinds!r}; got "
-            f"shape {a.shape} and dtype {a.dtype}."
-        )
-    return a
