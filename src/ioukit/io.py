@@ -21,19 +21,22 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from io import BytesIO
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
 from ioukit._errors import InputError, IoUKitError, MissingDependencyError
+from ioukit._fs import file_sizes, is_url, list_files, read_bytes, remember_sizes, why
 
 __all__ = [
     "LABEL_MAP_SUFFIXES",
     "Pair",
     "Pairing",
     "load_class_names",
+    "pair_file_sizes",
     "pair_files",
     "read_label_map",
     "reduce_zero_label",
@@ -44,7 +47,8 @@ NDArray = np.ndarray[Any, Any]
 LABEL_MAP_SUFFIXES: tuple[str, ...] = (".png", ".tif", ".tiff", ".npy")
 """File extensions read as label maps (compared case-insensitively)."""
 
-_PIL_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
+# the reader of each extension: NumPy, or Pillow with this format name
+_KINDS = {".npy": "NPY", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
 # Pillow modes that hold class ids (one channel of integers, or floats for TIFF)
 _LABEL_MODES = ("L", "P", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 # modes decoded straight into a NumPy buffer (saves Pillow's tobytes() copy)
@@ -72,7 +76,11 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
     Parameters
     ----------
     path : str or path-like
-        A ``.png``, ``.tif`` / ``.tiff`` or ``.npy`` file.
+        A ``.png``, ``.tif`` / ``.tiff`` or ``.npy`` file: a local path, or a URL string
+        (``file://``, ``s3://``, ``gs://``, ``http(s)://``, ``memory://``, ... read through
+        fsspec: ``pip install fsspec``, plus the protocol's package: s3fs, gcsfs, aiohttp,
+        adlfs, ...). A URL's file is read once into memory and decoded there, with the same
+        rules, dtypes and errors as a local file; local paths never import fsspec.
 
     Returns
     -------
@@ -86,9 +94,10 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
     InputError
         The file cannot be read or decoded (missing, truncated, corrupt, not the format its
         extension says), is a colour image, has several frames, holds no numbers, or is above
-        Pillow's decompression-bomb limit. The message names the file.
+        Pillow's decompression-bomb limit. The message names the file (the URL as given).
     MissingDependencyError
-        Pillow is not installed and the file is an image.
+        Pillow is not installed and the file is an image; or the path is a URL and fsspec (or
+        the package of its protocol) is not installed.
 
     Examples
     --------
@@ -100,41 +109,61 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
     >>> im.save(p)
     >>> read_label_map(p).tolist()  # the palette indices
     [[0, 1], [2, 255]]
+
+    The same file behind a URL (``memory://`` is fsspec's in-process filesystem):
+
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe("/doc_read/mask.png", p.read_bytes())
+    >>> read_label_map("memory://doc_read/mask.png").tolist()
+    [[0, 1], [2, 255]]
     """
+    if is_url(path):
+        kind = _kind_of(path, _url_suffix(path))  # an unsupported type is refused before reading
+        return _decode(BytesIO(read_bytes(path)), path, kind)
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return _read_npy(path)
-    if suffix not in _PIL_FORMATS:
+    return _decode(path, path, _kind_of(path, path.suffix))
+
+
+def _url_suffix(url: str) -> str:
+    if url.lower().startswith(("http://", "https://")):  # query and fragment: not the name
+        url = url.split("#", 1)[0].split("?", 1)[0]
+    return PurePosixPath(url).suffix
+
+
+def _kind_of(name: str | Path, suffix: str) -> str:
+    """``"NPY"``, ``"PNG"`` or ``"TIFF"`` for a file extension, or an error naming the file."""
+    kind = _KINDS.get(suffix.lower())
+    if kind is None:
         raise InputError(
-            f"{path}: unsupported file type {path.suffix!r}; label maps are "
+            f"{name}: unsupported file type {suffix!r}; label maps are "
             f"{', '.join(LABEL_MAP_SUFFIXES)} files."
         )
+    return kind
+
+
+def _decode(source: Path | BinaryIO, name: str | Path, kind: str) -> NDArray:
+    """Decode the label map in ``source`` (a local file, or the bytes of a URL's file);
+    ``name`` is what the error messages call it."""
+    if kind == "NPY":
+        return _read_npy(source, name)
     Image = _pil()
     try:
-        with Image.open(path, formats=[_PIL_FORMATS[suffix]]) as im:
-            return _image_to_array(im, path)
+        with Image.open(source, formats=[kind]) as im:
+            return _image_to_array(im, name)
     except IoUKitError:
         raise
     except Image.DecompressionBombError as exc:
         raise InputError(
-            f"{path}: refused as a possible decompression bomb ({exc}). The guard stays on; if "
+            f"{name}: refused as a possible decompression bomb ({exc}). The guard stays on; if "
             "the file is trusted, raise PIL.Image.MAX_IMAGE_PIXELS."
         ) from exc
     except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file.") from exc
+        raise InputError(f"{name}: no such file.") from exc
     except Exception as exc:  # any decoder failure: corrupt, truncated, wrong format
-        raise InputError(
-            f"{path}: cannot read it as {_PIL_FORMATS[suffix]} ({_why(exc)})."
-        ) from exc
+        raise InputError(f"{name}: cannot read it as {kind} ({why(exc)}).") from exc
 
 
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _image_to_array(im: Any, path: Path) -> NDArray:
+def _image_to_array(im: Any, path: str | Path) -> NDArray:
     mode = im.mode
     if mode not in _LABEL_MODES:
         raise InputError(
@@ -181,13 +210,13 @@ def _decode_into_numpy(im: Any) -> NDArray | None:
     return arr if im.im is core else None
 
 
-def _read_npy(path: Path) -> NDArray:
+def _read_npy(source: Path | BinaryIO, path: str | Path) -> NDArray:
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = np.load(source, allow_pickle=False)
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file.") from exc
     except Exception as exc:  # corrupt, truncated, pickled objects, not a .npy file
-        raise InputError(f"{path}: cannot read it as .npy ({_why(exc)}).") from exc
+        raise InputError(f"{path}: cannot read it as .npy ({why(exc)}).") from exc
     if not isinstance(arr, np.ndarray):  # pragma: no cover - np.load of .npy gives an array
         raise InputError(f"{path}: expected one array in a .npy file.")
     if arr.dtype.kind not in "biuf":
@@ -227,11 +256,13 @@ def reduce_zero_label(label_map: NDArray) -> NDArray:
 
 class Pair(NamedTuple):
     """One prediction/target pair: ``name`` is the relative path of the target without its
-    extension and suffix (``"city/img_001"``), the key that matched both files."""
+    extension and suffix (``"city/img_001"``), the key that matched both files. ``pred`` and
+    ``target`` are :class:`pathlib.Path` for a local folder, and the full URL (a ``str``,
+    ``"s3://bucket/pred/city/img_001.png"``) for a folder given as a URL."""
 
     name: str
-    pred: Path
-    target: Path
+    pred: Path | str
+    target: Path | str
 
 
 class Pairing(NamedTuple):
@@ -244,10 +275,8 @@ class Pairing(NamedTuple):
     """Predictions without a target: their paths relative to the prediction folder."""
 
 
-def _label_files(root: Path, suffix: str) -> tuple[dict[str, Path], list[list[str]]]:
-    """``key → path`` of the label files under ``root`` whose stem ends with ``suffix``, and
-    the groups of files that share a key."""
-    found: dict[str, list[Path]] = {}
+def _local_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """``(relative posix path, path)`` of the files under ``root``, hidden ones skipped."""
     seen = {os.path.realpath(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         # linked folders are followed, each real folder once (no loops)
@@ -258,19 +287,47 @@ def _label_files(root: Path, suffix: str) -> tuple[dict[str, Path], list[list[st
                 seen.add(real)
                 keep.append(d)
         dirnames[:] = keep
+        rel_dir = PurePosixPath(Path(dirpath).relative_to(root).as_posix())
         for fname in sorted(filenames):
-            if fname.startswith("."):
-                continue
-            stem, ext = os.path.splitext(fname)
-            if ext.lower() not in LABEL_MAP_SUFFIXES or not stem.endswith(suffix):
-                continue
-            full = Path(dirpath) / fname
-            rel_dir = Path(dirpath).relative_to(root)
-            key = (rel_dir / stem[: len(stem) - len(suffix)]).as_posix()
-            found.setdefault(key, []).append(full)
+            if not fname.startswith("."):
+                yield (rel_dir / fname).as_posix(), Path(dirpath) / fname
+
+
+_Files = dict[str, tuple[str, "Path | str"]]
+
+
+def _label_files(
+    entries: Iterable[tuple[str, Path | str]], suffix: str
+) -> tuple[_Files, list[list[str]]]:
+    """``key → (relative path, file)`` of the label files among ``entries`` (``(relative
+    posix path, file)``) whose stem ends with ``suffix``, and the groups of relative paths that
+    share a key."""
+    found: dict[str, list[tuple[str, Path | str]]] = {}
+    for rel, full in entries:
+        rel_path = PurePosixPath(rel)
+        stem, ext = os.path.splitext(rel_path.name)
+        if ext.lower() not in LABEL_MAP_SUFFIXES or not stem.endswith(suffix):
+            continue
+        key = (rel_path.parent / stem[: len(stem) - len(suffix)]).as_posix()
+        found.setdefault(key, []).append((rel, full))
     files = {k: v[0] for k, v in found.items()}
-    dups = [sorted(p.relative_to(root).as_posix() for p in v) for v in found.values() if len(v) > 1]
+    dups = [sorted(rel for rel, _ in v) for v in found.values() if len(v) > 1]
     return files, sorted(dups)
+
+
+def _folder_files(
+    arg: str, folder: str | os.PathLike[str], suffix: str, sizes: dict[str, int]
+) -> tuple[_Files, list[list[str]]]:
+    """:func:`_label_files` of a local folder, or of a URL's listing (whose sizes are added
+    to ``sizes``, by full URL)."""
+    if is_url(folder):
+        listed = list_files(str(folder), label=f"pair_files: `{arg}`")
+        sizes.update((full, size) for _, full, size in listed if size is not None)
+        return _label_files(((rel, full) for rel, full, _ in listed), suffix)
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"pair_files: `{arg}` {str(root)!r} is not a folder.")
+    return _label_files(_local_files(root), suffix)
 
 
 def pair_files(
@@ -290,10 +347,18 @@ def pair_files(
     (``target_suffix="_gt"``: ``a.png`` ↔ ``a_gt.png``); a file whose stem does not end with
     it is not a target (prediction).
 
+    Either folder may be a URL string (``file://``, ``s3://``, ``gs://``, ``http(s)://``,
+    ``memory://``, ...), listed once through fsspec (``pip install fsspec``, plus the
+    protocol's package: s3fs, gcsfs, aiohttp, adlfs, ...); a local folder and a URL can be
+    mixed. The rules are the same, except that linked folders behind a URL are not followed.
+    The pairs of a URL folder hold full URLs (``str``), those of a local folder
+    :class:`pathlib.Path`; :func:`read_label_map` reads both. The sizes the listing gave are
+    kept for :func:`pair_file_sizes`.
+
     Parameters
     ----------
     pred_dir, target_dir : str or path-like
-        The two folders.
+        The two folders: local paths or URL strings.
     target_suffix, pred_suffix : str, default ""
         Stem suffixes removed before matching.
 
@@ -302,13 +367,15 @@ def pair_files(
     Pairing
         ``(pairs, missing_predictions, extra_predictions)``: pairs sorted by name; targets
         that have no prediction and predictions that have no target, as paths relative to
-        their folder, sorted.
+        their folder (posix, also for URLs), sorted.
 
     Raises
     ------
     InputError
         A folder does not exist, or two files of one folder have the same key (``a.png`` and
         ``a.tif``): which one to use is ambiguous. Every such group is listed.
+    MissingDependencyError
+        A folder is a URL and fsspec (or the package of its protocol) is not installed.
 
     Examples
     --------
@@ -320,13 +387,18 @@ def pair_files(
     >>> pairs, missing, extra = pair_files(root / "pred", root / "gt", target_suffix="_gt")
     >>> [p.name for p in pairs], missing, extra
     (['a', 'sub/b'], ['c_gt.png'], ['x.png'])
+
+    The predictions behind a URL (``memory://`` is fsspec's in-process filesystem):
+
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe({"/doc_pair/a.png": b"", "/doc_pair/sub/b.npy": b""})
+    >>> pairs, missing, extra = pair_files("memory://doc_pair", root / "gt", target_suffix="_gt")
+    >>> [(p.name, p.pred) for p in pairs]
+    [('a', 'memory:///doc_pair/a.png'), ('sub/b', 'memory:///doc_pair/sub/b.npy')]
     """
-    roots = {"pred_dir": Path(pred_dir), "target_dir": Path(target_dir)}
-    for arg, root in roots.items():
-        if not root.is_dir():
-            raise InputError(f"pair_files: `{arg}` {str(root)!r} is not a folder.")
-    preds, pred_dups = _label_files(roots["pred_dir"], pred_suffix)
-    targets, target_dups = _label_files(roots["target_dir"], target_suffix)
+    sizes: dict[str, int] = {}
+    preds, pred_dups = _folder_files("pred_dir", pred_dir, pred_suffix, sizes)
+    targets, target_dups = _folder_files("target_dir", target_dir, target_suffix, sizes)
     if pred_dups or target_dups:
         lines = [
             f"  {label} folder: {' and '.join(group)}"
@@ -337,15 +409,53 @@ def pair_files(
             "pair_files: these files have the same name but for the extension, so which one "
             "to use is ambiguous; remove or rename all but one of each:\n" + "\n".join(lines)
         )
-    pairs = [Pair(k, preds[k], targets[k]) for k in sorted(targets.keys() & preds.keys())]
-    missing = sorted(
-        targets[k].relative_to(roots["target_dir"]).as_posix()
-        for k in targets.keys() - preds.keys()
-    )
-    extra = sorted(
-        preds[k].relative_to(roots["pred_dir"]).as_posix() for k in preds.keys() - targets.keys()
-    )
+    pairs = [Pair(k, preds[k][1], targets[k][1]) for k in sorted(targets.keys() & preds.keys())]
+    missing = sorted(targets[k][0] for k in targets.keys() - preds.keys())
+    extra = sorted(preds[k][0] for k in preds.keys() - targets.keys())
+    if sizes:
+        remember_sizes(
+            (f, sizes[f])
+            for p in pairs
+            for f in (p.pred, p.target)
+            if isinstance(f, str) and f in sizes
+        )
     return Pairing(pairs, missing, extra)
+
+
+def pair_file_sizes(pairs: Iterable[Pair]) -> list[int]:
+    """Bytes of each pair's two files (prediction + target), in order: to balance work by
+    size.
+
+    Sizes of local files come from ``os.stat``; those of URL files from the listing that
+    :func:`pair_files` made (no second listing, no request per file). A URL that no listing
+    of this process met (a :class:`Pair` made by hand, or forgotten after millions of others)
+    costs one request to its store; a store that does not tell a file's size counts it as 0.
+
+    Parameters
+    ----------
+    pairs : iterable of Pair
+        Usually ``pair_files(...).pairs``.
+
+    Returns
+    -------
+    list of int
+        ``len(pairs)`` sizes in bytes.
+
+    Raises
+    ------
+    InputError
+        A file does not exist (any more).
+
+    Examples
+    --------
+    >>> import fsspec
+    >>> fsspec.filesystem("memory").pipe({"/doc_sz/p/a.npy": b"123", "/doc_sz/t/a.npy": b"45"})
+    >>> pair_file_sizes(pair_files("memory://doc_sz/p", "memory://doc_sz/t").pairs)
+    [5]
+    """
+    pairs = list(pairs)
+    sizes = file_sizes([f for p in pairs for f in (p.pred, p.target)])
+    return [pred + target for pred, target in zip(sizes[::2], sizes[1::2], strict=True)]
 
 
 # -- class names -------------------------------------------------------------------------
@@ -370,7 +480,7 @@ def load_class_names(path: str | os.PathLike[str]) -> dict[int, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{func}: cannot read {str(path)!r} ({_why(exc)}).") from exc
+        raise InputError(f"{func}: cannot read {str(path)!r} ({why(exc)}).") from exc
     suffix = path.suffix.lower()
     data: object
     if suffix == ".json":
