@@ -192,7 +192,8 @@ def category_names(doc: Mapping[str, Any], n_k: int, where: str) -> tuple[str, .
 def loaded_error(cls: str, func: str) -> ParameterError:
     """The error of a method that needs what a JSON state does not keep."""
     return ParameterError(
-        f"{cls}.{func}: this result was loaded from JSON (from_dict / load_result), which keeps "
-        "the match statuses but not the ground-truth ids and IoUs it needs; expected a result "
-        "of the evaluation itself: evaluate again to get them."
+        f"{cls}.{func}: this result was loaded from JSON (from_dict / load_result) or evaluated "
+        "in shards (`executor`, `shards`), which keeps the match statuses but not the "
+        "ground-truth ids and IoUs it needs; expected a result of a one-pass evaluation: "
+        "evaluate again without `executor` and `shards` to get them."
     )

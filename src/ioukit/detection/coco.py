@@ -9,6 +9,7 @@ accumulates the precision/recall arrays (:mod:`ioukit.detection._accumulate`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import ParameterError
-from ioukit.detection._accumulate import MatchRecords
+from ioukit._pool import Executor
+from ioukit.detection._accumulate import MatchRecords, MatchState
 from ioukit.detection._coco_boundary import boundary_ious, indexed_boundary_ious
 from ioukit.detection._coco_fast import POLYGONS, MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
@@ -50,6 +52,15 @@ from ioukit.detection._coco_params import (
     _max_dets,
     decimal_levels,
 )
+from ioukit.detection._shards import (
+    check_options,
+    evaluate_shards,
+    in_shards,
+    join_lists,
+    load_shards,
+    result_shards,
+)
+from ioukit.detection._shards import positions as _positions
 from ioukit.detection.result import COCOResult
 from ioukit.geometry import rle
 from ioukit.geometry.boundary import _check_ratio
@@ -60,22 +71,6 @@ from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
 __all__ = ["COCOParams", "coco_evaluate"]
 
 _NDArray = np.ndarray[Any, Any]
-
-
-def _positions(ids: Any, index: Mapping[Any, int]) -> _NDArray:
-    """The position of each id in ``index`` (-1 when absent)."""
-    if isinstance(ids, np.ndarray) and ids.dtype == np.int64:
-        keys = list(index)
-        if all(type(k) is int for k in keys):
-            universe = np.array(keys, dtype=np.int64)
-            pos = np.array(list(index.values()), dtype=np.int64)
-            srt = np.argsort(universe, kind="stable")
-            universe, pos = universe[srt], pos[srt]
-            at = np.minimum(np.searchsorted(universe, ids), max(universe.size - 1, 0))
-            hit = universe[at] == ids if universe.size else np.zeros(ids.size, bool)
-            return np.where(hit, pos[at] if universe.size else -1, -1)
-        ids = ids.tolist()
-    return np.fromiter((index.get(v, -1) for v in ids), np.int64, len(ids))
 
 
 def coco_evaluate(
@@ -94,6 +89,8 @@ def coco_evaluate(
     boundary_dilation_ratio: float = 0.02,
     convention: str = "pycocotools",
     per_image_cap: bool = False,
+    executor: Executor | None = None,
+    shards: int | Sequence[int] | None = None,
 ) -> COCOResult:
     """COCO detection (``"bbox"``), instance-segmentation (``"segm"``), Boundary AP
     (``"boundary"``) or keypoint (``"keypoints"``, OKS) AP and AR.
@@ -154,10 +151,13 @@ def coco_evaluate(
         ``iscrowd``, and ``bbox`` or ``segmentation``; ``categories`` with ``id``, ``name``).
         ``"keypoints"`` also needs ``keypoints`` (3 K numbers ``x, y, v``) and
         ``num_keypoints``.
-    dt : str, path or list of dict
+    dt : str, path, list of dict, or list of shards
         A COCO results file or its list: ``image_id``, ``category_id``, ``score``, and ``bbox``
         ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size), or ``keypoints``
-        (3 K numbers) under ``"keypoints"``.
+        (3 K numbers) under ``"keypoints"``. A list whose items are paths or lists (not dicts)
+        is a list of *result shards* (the per-rank files of distributed inference), evaluated
+        as their concatenation; they must hold disjoint images. Each shard file is read on its
+        own (its first result picks pycocotools' bbox or segm branch for it).
     iou_type : {"bbox", "segm", "keypoints"}, default "bbox"
         Overlap of boxes, of masks, or keypoint similarity (OKS).
     iou_thresholds : sequence of float, optional
@@ -184,6 +184,17 @@ def coco_evaluate(
         Every quirk of pycocotools 2.0.11, or the fixes listed above.
     per_image_cap : bool, default False
         Cap detections per image across categories (see above).
+    executor : Executor, optional
+        Match the images shard by shard on this engine (:class:`ioukit.evaluate.ProcessPool`,
+        :class:`~ioukit.evaluate.SerialExecutor`, a cluster's): a task gets the columns of a
+        contiguous run of images (masks as compressed RLE or polygons, never dense) and sends
+        back only its match statuses, which this process merges in the one-pass order and
+        accumulates once: every number is that of one pass, bit for bit.
+    shards : int or sequence of int, optional
+        How the images (``params.img_ids`` order) are cut: that many contiguous shards,
+        balanced by ground truths plus results (default with an executor: 4 per worker, at
+        most one per image), or the image count of each shard (ints >= 0 summing to the
+        number of images). Without an executor the shards run in this process.
 
     Returns
     -------
@@ -192,14 +203,18 @@ def coco_evaluate(
         (T, R, K, A, M), ``recall`` (T, K, A, M), ``scores`` (T, R, K, A, M), ``summary()``,
         ``per_category()``, ``params``, ``to_dict()``; and, from the kept match flags,
         ``pr_curve()``, ``best_f1()``, ``matches()`` (per detection) and ``per_image()``.
+        An evaluation in shards keeps the match flags only, as :meth:`COCOResult.from_dict`
+        does: ``matches()`` (it needs the IoUs) is refused.
 
     Raises
     ------
     ParameterError
-        For an unknown ``iou_type`` or malformed options (``kpt_oks_sigmas`` included).
+        For an unknown ``iou_type`` or malformed options (``kpt_oks_sigmas``, ``executor``,
+        ``shards`` included).
     InputError
-        For an empty result list (``"pycocotools"``), a result on an image or of a category
-        not in ``gt``, a missing or non-finite
+        For an empty result list (``"pycocotools"``; all the shards together), result shards
+        that share an image, a result on an image or of a category not in ``gt``, a missing
+        or non-finite
         score, a box with a negative or non-finite size, a mask whose size differs from its
         image's, duplicate image ids in ``gt``, keypoints that are not 3 K finite numbers, or a
         missing field; the message names the item.
@@ -223,6 +238,13 @@ def coco_evaluate(
     >>> print(r.summary().splitlines()[0])
      Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
 
+    The same, matched in shards of images on an executor and merged exactly:
+
+    >>> from ioukit.evaluate import SerialExecutor
+    >>> s = ioukit.coco_evaluate(gt, dt, executor=SerialExecutor(), shards=[1])
+    >>> bool((s.precision == r.precision).all()), s.stats.tolist() == r.stats.tolist()
+    (True, True)
+
     Keypoints (OKS), here two per person with their own sigmas:
 
     >>> gt["annotations"][0].update(keypoints=[20, 20, 2, 30, 40, 2], num_keypoints=2)
@@ -240,13 +262,25 @@ def coco_evaluate(
         raise ParameterError(
             f"{FUNC}: `convention` must be one of {list(CONVENTIONS)}; got {convention!r}."
         )
+    check_options(FUNC, executor, shards)
     fixed = convention == "ioukit"
     masks, kps = iou_type in ("segm", "boundary"), iou_type == "keypoints"
     sigmas = oks_sigmas(kpt_oks_sigmas) if kps else ()
-    if kps:
-        gt, dt = _read("gt", gt, dict), with_extent_boxes(_read("dt", dt, list), len(sigmas))
+    parts, starts = result_shards(FUNC, dt), None
+    if kps:  # keypoints are read from the list: shards are joined into one
+        if parts is not None:
+            (dt, starts), parts = join_lists(FUNC, parts), None
+        with in_shards(starts):
+            gt, dt = _read("gt", gt, dict), with_extent_boxes(_read("dt", dt, list), len(sigmas))
     g = load_gt(gt, need_boxes=not masks)
-    d = load_results(dt, g, need_masks=masks, allow_empty=fixed, lazy_area=masks)
+    load = functools.partial(load_results, gt=g, need_masks=masks, lazy_area=masks)
+    if parts is None:
+        with in_shards(starts):
+            d = load(dt, allow_empty=fixed)
+    else:
+        d, starts = load_shards(FUNC, parts, functools.partial(load, allow_empty=True))
+        if d.score.size == 0:
+            load([], allow_empty=fixed)  # an empty result list is the whole evaluation's error
     iou_default = decimal_levels(0.5, 0.95, 10) if fixed else np.linspace(0.5, 0.95, 10)
     rec_default = decimal_levels(0.0, 1.0, 101) if fixed else np.linspace(0.0, 1.0, 101)
     params = COCOParams(
@@ -264,13 +298,25 @@ def coco_evaluate(
         boundary_dilation_ratio=_check_ratio(FUNC, boundary_dilation_ratio),
     )
     kp = None
-    if kps:
-        anns = gt["annotations"]
-        arg = "gt['annotations']"
-        n_kpt = _field(arg, anns, "num_keypoints", "the number of labelled keypoints")
-        kp = (keypoints(arg, anns, len(sigmas)), keypoints("dt", dt, len(sigmas)),
-              np.array([v == 0 for v in n_kpt], dtype=bool))  # fmt: skip
-    *arrays, records = _evaluate(g, d, params, kp)
+    with in_shards(starts):
+        if kps:
+            anns = gt["annotations"]
+            arg = "gt['annotations']"
+            n_kpt = _field(arg, anns, "num_keypoints", "the number of labelled keypoints")
+            kp = (keypoints(arg, anns, len(sigmas)), keypoints("dt", dt, len(sigmas)),
+                  np.array([v == 0 for v in n_kpt], dtype=bool))  # fmt: skip
+        records: MatchState
+        if executor is None and shards is None:
+            *arrays, records = _evaluate(g, d, params, kp)
+        else:
+
+            def rows(_: Any, gr: _NDArray, dr: _NDArray) -> tuple[Any, ...]:
+                return (None if kp is None else (kp[0][gr], kp[1][dr], kp[2][gr]),)
+
+            records = evaluate_shards(
+                FUNC, _match, g, d, params, rows, executor=executor, shards=shards
+            )
+            arrays = list(_accumulate(records, params))
     names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
     del g, d, gt, dt
     release_free_memory()  # what the readers and kernels freed, not kept resident for good
@@ -283,6 +329,22 @@ def _evaluate(
     """The per-cell matching, the accumulation, and the match records; ``kp`` holds the
     ground-truth keypoints, the result keypoints and the no-keypoint flags under
     ``"keypoints"``."""
+    records = _match(g, d, p, kp)
+    return (*_accumulate(records, p), records)
+
+
+def _accumulate(rec: MatchState, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """Precision, recall and scores from the match statuses (one pass or merged shards)."""
+    n_k = rec.cat_start.size - 1
+    regular_k = rec.regular.reshape(len(p.area_ranges), n_k, rec.n_img).sum(axis=2)
+    return accumulate(rec.dt_status, rec.dt_score, rec.dt_rank, rec.cat_start, regular_k,
+                      np.asarray(p.recall_thresholds), p.max_dets)  # fmt: skip
+
+
+def _match(
+    g: Any, d: Any, p: COCOParams, kp: tuple[_NDArray, _NDArray, _NDArray] | None = None
+) -> MatchRecords:
+    """Cells, IoUs and matching: the match records of ``p.img_ids``."""
     n_img = len(p.img_ids)
     img_index = {v: i for i, v in enumerate(p.img_ids)}
     cat_index = {v: i for i, v in enumerate(p.cat_ids)}
@@ -366,12 +428,8 @@ def _evaluate(
         return positions
 
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
-    regular_k = regular.reshape(areas.shape[0], n_k, n_img).sum(axis=2)
     score = d.score[d_order]
-    arrays = accumulate(
-        status, score, rank, cat_start, regular_k, np.asarray(p.recall_thresholds), p.max_dets
-    )
-    records = MatchRecords(
+    return MatchRecords(
         dt_index=d_order, dt_image=d_img[d_order].astype(np.int32),
         dt_category=id_column(d.category_id)[d_order], dt_score=score,
         dt_rank=rank.astype(np.int32), dt_cell=d_cell[d_order].astype(np.int32),
@@ -379,7 +437,6 @@ def _evaluate(
         gt_positions=gt_positions, iou=iou, iou_off=iou_off, gt_off=gt_off,
         dt_off=dt_off, gt_id=id_column(g.ann_id)[g_order], regular=regular, n_img=n_img,
     )  # fmt: skip
-    return (*arrays, records)
 
 
 #: masks indexed at a time (their intervals are the evaluation's largest memory)

@@ -19,12 +19,21 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import InputError, ParameterError
+from ioukit._pool import Executor
 from ioukit.detection._accumulate import MatchState
 from ioukit.detection._coco_load import FUNC as _COCO_FUNC
 from ioukit.detection._coco_load import _read, load_gt, load_results
 from ioukit.detection._coco_params import _area_ranges, _ids, _levels
 from ioukit.detection._lvis_result import FREQUENCIES, LVISParams, LVISResult, accumulate_records
-from ioukit.detection.coco import _mask_ious, _positions
+from ioukit.detection._shards import (
+    check_options,
+    evaluate_shards,
+    in_shards,
+    join_lists,
+    result_shards,
+)
+from ioukit.detection._shards import positions as _positions
+from ioukit.detection.coco import _mask_ious
 from ioukit.kernels._memory import release_free_memory
 from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
@@ -48,6 +57,8 @@ def lvis_evaluate(
     area_ranges: Mapping[str, tuple[float, float]] | None = None,
     img_ids: Sequence[Any] | None = None,
     cat_ids: Sequence[Any] | None = None,
+    executor: Executor | None = None,
+    shards: int | Sequence[int] | None = None,
 ) -> LVISResult:
     """LVIS detection (``"bbox"``) or instance-segmentation (``"segm"``) AP and AR, with the
     federated rules and the rare / common / frequent groups.
@@ -120,9 +131,12 @@ def lvis_evaluate(
         ``categories`` with ``id``, ``frequency`` (``"r"``, ``"c"`` or ``"f"``) and ``name``;
         ``annotations`` with ``id``, ``image_id``, ``category_id``, ``area`` and ``bbox`` or
         ``segmentation`` (polygons or RLE), optionally ``ignore``.
-    dt : str, path or list of dict
+    dt : str, path, list of dict, or list of shards
         An LVIS results file or its list: ``image_id``, ``category_id``, ``score``, and
-        ``bbox`` ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size).
+        ``bbox`` ``[x, y, w, h]`` and/or ``segmentation`` (an RLE of the image's size). A list
+        whose items are paths or lists (not dicts) is a list of *result shards* (the per-rank
+        files of distributed inference), evaluated as their concatenation (the caps and the
+        format branch see it whole); they must hold disjoint images.
     iou_type : {"bbox", "segm"}, default "bbox"
         Overlap of boxes or of masks.
     max_dets : int or None, default 300
@@ -148,6 +162,15 @@ def lvis_evaluate(
     img_ids, cat_ids : sequence, optional
         Evaluate these images / categories only (default: all of ``gt``); each must be in
         ``gt``.
+    executor : Executor, optional
+        Match the images shard by shard on this engine, as :func:`ioukit.coco_evaluate` does
+        (only the match statuses come back; merged in the one-pass order, accumulated once:
+        the numbers of one pass, bit for bit). The caps (``max_dets``, and
+        ``max_dets_per_category``, global over the dataset) are applied here first.
+    shards : int or sequence of int, optional
+        How the images are cut, as in :func:`ioukit.coco_evaluate`: a number of balanced
+        contiguous shards (default with an executor: 4 per worker) or each shard's image
+        count. Without an executor the shards run in this process.
 
     Returns
     -------
@@ -161,11 +184,12 @@ def lvis_evaluate(
     ParameterError
         For an unknown ``iou_type``, a ``max_dets`` or ``max_dets_per_category`` that is not a
         positive int, ids in ``img_ids``/``cat_ids`` that are not in ``gt``, a repeated id in
-        ``cat_ids``, or other malformed options.
+        ``cat_ids``, or other malformed options (``executor``, ``shards`` included).
     InputError
         For a ``gt`` without the LVIS fields (``neg_category_ids``,
         ``not_exhaustive_category_ids``, ``frequency``) or with a frequency other than r/c/f, an
-        annotation without ``id`` or with a repeated one, an empty result list, a result on an
+        annotation without ``id`` or with a repeated one, an empty result list (all the shards
+        together), result shards that share an image, a result on an
         image or of a category not in ``gt``, a missing or non-finite score, a malformed box or
         mask, or a missing field; the message names the item.
 
@@ -198,11 +222,16 @@ def lvis_evaluate(
     [0.5, 1.0, -1.0]
     >>> print(r.summary().splitlines()[6])
      Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=  r] = 0.500
+
+    The results in two shards (one per image), matched in two shards of images:
+
+    >>> lvis_evaluate(gt, [dt[:1], dt[1:]], shards=[1, 1]).results == r.results
+    True
     """
     try:
         return _lvis_evaluate(
             gt, dt, iou_type, max_dets, max_dets_per_category, iou_thresholds,
-            recall_thresholds, area_ranges, img_ids, cat_ids,
+            recall_thresholds, area_ranges, img_ids, cat_ids, executor, shards,
         )  # fmt: skip
     except (InputError, ParameterError) as e:
         # the shared readers and option checks name coco_evaluate: name this function
@@ -223,7 +252,10 @@ def _lvis_evaluate(
     area_ranges: Any,
     img_ids: Any,
     cat_ids: Any,
+    executor: Any,
+    shards: Any,
 ) -> LVISResult:
+    check_options(FUNC, executor, shards)
     if iou_type not in ("bbox", "segm"):
         raise ParameterError(
             f"{FUNC}: `iou_type` must be one of ['bbox', 'segm']; got {iou_type!r}."
@@ -237,24 +269,41 @@ def _lvis_evaluate(
     data = _read("gt", gt, dict)
     g = load_gt(data, need_boxes=not segm)
     neg, nel, freq, ignore = _lvis_fields(data)
-    anns = _read("dt", dt, list)
-    d = load_results(anns, g, need_masks=segm)
-    params = LVISParams(
-        iou_type=iou_type,
-        iou_thresholds=_levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10)),
-        recall_thresholds=_levels(
-            "recall_thresholds", recall_thresholds, np.linspace(0.0, 1.0, 101)
-        ),
-        max_dets=-1 if per_image is None else per_image,
-        max_dets_per_category=per_cat,
-        area_ranges=_area_ranges(area_ranges),
-        img_ids=_known("img_ids", _ids("img_ids", img_ids, list(g.img_ids)), g.img_sizes),
-        cat_ids=_known("cat_ids", _cat_ids(cat_ids, list(g.cat_ids)), freq),
-    )
-    capped = _cap(anns, g, d, per_image, per_cat)
-    precision, recall, records = _evaluate(g, d, params, capped, neg, nel, ignore)
+    parts, starts = result_shards(FUNC, dt), None
+    if parts is not None:  # one list: the cap and the format branch see all the results
+        dt, starts = join_lists(FUNC, parts)
+    with in_shards(starts):
+        anns = _read("dt", dt, list)
+        d = load_results(anns, g, need_masks=segm)
+        params = LVISParams(
+            iou_type=iou_type,
+            iou_thresholds=_levels("iou_thresholds", iou_thresholds, np.linspace(0.5, 0.95, 10)),
+            recall_thresholds=_levels(
+                "recall_thresholds", recall_thresholds, np.linspace(0.0, 1.0, 101)
+            ),
+            max_dets=-1 if per_image is None else per_image,
+            max_dets_per_category=per_cat,
+            area_ranges=_area_ranges(area_ranges),
+            img_ids=_known("img_ids", _ids("img_ids", img_ids, list(g.img_ids)), g.img_sizes),
+            cat_ids=_known("cat_ids", _cat_ids(cat_ids, list(g.cat_ids)), freq),
+        )
+        # the caps are global (per image, or per category over the dataset): applied here,
+        # before the images are cut into shards
+        capped = _cap(anns, g, d, per_image, per_cat)
+        if executor is None and shards is None:
+            records = _match(g, d, params, capped, neg, nel, ignore)
+        else:
+
+            def rows(ids: Sequence[Any], gr: _NDArray, dr: _NDArray) -> tuple[Any, ...]:
+                return (capped[dr], {i: neg[i] for i in ids}, {i: nel[i] for i in ids},
+                        ignore[gr])  # fmt: skip
+
+            records = evaluate_shards(
+                FUNC, _match, g, d, params, rows, executor=executor, shards=shards
+            )
+    precision, recall = accumulate_records(records, params.recall_thresholds)
     names = tuple(str(g.cat_names.get(c, c)) for c in params.cat_ids)
-    del g, d, capped
+    del g, d
     release_free_memory()  # what the readers and kernels freed, not kept resident for good
     return LVISResult(
         precision, recall, params=params, category_names=names,
@@ -381,7 +430,7 @@ def _cap(anns: list[Any], g: Any, d: Any, per_image: int | None, per_cat: int | 
     return keep
 
 
-def _evaluate(
+def _match(
     g: Any,
     d: Any,
     p: LVISParams,
@@ -389,10 +438,10 @@ def _evaluate(
     neg: dict[Any, Any],
     nel: dict[Any, Any],
     ignore: _NDArray,
-) -> tuple[_NDArray, _NDArray, MatchState]:
-    """Cells, federated filtering, IoUs, matching and accumulation: precision (T, R, K, A),
-    recall (T, K, A) and the match statuses (every detection at rank 0: LVIS accumulates
-    at a single max_dets, after its own cap)."""
+) -> MatchState:
+    """Cells, federated filtering, IoUs and matching: the match statuses of ``p.img_ids``
+    (every detection at rank 0: LVIS accumulates at a single max_dets, after its own
+    cap)."""
     n_img, n_k = len(p.img_ids), len(p.cat_ids)
     img_index = {v: i for i, v in enumerate(p.img_ids)}
     cat_index = {v: k for k, v in enumerate(p.cat_ids)}
@@ -450,9 +499,8 @@ def _evaluate(
     # at every area range and threshold
     status[(status == 0) & listed(nel)[d_cell[d_order]]] = 2
     cat_start = dt_off[::n_img] if n_img else np.zeros(n_k + 1, np.int64)
-    records = MatchState(
+    return MatchState(
         dt_image=(d_cell[d_order] % max(n_img, 1)).astype(np.int32),
         dt_score=score_all[d_order], dt_rank=np.zeros(n_det, np.int32), cat_start=cat_start,
         dt_status=status, regular=regular, n_img=n_img,
     )  # fmt: skip
-    return (*accumulate_records(records, p.recall_thresholds), records)
