@@ -419,22 +419,23 @@ def test_checkpoint_resume_gives_the_same_result(
 
     part_json, part_csv, ckpt = tmp_path / "part.json", tmp_path / "part.csv", tmp_path / "run.ckpt"
     args = ("--json", str(part_json), "--per-image", str(part_csv), "--checkpoint", str(ckpt))
-    real_add = SegmentationEvaluator.add_confusion_matrix
+    # the engine adds each task's images at once (here a task is one image)
+    real_add = SegmentationEvaluator._add_image_counts
     calls = {"n": 0}
 
-    def interrupting_add(self: SegmentationEvaluator, cm: Any, *, name: str | None = None) -> Any:
-        calls["n"] += 1
+    def interrupting_add(self: SegmentationEvaluator, counts: Any, names: Any) -> Any:
+        calls["n"] += len(names)
         if calls["n"] == 4:
             raise KeyboardInterrupt
-        return real_add(self, cm, name=name)
+        return real_add(self, counts, names)
 
-    monkeypatch.setattr(SegmentationEvaluator, "add_confusion_matrix", interrupting_add)
+    monkeypatch.setattr(SegmentationEvaluator, "_add_image_counts", interrupting_add)
     assert run(tmp_path, "--workers", "2", *args) == 130
     assert "rerun the same command to resume" in capsys.readouterr().err
     assert len(read_csv(part_csv)) == 3  # rows were streamed before the interruption
     assert not part_json.exists()
     assert SegmentationEvaluator.load(ckpt).num_images == 3
-    monkeypatch.setattr(SegmentationEvaluator, "add_confusion_matrix", real_add)
+    monkeypatch.setattr(SegmentationEvaluator, "_add_image_counts", real_add)
 
     counted: list[str] = []
     real_count = _folder._count_pair

@@ -92,11 +92,30 @@ def _count_pair(pred_path: str, target_path: str, config: dict[str, Any]) -> Out
 
 def count_batch(
     config: dict[str, Any], task: tuple[int, list[tuple[str, str]]]
-) -> tuple[int, list[Outcome]]:
+) -> tuple[int, list[Outcome], np.ndarray[Any, Any] | None]:
     """The task of a worker: ``(index, [(pred path, target path), ...])`` → ``(index,
-    [outcome, ...])``, an outcome per pair (:func:`_count_pair`)."""
+    [outcome, ...], matrix)``: an outcome per pair, each image's ``(4, C)`` int64 tp, fp, fn,
+    tn or a problem (:func:`_count_pair`), and the sum of the pairs' confusion matrices
+    (``None`` if no pair could be counted). Per image, ``32·C`` bytes travel back, not the
+    ``8·C²`` of its matrix; the matrices are summed apart (:class:`~ioukit._run.LocalSum`,
+    or a tree on a cluster)."""
+    import numpy as np
+
     index, paths = task
-    return index, [_count_pair(pred, target, config) for pred, target in paths]
+    outcomes: list[Outcome] = []
+    total = None
+    for pred, target in paths:
+        cm, kind, message = _count_pair(pred, target, config)
+        if cm is None:
+            outcomes.append((None, kind, message))
+            continue
+        tp = np.diagonal(cm)
+        fp = cm.sum(axis=0) - tp
+        fn = cm.sum(axis=1) - tp
+        tn = cm.sum() - tp - fp - fn  # as Counts.from_confusion_matrix
+        outcomes.append((np.stack([tp, fp, fn, tn]), "", ""))
+        total = cm if total is None else total + cm
+    return index, outcomes, total
 
 
 def warm_up(config: dict[str, Any]) -> None:
@@ -177,10 +196,9 @@ class Checkpoint:
         tmp.write_text(json.dumps({"format": CHECKPOINT_FORMAT, "config": self.config}, indent=1))
         tmp.replace(self.meta)
 
-    def maybe_save(self, ev: SegmentationEvaluator) -> None:
-        # every 5 s at most, and never more than ~10% of the time
-        if time.monotonic() - self.last_save >= max(5.0, 10 * self.save_seconds):
-            self.save(ev)
+    def due(self) -> bool:
+        """Time for a save: every 5 s at most, and never more than ~10% of the time."""
+        return time.monotonic() - self.last_save >= max(5.0, 10 * self.save_seconds)
 
     def save(self, ev: SegmentationEvaluator) -> None:
         start = time.monotonic()
@@ -231,37 +249,99 @@ def count_all(
     rows: PerImageCsv | None,
     saver: Checkpoint | None,
     progress: Callable[[int], object] | None,
+    sizes: Sequence[int] | None = None,
 ) -> None:
-    """Count the pairs of ``todo`` with the executor and add them to ``ev`` in order."""
-    from ioukit._pool import run_ordered
+    """Count the pairs of ``todo`` with the executor and add them to ``ev`` in order.
 
+    Each task's images are added together once the task is consumed, then its summed matrix
+    (:func:`count_batch`) to the accumulator (here, or a tree on a cluster), so that ``ev`` and
+    the accumulator always hold the same images: the checkpoint, saved between tasks, holds
+    their counts and their matrix. The matrix is added to ``ev`` at the end.
+    """
+    import numpy as np
+
+    from ioukit._run import LocalSum, run_ordered
+
+    acc = executor.accumulator() if hasattr(executor, "accumulator") else LocalSum()  # type: ignore[union-attr]
     done = ev.num_images
+    pending: list[tuple[str, Any]] = []
+    good = list(ev._parts)  # the last state whose matrix is known: the start, or a checkpoint
+
+    in_task = 0
 
     def consume(pair: Pair, outcome: Outcome) -> None:
-        nonlocal done
-        cm, kind, message = outcome
-        if cm is None:
+        nonlocal in_task
+        counts, kind, message = outcome
+        if counts is None:
             problems.append(Problem(kind, pair.name, message))
         else:
-            row = ev.add_confusion_matrix(cm, name=pair.name)
-            if rows is not None:
-                rows.write(row)
-            if saver is not None:
-                saver.maybe_save(ev)
-        done += 1
-        if progress is not None:
-            progress(done)
+            pending.append((pair.name, counts))
+        in_task += 1
 
-    run_ordered(
-        "evaluate_folder",
-        todo,
-        partial(count_batch, config),
-        consume,
-        executor=executor,
-        workers=workers,
-        send=lambda p: (str(p.pred), str(p.target)),
-        warm_up=partial(warm_up, config),  # forked workers inherit the compiled kernel
-    )
+    def finish_task(partial: Any) -> None:
+        nonlocal good, done, in_task
+        if pending:
+            names = [name for name, _ in pending]
+            new_rows = ev._add_image_counts(np.stack([c for _, c in pending]), names)
+            pending.clear()
+            if rows is not None:
+                for row in new_rows:
+                    rows.write(row)
+        acc.add(partial)
+        if saver is not None and saver.due():
+            snapshot = _with_matrix(ev, acc.value())
+            saver.save(snapshot)
+            good = snapshot._parts
+        for _ in range(in_task):  # each pair is reported once it is in `ev`
+            done += 1
+            if progress is not None:
+                progress(done)
+        in_task = 0
+
+    try:
+        run_ordered(
+            "evaluate_folder",
+            todo,
+            partial(count_batch, config),
+            consume,
+            executor=executor,
+            workers=workers,
+            send=lambda p: (str(p.pred), str(p.target)),
+            warm_up=partial(warm_up, config),  # forked workers inherit the compiled kernel
+            sizes=sizes,
+            finish_task=finish_task,
+        )
+    except BaseException:
+        _close(ev, acc, good, stopping=True)
+        raise
+    _close(ev, acc, good, stopping=False)
+
+
+def _with_matrix(ev: SegmentationEvaluator, total: Any) -> SegmentationEvaluator:
+    """A copy of ``ev`` with ``total`` added: the summed matrix of its images so far."""
+    import copy
+
+    out = copy.copy(ev)
+    out._parts = list(ev._parts)
+    if total is not None:
+        out._add_matrix(total)
+    return out
+
+
+def _close(ev: SegmentationEvaluator, acc: Any, good: list[Any], *, stopping: bool) -> None:
+    """Add the summed matrix to ``ev`` at the end of a run. If it cannot be had (the cluster
+    is gone), ``ev`` goes back to its last state with a known matrix (the start, or the last
+    checkpoint), so that what is saved is never counts without their matrix; the error is
+    raised unless the run is already stopping on another."""
+    try:
+        total = acc.value()
+    except Exception:
+        ev._parts = good
+        if stopping:
+            return
+        raise
+    if total is not None:
+        ev._add_matrix(total)
 
 
 def with_total(progress: Callable[[int, int], object], total: int) -> Callable[[int], object]:

@@ -14,14 +14,13 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from ioukit._errors import IoUKitError, ParameterError
 
@@ -88,6 +87,11 @@ class Executor(Protocol):
 # runtimes that keep threads of their own, whose state a fork() child would inherit half-way
 _THREADED_RUNTIMES = ("jax", "torch", "tensorflow", "cupy")
 _PREFETCH = 2  # tasks queued per worker: it starts the next one as soon as it sends a result
+# the largest task sent ahead of a worker's current one: a larger one waits until the worker is
+# idle, else this process and the worker could both block in send (a task and a result each
+# larger than the pipe's buffer)
+_AHEAD_BYTES = 16 << 10
+_NO_TASK = object()
 _STOP_SECONDS = 2.0  # how long terminated workers get to exit before they are killed
 
 
@@ -98,9 +102,22 @@ def _start_method() -> str | None:
     Elsewhere the platform's default (spawn)."""
     if sys.platform != "linux":
         return None
-    if any(name in sys.modules for name in _THREADED_RUNTIMES):
+    if any(name in sys.modules for name in _THREADED_RUNTIMES) or _openmp_started():
         return "forkserver"
     return "fork"
+
+
+def _openmp_started() -> bool:
+    """Whether numba's parallel kernels have run on GNU OpenMP in this process: a fork()
+    child of such a process dies in its first parallel region."""
+    if "numba" not in sys.modules:
+        return False
+    import numba
+
+    try:
+        return bool(numba.threading_layer() == "omp")  # type: ignore[attr-defined]
+    except ValueError:  # no parallel kernel has run yet
+        return False
 
 
 def default_workers() -> int:
@@ -344,6 +361,7 @@ class ProcessPool:
 
     def _map(self, fn: Callable[[T], R], tasks: Iterator[T]) -> Iterator[R]:
         from multiprocessing.connection import wait
+        from multiprocessing.reduction import ForkingPickler
 
         self._busy = True
         finished = False
@@ -353,18 +371,29 @@ class ProcessPool:
             queued = dict.fromkeys(self._conns, 0)
             owner = dict(zip(self._conns, self._procs, strict=True))
 
-            def feed(conn: Connection) -> None:
-                for task in tasks:
-                    try:
-                        conn.send((fn, task))
-                    except OSError:
-                        raise _died(owner[conn]) from None
-                    queued[conn] += 1
-                    return
+            held: dict[Connection, bytes] = {}  # a large task, until its worker is idle
+
+            def feed(conn: Connection) -> bool:
+                """Send ``conn`` its next task; False when none was sent."""
+                data = held.pop(conn, None)
+                if data is None:
+                    task = next(tasks, _NO_TASK)
+                    if task is _NO_TASK:
+                        return False
+                    data = bytes(ForkingPickler.dumps((fn, task)))
+                if queued[conn] and len(data) > _AHEAD_BYTES:
+                    held[conn] = data
+                    return False
+                try:
+                    conn.send_bytes(data)
+                except OSError:
+                    raise _died(owner[conn]) from None
+                queued[conn] += 1
+                return True
 
             for conn in self._conns:
-                for _ in range(_PREFETCH):
-                    feed(conn)
+                while queued[conn] < _PREFETCH and feed(conn):
+                    pass
             while any(queued.values()):
                 busy = [c for c, n in queued.items() if n]
                 ready = wait([*busy, *(owner[c].sentinel for c in busy)])
@@ -379,7 +408,8 @@ class ProcessPool:
                     if not ok:
                         error, text = value
                         raise error from _WorkerTraceback(f"in {owner[conn].name}:\n{text}")
-                    feed(conn)
+                    while queued[conn] < _PREFETCH and feed(conn):
+                        pass
                     yield value
                 for conn in busy:
                     if owner[conn].sentinel in ready:
@@ -401,134 +431,3 @@ def _died(proc: Any) -> IoUKitError:
         f"ProcessPool: a worker process died (exit code {proc.exitcode}); out of memory? Try "
         "fewer `workers`."
     )
-
-
-# -- Ctrl-C ------------------------------------------------------------------------------------
-
-_END = object()
-
-
-class Interrupts:
-    """Ctrl-C during a run of the engine.
-
-    While the run waits for other processes (:meth:`next`), Ctrl-C raises ``KeyboardInterrupt``
-    at once, inside the executor, whose clean-up stops the workers. Anywhere else (recording
-    results in the evaluator, the CSV, the checkpoint; a task computed in this thread, where it
-    could land in a decoder or numba's compiler and be swallowed) it is deferred to the next
-    :meth:`check`, so that no state is left half-updated. A second Ctrl-C while the run stops
-    is ignored (the stopping is bounded). The handler is installed only in the main thread,
-    and only over Python's default one; it is restored on exit, where a deferred Ctrl-C is
-    raised.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.waiting = False
-        self._old: Any = None
-
-    def __enter__(self) -> Interrupts:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum: int, frame: object) -> None:
-        if self.requested:
-            return
-        self.requested = True
-        if self.waiting:
-            raise KeyboardInterrupt
-
-    def check(self) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-
-    def next(self, it: Iterator[T], *, immediate: bool = True) -> T | object:
-        """``next(it)``, or :data:`_END`. With ``immediate``, Ctrl-C interrupts the wait (for an
-        iterator that only waits for other processes); else it is deferred (an iterator that
-        computes in this thread: decoders, compilers)."""
-        self.waiting = immediate
-        try:
-            self.check()
-            return next(it, _END)
-        finally:
-            self.waiting = False
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-            self._old = None
-        if exc_type is None:
-            self.check()
-
-
-# -- the ordered run of an engine --------------------------------------------------------------
-
-U = TypeVar("U")
-
-
-def run_ordered(
-    func: str,
-    items: Sequence[T],
-    task: Callable[[tuple[int, list[Any]]], tuple[int, list[U]]],
-    consume: Callable[[T, U], object],
-    *,
-    executor: Executor | None,
-    workers: int | None,
-    send: Callable[[T], Any] | None = None,
-    warm_up: Callable[[], object] | None = None,
-) -> None:
-    """Run ``task`` over ``items`` with ``executor`` and ``consume(item, outcome)`` each item,
-    in item order, in this process.
-
-    ``task`` (picklable) maps ``(index, [send(item), ...])`` to ``(index, [outcome, ...])``.
-    Without an executor, one is made for the run (``workers`` processes, default: the cores
-    this process may use; 1: this process) and closed after it. In this process a task is one
-    item (Ctrl-C waits for the end of a task: not raised inside a decoder or numba's compiler);
-    else a few (fewer messages), small enough that the workers finish together. ``warm_up``
-    runs first when workers are forked (they inherit what it loads). Ctrl-C is handled by
-    :class:`Interrupts`: nothing is left half-consumed.
-    """
-    if not items:
-        return
-    own = None
-    if executor is None:
-        n = max(1, min(workers or default_workers(), len(items)))
-        executor = own = SerialExecutor() if n == 1 else ProcessPool(n)
-    here = bool(getattr(executor, "in_process", False))
-    size = 1 if here else max(1, min(8, len(items) // (16 * executor.max_workers)))
-    starts = range(0, len(items), size)
-    tasks = (
-        (i, [x if send is None else send(x) for x in items[j : j + size]])
-        for i, j in enumerate(starts)
-    )
-    with Interrupts() as interrupts:
-        fork = isinstance(executor, ProcessPool) and executor.start_method == "fork"
-        if warm_up is not None and fork:
-            warm_up()
-        interrupts.check()
-        results = executor.map_unordered(task, tasks)
-        early: dict[int, list[U]] = {}  # results that came before those of earlier tasks
-        try:
-            for index in range(len(starts)):
-                while index not in early:
-                    got = interrupts.next(results, immediate=not here)
-                    if got is _END:
-                        raise IoUKitError(
-                            f"{func}: the executor {type(executor).__name__} gave no result "
-                            f"for task {index}."
-                        )
-                    i, outcomes = cast("tuple[int, list[U]]", got)
-                    early[i] = outcomes
-                batch = items[starts[index] : starts[index] + size]
-                for item, outcome in zip(batch, early.pop(index), strict=True):
-                    consume(item, outcome)
-                interrupts.check()
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()
-            if own is not None:
-                own.close()

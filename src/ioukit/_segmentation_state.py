@@ -33,18 +33,20 @@ Every problem with a state, from a truncated file to a count of the wrong shape,
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ioukit._errors import StateError
+from ioukit._errors import ParameterError, StateError
 from ioukit.core.counts import Counts
 
 __all__ = [
     "CONFIG_KEYS",
     "OPTIONAL_KEYS",
     "STATE_VERSION",
+    "class_names_of",
     "parse_boundary",
     "parse_state",
     "read_state",
@@ -267,3 +269,30 @@ def _read_npz(where: str, fh: Any) -> Any:
             raise StateError(f"{where}: the array {key!r} has no place in the state.")
         node[name] = value
     return state
+
+
+def class_names_of(func: str, names: object, c: int) -> tuple[str, ...]:
+    """The names of the classes of an evaluator: ``C`` strings (ids by default)."""
+    if names is None:
+        return tuple(str(i) for i in range(c))
+    if isinstance(names, dict):
+        out = [str(i) for i in range(c)]
+        for k, v in names.items():
+            if not isinstance(k, (int, np.integer)) and not (isinstance(k, str) and k.isdigit()):
+                raise ParameterError(f"{func}: `class_names` keys must be class ids; got {k!r}.")
+            if not 0 <= int(k) < c:
+                raise ParameterError(
+                    f"{func}: `class_names` has id {k} outside [0, {c}) (num_classes={c})."
+                )
+            out[int(k)] = str(v)
+        return tuple(out)
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise ParameterError(
+            f"{func}: `class_names` must be a sequence of names or a dict id → name; got "
+            f"{type(names).__name__}."
+        )
+    if len(names) != c:
+        raise ParameterError(
+            f"{func}: `class_names` has {len(names)} names but num_classes is {c}."
+        )
+    return tuple(str(n) for n in names)

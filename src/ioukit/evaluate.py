@@ -26,10 +26,12 @@ from ioukit._pool import Executor, ProcessPool, SerialExecutor
 if TYPE_CHECKING:
     import os
 
+    from ioukit._dask import DaskExecutor
     from ioukit.segmentation import SegmentationEvaluator, SegmentationResult
 
 __all__ = [
     "PROBLEM_KINDS",
+    "DaskExecutor",
     "Executor",
     "FolderEvaluation",
     "FolderProblemsError",
@@ -39,6 +41,14 @@ __all__ = [
     "evaluate_folder",
     "format_problems",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DaskExecutor":  # dask is imported when an executor is made, not before
+        from ioukit._dask import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _by_kind(problems: Iterable[Problem]) -> dict[str, list[str]]:
@@ -215,6 +225,22 @@ class FolderEvaluation:
         }
 
 
+def _sizes(todo: list[Any], executor: Executor | None) -> list[int] | None:
+    """The bytes of each pair's files, for an executor that sizes its tasks by bytes."""
+    if getattr(executor, "partition_bytes", False) is False:
+        return None
+    from ioukit.io import pair_file_sizes
+
+    return pair_file_sizes(todo)
+
+
+def _where(folder: str | os.PathLike[str]) -> str:
+    """A folder as the configuration records it: a URL as given, a path made absolute."""
+    from ioukit._fs import is_url
+
+    return str(folder) if is_url(folder) else str(Path(folder).resolve())
+
+
 def evaluate_folder(
     pred_dir: str | os.PathLike[str],
     target_dir: str | os.PathLike[str],
@@ -353,8 +379,8 @@ def evaluate_folder(
             "`ignore_index`."
         )
     config: dict[str, Any] = {
-        "pred_dir": str(Path(pred_dir).resolve()),
-        "target_dir": str(Path(target_dir).resolve()),
+        "pred_dir": _where(pred_dir),
+        "target_dir": _where(target_dir),
         "target_suffix": target_suffix,
         "pred_suffix": pred_suffix,
         "num_classes": c,
@@ -410,6 +436,7 @@ def evaluate_folder(
             rows=rows,
             saver=saver,
             progress=None if progress is None else with_total(progress, len(pairing.pairs)),
+            sizes=_sizes(todo, executor),
         )
     finally:
         if rows is not None:

@@ -37,6 +37,7 @@ from ioukit._segmentation_result import QUALITY_BANDS, SegmentationResult, _rows
 from ioukit._segmentation_state import (
     CONFIG_KEYS,
     OPTIONAL_KEYS,
+    class_names_of,
     parse_state,
     read_state,
     state_dict,
@@ -152,7 +153,7 @@ class SegmentationEvaluator:
         func = "SegmentationEvaluator"
         self.num_classes = check_num_classes(func, num_classes)
         self.ignore_index = check_ignore_index(func, ignore_index)
-        self.class_names = _class_names(func, class_names, self.num_classes)
+        self.class_names = class_names_of(func, class_names, self.num_classes)
         if not isinstance(per_image, (bool, np.bool_)):
             raise ParameterError(f"{func}: `per_image` must be True or False; got {per_image!r}.")
         self.per_image = bool(per_image)
@@ -304,12 +305,27 @@ class SegmentationEvaluator:
 
     def _add(self, cms: NDArray, names: list[str | None]) -> Counts:
         """Add ``(n, C, C)`` checked int64 per-image matrices; returns their per-image counts."""
-        images = Counts.from_confusion_matrix(
-            cms, ignored_classes=self.ignored_classes, keep_matrix=True
-        )
+        kw = {"ignored_classes": self.ignored_classes, "keep_matrix": True}
+        return self._push_images(Counts.from_confusion_matrix(cms, **kw), names)  # type: ignore[arg-type]
+
+    def _add_image_counts(self, counts: NDArray, names: list[str]) -> list[dict[str, Any]]:
+        """Add ``(n, 4, C)`` int64 per-image tp, fp, fn, tn without their matrices (the folder
+        engine sums those apart, in a tree on a cluster: :meth:`_add_matrix`); their rows."""
+        tp, fp, fn, tn = counts.transpose(1, 0, 2)
+        zero = np.zeros((self.num_classes,) * 2, dtype=np.int64)
+        images = Counts(tp, fp, fn, tn, task="multiclass", per_sample=True,
+                        ignored_classes=self.ignored_classes, confusion_matrix=zero)  # fmt: skip
+        return _rows(self._push_images(images, names), names, self.class_names)
+
+    def _push_images(self, images: Counts, names: Sequence[str | None]) -> Counts:
         images = replace(images, sample_names=tuple(names))
         self._push(images if self.per_image else replace(images.total(), num_samples=len(names)))
         return images
+
+    def _add_matrix(self, confusion_matrix: NDArray) -> None:
+        """Add the confusion matrix of images added by :meth:`_add_image_counts`."""
+        last = self._parts[-1]
+        self._parts[-1] = replace(last, confusion_matrix=last.confusion_matrix + confusion_matrix)
 
     def _add_boundary(self, counts: NDArray, names: list[str | None]) -> None:
         """Add ``(n, C, 3)`` band counts (intersection, pred band, target band) per image."""
@@ -529,32 +545,6 @@ def _layout(counts: Counts) -> dict[str, object]:
         "sample_weight": counts.sample_weight is not None,
         "num_samples": counts.num_samples is not None,
     }
-
-
-def _class_names(func: str, names: object, c: int) -> tuple[str, ...]:
-    if names is None:
-        return tuple(str(i) for i in range(c))
-    if isinstance(names, dict):
-        out = [str(i) for i in range(c)]
-        for k, v in names.items():
-            if not isinstance(k, (int, np.integer)) and not (isinstance(k, str) and k.isdigit()):
-                raise ParameterError(f"{func}: `class_names` keys must be class ids; got {k!r}.")
-            if not 0 <= int(k) < c:
-                raise ParameterError(
-                    f"{func}: `class_names` has id {k} outside [0, {c}) (num_classes={c})."
-                )
-            out[int(k)] = str(v)
-        return tuple(out)
-    if isinstance(names, str) or not isinstance(names, Sequence):
-        raise ParameterError(
-            f"{func}: `class_names` must be a sequence of names or a dict id → name; got "
-            f"{type(names).__name__}."
-        )
-    if len(names) != c:
-        raise ParameterError(
-            f"{func}: `class_names` has {len(names)} names but num_classes is {c}."
-        )
-    return tuple(str(n) for n in names)
 
 
 def mean_iou(

@@ -1,6 +1,6 @@
 """The file side of :func:`ioukit.panoptic_quality`: the COCO panoptic JSON files, reading the RGB
 PNGs, the task a worker runs on a few images, and the run that hands tasks to an executor and
-records the outcomes in image order (:func:`ioukit._pool.run_ordered`). Only counts travel
+records the outcomes in image order (:func:`ioukit._run.run_ordered`). Only counts travel
 between processes, never pixels."""
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def run_all(
 ) -> None:
     """Evaluate ``items`` (name, target PNG, prediction PNG, target and prediction
     segments_info) with the executor; add the outcomes to ``ev`` in item order."""
-    from ioukit._pool import run_ordered
+    from ioukit._run import run_ordered
 
     done = 0
 
