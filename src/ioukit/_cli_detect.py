@@ -31,6 +31,7 @@ from typing import Any
 
 from ioukit._cli_detect_show import COLUMNS as _COLUMNS
 from ioukit._cli_detect_show import coco_headline, markdown, mib, table, tide_markdown
+from ioukit._cli_engine import add_engine_options, engine
 from ioukit._cli_output import (
     PROG,
     Summary,
@@ -232,6 +233,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="also print TIDE's error analysis (dAP per error type; bbox or segm)",
     )
+    add_engine_options(det.add_argument_group("execution"), workers=False)
     g = det.add_argument_group("output")
     g.add_argument(
         "--json",
@@ -398,6 +400,8 @@ def _cli_words(message: str, args: argparse.Namespace) -> str:
 
 def _call(args: argparse.Namespace, func: Callable[..., Any], **kwargs: Any) -> Any:
     """``func(args.gt, args.dt, **kwargs)``; its errors as exit codes 2 (options) and 1."""
+    if getattr(args, "executor", None) is not None:
+        kwargs["executor"] = args.executor
     try:
         return func(args.gt, args.dt, **kwargs)
     except ParameterError as exc:
@@ -453,7 +457,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"{'LVIS' if args.lvis else 'COCO'} {args.iou_type} AP\N{HORIZONTAL ELLIPSIS}",
     )
     try:
-        outcome = _lvis(args) if args.lvis else _coco(args, busy)
+        with engine(args, _NAME) as args.executor:  # images matched in shards on a cluster
+            outcome = _lvis(args) if args.lvis else _coco(args, busy)
         doc = rows = ""
         if args.json or args.format == "json":
             where = args.json if args.json not in (None, "-") else "the JSON"

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ioukit._cli_engine import add_engine_options, engine
 from ioukit._cli_output import (
     PROG,
     Summary,
@@ -30,7 +31,6 @@ from ioukit._cli_output import (
     exit_codes,
     markdown_table,
     number,
-    positive_int,
     show,
     write,
     write_report,
@@ -124,13 +124,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="evaluate the good images and record the problems (exit code 0)",
     )
-    g.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="worker processes (default: every core this process may use)",
-    )
+    add_engine_options(g)
     g = pan.add_argument_group("output")
     g.add_argument(
         "--json",
@@ -160,19 +154,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     check_report_options(args)
     progress = progress_bar(args, _NAME, unit="images")
     try:
-        result = panoptic_quality(
-            args.gt_json,
-            args.gt_dir,
-            args.pred_json,
-            args.pred_dir,
-            convention=args.convention,
-            pq_dagger=args.pq_dagger,
-            aggregation=args.aggregation,
-            boundary=args.boundary,
-            on_bad="skip" if args.skip_bad else "fail",
-            workers=args.workers,
-            progress=progress,
-        )
+        with engine(args, _NAME) as executor:
+            result = panoptic_quality(
+                args.gt_json,
+                args.gt_dir,
+                args.pred_json,
+                args.pred_dir,
+                convention=args.convention,
+                pq_dagger=args.pq_dagger,
+                aggregation=args.aggregation,
+                boundary=args.boundary,
+                on_bad="skip" if args.skip_bad else "fail",
+                workers=args.workers,
+                progress=progress,
+                executor=executor,
+            )
     except ParameterError as exc:
         raise UsageError(_words(str(exc))) from None
     except PanopticProblemsError as exc:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ioukit._cli_engine import add_engine_options, engine
 from ioukit._cli_output import (
     PROG,
     UsageError,
@@ -161,13 +162,7 @@ def add_parser(sub: Any) -> None:
     add_display_options(g)
     add_report_options(seg.add_argument_group("report"), images=True)
     g = seg.add_argument_group("execution")
-    g.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="worker processes (default: all cores); 1 runs in this process",
-    )
+    add_engine_options(g)
     g.add_argument(
         "--checkpoint",
         metavar="FILE",
@@ -193,8 +188,11 @@ def _labels(args: argparse.Namespace) -> tuple[int, dict[int, str] | None]:
 
 
 def _check_paths(args: argparse.Namespace) -> None:
+    from ioukit._fs import is_url
+
     for arg in ("pred_dir", "target_dir"):
-        if not Path(getattr(args, arg)).is_dir():
+        folder = getattr(args, arg)
+        if not is_url(folder) and not Path(folder).is_dir():
             raise UsageError(f"{arg.upper()} {getattr(args, arg)!r} is not a folder.")
     check_output_folders(args, ("json", "per_image", "checkpoint", "html"))
     check_report_options(args)
@@ -217,21 +215,23 @@ def _evaluate(args: argparse.Namespace) -> int:
     _check_paths(args)
     progress = progress_bar(args, "segment")
     try:
-        evaluation = evaluate_folder(
-            args.pred_dir,
-            args.target_dir,
-            num_classes=num_classes,
-            ignore_index=list(args.ignore_index or ()),
-            class_names=names,
-            target_suffix=args.target_suffix,
-            pred_suffix=args.pred_suffix,
-            reduce_zero_label=bool(args.reduce_zero_label),
-            workers=args.workers,
-            checkpoint=args.checkpoint,
-            per_image_csv=args.per_image,
-            on_bad="skip" if args.skip_bad else "fail",
-            progress=progress,
-        )
+        with engine(args, "segment") as executor:
+            evaluation = evaluate_folder(
+                args.pred_dir,
+                args.target_dir,
+                num_classes=num_classes,
+                ignore_index=list(args.ignore_index or ()),
+                class_names=names,
+                target_suffix=args.target_suffix,
+                pred_suffix=args.pred_suffix,
+                reduce_zero_label=bool(args.reduce_zero_label),
+                workers=args.workers,
+                checkpoint=args.checkpoint,
+                per_image_csv=args.per_image,
+                on_bad="skip" if args.skip_bad else "fail",
+                progress=progress,
+                executor=executor,
+            )
     except ParameterError as exc:  # a bad combination of options
         raise UsageError(cli_words(str(exc))) from None
     except FolderProblemsError as exc:
