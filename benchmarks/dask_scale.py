@@ -78,14 +78,23 @@ def _noop(x: int) -> int:
     return x
 
 
-def _time_runs(run: Any, repeats: int) -> tuple[float, Any]:
-    run()  # warm-up: imports, numba's cache, file system cache
-    times, result = [], None
+def _time_runs(runs: dict[str, Any], repeats: int) -> dict[str, tuple[float, Any]]:
+    """Each run once to warm up (imports, numba's cache, the file system's cache), then
+    ``repeats`` rounds in which they take turns: name -> (median seconds, last result)."""
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    last: dict[str, Any] = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, run in runs.items():
+            start = time.perf_counter()
+            last[name] = run()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), last[name]) for name in runs}
+
+
+def _rate(secs: float, n: int) -> tuple[float, float]:
+    return secs, n / secs
 
 
 def main() -> None:
@@ -120,21 +129,24 @@ def main() -> None:
     n = args.pairs
     rows: list[tuple[str, int, float, float]] = []
 
-    local_s, local = _time_runs(lambda: evaluate_folder(pred, gt, **opts, workers=2), args.repeats)
-    rows.append(("local ProcessPool", 2, local_s, n / local_s))
-    starts = {}
+    pool = partial(evaluate_folder, pred, gt, **opts, workers=2)
+    starts, results = {}, {}
     for workers in (1, 2):
         start = time.perf_counter()
         ex = DaskExecutor(f"local:{workers}")
         starts[workers] = time.perf_counter() - start
         with ex:
-            secs, got = _time_runs(
-                partial(evaluate_folder, pred, gt, **opts, executor=ex), args.repeats
-            )
+            on_cluster = partial(evaluate_folder, pred, gt, **opts, executor=ex)
+            # the pool and the cluster take turns, so that a busy neighbour (this machine is
+            # shared) slows both alike: their ratio is what the bar reads
+            times = _time_runs({"pool": pool, "cluster": on_cluster}, args.repeats)
+            local, got = results.setdefault("pool", times["pool"][1]), times["cluster"][1]
             assert got.to_dict() == local.to_dict(), "the cluster's numbers differ"
-            rows.append(
-                (f"Dask LocalCluster ({workers} worker processes)", workers, secs, n / secs)
-            )
+            name = f"Dask LocalCluster ({workers} worker processes)"
+            secs = times["cluster"][0]
+            if workers == 2:
+                rows.append(("local ProcessPool (2 processes)", 2, *_rate(times["pool"][0], n)))
+            rows.append((name, workers, *_rate(secs, n)))
             if workers == 2:  # scheduler overhead: round trips of tasks that do nothing
                 futures = ex.client.map(_noop, range(2000), pure=False)
                 ex.client.gather(futures)
@@ -146,6 +158,7 @@ def main() -> None:
                 pairs = pair_files(pred, gt).pairs
                 sizes = pair_file_sizes(pairs)
                 bounds = partition(n, ex, sizes)
+    rows.sort(key=lambda r: r[0][0] != "l")  # the pool first: the ratios are to it
 
     print(f"\n{n:,} pairs of {args.width}x{args.height} label maps, {C} classes; medians of "
           f"{args.repeats} runs after a warm-up; load {os.getloadavg()[0]:.2f}")  # fmt: skip
@@ -175,6 +188,83 @@ def main() -> None:
     print(f"per image, back to the client (tp, fp, fn, tn):     {back:8.0f} B")
     print(f"per image, matrices in the tree (C^2*8 / partition): {tree:8.1f} B")
     print(f"bar: 2*C^2*8 = {2 * C * C * 8} B per image")
+    client = client_cost()
+    print(f"client bookkeeping per image (counts, row, CSV): {client * 1e6:.1f} us")
+    r1 = rows[1][3]  # one single-threaded worker
+    project(r1, statistics.median(sizes), back, out, client)
+
+
+def client_cost(n: int = 20_000, batch: int = 64) -> float:
+    """Seconds per image that the client spends recording what comes back: the per-image
+    counts into the evaluator, the row, the CSV line (median of 3)."""
+    from ioukit import SegmentationEvaluator
+    from ioukit._folder import PerImageCsv
+
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 1000, (batch, 4, C)).astype(np.int64)
+    names = [f"frame_{i:05d}" for i in range(batch)]
+    times = []
+    for _ in range(3):
+        ev = SegmentationEvaluator(C, ignore_index=255)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = PerImageCsv(Path(tmp) / "rows.csv", [str(c) for c in range(C)])
+            start = time.perf_counter()
+            for _ in range(n // batch):
+                for row in ev._add_image_counts(counts, names):
+                    rows.write(row)
+            ev.result()
+            times.append((time.perf_counter() - start) / (n // batch * batch))
+            rows.close()
+    return statistics.median(times)
+
+
+#: Dask's documented costs: "each task suffers about 1ms of overhead" (distributed's docs);
+#: LocalCluster start-up grows about linearly, 0.75 s for 1 worker to 3.96 s for 30
+#: (dask/distributed#8205): about 0.11 s per worker
+TASK_S, START_S, START_PER_WORKER_S = 1e-3, 0.64, 0.11
+TASKS_PER_PARTITION = 4  # count, its two halves (counts to the client, matrix to the tree), add
+
+
+def project(r1: float, pair_bytes: float, back: float, out: float, client: float) -> None:
+    """The model of docs/scale.md: a million images on 16 and 128 single-threaded workers."""
+    from ioukit._run import MAX_PARTITION_BYTES, TASKS_PER_WORKER
+
+    n = 1_000_000
+    print(
+        f"\nprojection, {n:,} pairs of {pair_bytes / 1024:.0f} KiB, one worker = one core at "
+        f"{r1:.1f} pairs/s (measured above)"
+    )
+    head = ("workers", "compute s", "sched s", "client s", "start s", "wall min", "bound")
+    print(" ".join(f"{h:>10s}" for h in head))
+    for w in (16, 128):
+        total = n * pair_bytes
+        part_bytes = min(MAX_PARTITION_BYTES, total / (TASKS_PER_WORKER * w))
+        partitions = int(np.ceil(total / part_bytes))
+        compute = n / (w * r1)
+        sched = TASKS_PER_PARTITION * partitions * TASK_S
+        on_client = n * client
+        start = START_S + START_PER_WORKER_S * w
+        tail = (n / partitions) / r1  # the last partition, on one worker
+        parts = {"compute": compute, "scheduler": sched, "client": on_client}
+        bound = max(parts, key=lambda k: parts[k])
+        wall = start + max(parts.values()) + tail
+        cells = (w, compute, sched, on_client, start, wall / 60)
+        print(" ".join(f"{v:10.1f}" if isinstance(v, float) else f"{v:10d}" for v in cells),
+              f"{bound:>10s}")  # fmt: skip
+        print(
+            f"{'':10s} {partitions:,} partitions of {n / partitions:,.0f} pairs; traffic: "
+            f"storage -> workers {total / 1e9:.1f} GB, client -> workers {n * out / 1e6:.0f} MB, "
+            f"workers -> client {n * back / 1e6:.0f} MB, tree {partitions * C * C * 8 / 1e6:.1f} MB"
+        )
+    # where the scheduler, not the data, becomes the limit: pairs per task below which the
+    # scheduler's task rate binds, and workers beyond which the client's bookkeeping does
+    for w in (16, 128):
+        least = TASKS_PER_PARTITION * TASK_S * w * r1
+        print(
+            f"{w:4d} workers: the scheduler binds below {least:.0f} pairs per task (one task "
+            f"per image would need {TASKS_PER_PARTITION * w * r1:,.0f} tasks/s)"
+        )
+    print(f"the client binds beyond {1 / (r1 * client):,.0f} workers")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ EXPECTED_ALL = [
     "tide",
 ]
 
-HEAVY = ["torch", "numba", "plotly", "dask", "PIL"]
+HEAVY = ["torch", "numba", "plotly", "dask", "distributed", "fsspec", "PIL"]
 
 
 def _python(code: str) -> str:

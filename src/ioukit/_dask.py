@@ -151,7 +151,7 @@ class DaskExecutor:
         (``"tcp://host:8786"``): the scheduler of a running cluster; a ``distributed.Client``:
         used as it is, and left open.
     partition_bytes : int, optional
-        The input bytes (prediction and target files) of one task. Default: the total over 8
+        The input bytes (prediction and target files) of one task. Default: the total over 32
         tasks per worker thread, at most 64 MiB; smaller partitions balance better, larger
         ones cost fewer scheduler round trips (about a millisecond each).
     timeout : float, default 30

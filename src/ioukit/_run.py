@@ -109,6 +109,10 @@ class Interrupts:
 
 #: the largest partition of a cluster executor whose ``partition_bytes`` is None (auto)
 MAX_PARTITION_BYTES = 64 << 20
+#: tasks per worker when the partitions are sized automatically: enough that the workers end
+#: together (the last task is a 32nd of a worker's share), few enough that the scheduler's
+#: round trips (about 2 ms for the 4 tasks of a partition) stay far below a task's time
+TASKS_PER_WORKER = 32
 
 
 def partition(
@@ -119,7 +123,8 @@ def partition(
     In this process (``executor.in_process``) a task is one item (Ctrl-C waits for the end of
     a task). An executor with a ``partition_bytes`` attribute (a cluster) gets partitions
     sized by the bytes of their files (``sizes``): each closes once it holds
-    ``partition_bytes`` (``None``: the total over 8 tasks per worker, at most 64 MiB), so
+    ``partition_bytes`` (``None``: the total over :data:`TASKS_PER_WORKER` tasks per worker, at
+    most 64 MiB), so
     large files make small partitions and the tasks cost about the same. Else a few items
     per task (fewer messages), small enough that the workers finish together.
 
@@ -140,7 +145,7 @@ def partition(
     if len(sizes) != n:
         raise IoUKitError(f"partition: {len(sizes)} sizes for {n} items.")
     if target is None:
-        target = min(MAX_PARTITION_BYTES, max(1, sum(sizes) // (8 * workers)))
+        target = min(MAX_PARTITION_BYTES, max(1, sum(sizes) // (TASKS_PER_WORKER * workers)))
     out: list[tuple[int, int]] = []
     start, held = 0, 0
     for i, size in enumerate(sizes):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -32,3 +36,22 @@ def make_folders(root: Path, n: int = 40, seed: int = 0) -> tuple[Path, Path]:
             else:
                 Image.fromarray(arr).save(path)
     return pred, target
+
+
+@contextlib.contextmanager
+def local_client(n_workers: int = 2) -> Iterator[Any]:
+    """A client of a new local cluster of single-threaded worker processes (dashboard on a
+    free port, logs below CRITICAL silenced: a killed worker's are expected)."""
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client

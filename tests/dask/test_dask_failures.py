@@ -5,7 +5,6 @@ missed (per-image rows and the confusion matrix are compared)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from seg_data import C, make_folders
+from seg_data import C, local_client, make_folders
 
 import ioukit._folder
 from ioukit import SegmentationEvaluator
@@ -52,16 +51,7 @@ def _slow(pred_path: str, target_path: str, config: dict[str, Any]) -> Any:
 def test_worker_killed_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folders = make_folders(tmp_path, n=N, seed=11)
     local = evaluate_folder(*folders, **OPTS, workers=1)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
+    with local_client(2) as client:
         pids = client.run(os.getpid)
         victim = sorted(pids.values())[0]
         killed: list[int] = []

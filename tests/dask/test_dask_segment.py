@@ -84,9 +84,9 @@ def test_partitions_follow_bytes() -> None:
     class Cluster:
         max_workers, partition_bytes = 2, None
 
-    # auto: the total over 8 tasks per worker (here 1,000 bytes)
-    bounds = partition(6, Cluster(), [4000, 4000, 10, 10, 10, 10])
-    assert bounds == [(0, 1), (1, 2), (2, 6)]
+    # auto: the total over 32 tasks per worker (here 8,260 // 64 = 129 bytes)
+    bounds = partition(6, Cluster(), [4000, 4000, 200, 40, 10, 10])
+    assert bounds == [(0, 1), (1, 2), (2, 3), (3, 6)]
     Cluster.partition_bytes = 15
     assert partition(4, Cluster(), [10, 10, 10, 10]) == [(0, 2), (2, 4)]
 
