@@ -51,7 +51,7 @@ def engine(args: argparse.Namespace, command: str) -> Iterator[Any]:
     from ioukit._errors import ParameterError
 
     try:
-        executor = DaskExecutor(address)
+        executor = DaskExecutor(address, timeout=10)
     except ParameterError as exc:
         raise UsageError(f"--scheduler: {str(exc).removeprefix('DaskExecutor: ')}") from None
     with executor:

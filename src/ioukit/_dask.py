@@ -14,10 +14,14 @@ bit for bit, whatever fails on the way.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
 import re
+import signal
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -129,11 +133,16 @@ class TreeSum:
             carry = self._client.submit(_add, held, carry, key=f"{self._key}-{next(self._n)}")
         self._levels.append(carry)
 
-    def value(self) -> Any:
+    def value(self, timeout: float | None = None) -> Any:
+        """The sum so far, brought back from the cluster; with ``timeout``, a
+        :class:`TimeoutError` once that many seconds have passed (a run that stops must not
+        wait for dead workers)."""
         roots = [f for f in self._levels if f is not None]
+        deadline = None if timeout is None else time.monotonic() + timeout
         total = None
-        for part in self._client.gather(roots):
-            total = _add(total, part)
+        for root in roots:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            total = _add(total, root.result(timeout=left))
         return total
 
 
@@ -216,13 +225,14 @@ class DaskExecutor:
                 ) from None
         else:
             n = where or _cores()
-            self._cluster = distributed.LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port: never 8787, taken by another cluster
-                silence_logs=logging.CRITICAL,
-            )
+            with _ctrl_c_ignored():  # inherited: Ctrl-C is this process's, which stops them
+                self._cluster = distributed.LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # a free port: never 8787, taken by another cluster
+                    silence_logs=logging.CRITICAL,
+                )
             self.client = distributed.Client(self._cluster, set_as_default=False)
         self.address = str(self.client.scheduler.address)
 
@@ -234,12 +244,23 @@ class DaskExecutor:
         return max(1, sum(threads.values()))
 
     def close(self) -> None:
-        """Close the client and the local cluster made here (not a client given)."""
-        if self._own_client:
-            self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        """Close the client and the local cluster made here (not a client given). A Ctrl-C
+        meanwhile is raised once both are closed: left half-closed, the cluster's processes
+        would hold the exit of this process for many seconds."""
+        interrupted = []
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, lambda *_: interrupted.append(1)) if main else None
+        try:
+            if self._own_client:
+                self.client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+        if interrupted:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> DaskExecutor:
         return self
@@ -312,6 +333,21 @@ class DaskExecutor:
             if rest:
                 client.cancel(rest, force=True)
             done.clear()
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """SIGINT ignored while the local cluster's processes start: they inherit it, so that a
+    Ctrl-C in a terminal (sent to every process of the group) reaches only this process, which
+    stops the run, saves its checkpoint and closes the cluster."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _cores() -> int:

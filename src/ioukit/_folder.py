@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ioukit.segmentation import SegmentationEvaluator
 
 CHECKPOINT_FORMAT = "ioukit-segment-checkpoint/1"
+_STOP_SECONDS = 10.0  # how long a stopping run waits for a cluster's sum of its matrices
 
 # one pair's outcome: (confusion matrix, "", "") or (None, problem kind, message)
 Outcome = tuple["np.ndarray[Any, Any] | None", str, str]
@@ -333,8 +334,8 @@ def _close(ev: SegmentationEvaluator, acc: Any, good: list[Any], *, stopping: bo
     is gone), ``ev`` goes back to its last state with a known matrix (the start, or the last
     checkpoint), so that what is saved is never counts without their matrix; the error is
     raised unless the run is already stopping on another."""
-    try:
-        total = acc.value()
+    try:  # stopping: never wait long for workers that may be gone
+        total = acc.value(timeout=_STOP_SECONDS if stopping else None)
     except Exception:
         ev._parts = good
         if stopping:

@@ -38,8 +38,9 @@ class Executor(Protocol):
     """Where :func:`evaluate_folder` runs its tasks: the interface of an engine.
 
     Implemented here by :class:`ProcessPool` (local worker processes, the default) and
-    :class:`SerialExecutor` (this process, ``workers=1``); a cluster engine (Dask, say) plugs
-    in by implementing the same two members.
+    :class:`SerialExecutor` (this process, ``workers=1``), and by
+    :class:`~ioukit.evaluate.DaskExecutor` (a Dask cluster); any other engine plugs in by
+    implementing the same two members.
 
     The contract:
 
@@ -58,6 +59,10 @@ class Executor(Protocol):
       ``in_process = True``: Ctrl-C then waits for the end of the task instead.
     * Ownership: the engine never closes an executor it is given; the caller does (the local
       executors are context managers and can be reused).
+    * Optional, for a cluster: ``partition_bytes`` (tasks sized by the bytes of their files,
+      ``None`` for automatic: :func:`ioukit._run.partition`), and ``map_split(fn, tasks)``
+      with ``accumulator()``: results whose last element (a task's partial sum) stays where it
+      was computed, summed there by the accumulator (:class:`~ioukit._dask.TreeSum`).
 
     Examples
     --------

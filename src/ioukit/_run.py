@@ -29,7 +29,7 @@ class Accumulator(Protocol):
 
     def add(self, partial: Any) -> None: ...
 
-    def value(self) -> Any: ...
+    def value(self, timeout: float | None = None) -> Any: ...
 
 
 class LocalSum:
@@ -47,7 +47,7 @@ class LocalSum:
         if partial is not None:
             self._total = partial if self._total is None else self._total + partial
 
-    def value(self) -> Any:
+    def value(self, timeout: float | None = None) -> Any:
         return self._total
 
 

@@ -277,7 +277,8 @@ def evaluate_folder(
     Parameters
     ----------
     pred_dir, target_dir : str or path-like
-        The folders of predictions and targets.
+        The folders of predictions and targets; or fsspec URLs (``s3://bucket/gt``,
+        ``gs://...``, ``file://...``: :func:`ioukit.io.pair_files`), read where the tasks run.
     num_classes : int
         ``C``: labels are ``0 … C-1``.
     ignore_index : int or sequence of int, optional
@@ -310,8 +311,11 @@ def evaluate_folder(
         ``progress(done, total)`` after each pair (``done`` counts the pairs of a resumed
         checkpoint too).
     executor : Executor, optional
-        Where the pairs are counted (see :class:`Executor`); the caller keeps it open and
-        closes it. Default: a :class:`ProcessPool` of ``workers`` for this call.
+        Where the pairs are counted (see :class:`Executor`): a :class:`ProcessPool`, or a
+        :class:`DaskExecutor` (a Dask cluster: tasks sized by bytes, per image only its
+        tp, fp, fn and tn come back, the matrices are summed in a tree on the workers; the
+        numbers are the local ones, bit for bit). The caller keeps it open and closes it.
+        Default: a :class:`ProcessPool` of ``workers`` for this call.
 
     Returns
     -------

@@ -5,11 +5,13 @@ missed (per-image rows and the confusion matrix are compared)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,40 @@ def test_client_crash_resumes_exactly(client: Any, tmp_path: Path) -> None:
         got = evaluate_folder(*folders, **OPTS, executor=ex, checkpoint=ck, per_image_csv=csv)
     _same(got, local)
     assert csv.read_text() == full_csv.read_text()
+
+
+def test_ctrl_c_in_a_terminal_stops_the_cluster_run_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal reaches every process of the group, the cluster's workers too:
+    they ignore it, the command stops at once with exit code 130 and a checkpoint, prints no
+    traceback, leaves no process behind, and the same command resumes to the local result."""
+    folders = make_folders(tmp_path, n=1500, seed=13)
+    ck, out = tmp_path / "run.npz", tmp_path / "out.json"
+    command = [sys.executable, "-m", "ioukit", "segment", *map(str, folders), "--num-classes",
+               str(C), "--ignore-index", "255", "--scheduler", "local:2", "--checkpoint",
+               str(ck), "--json", str(out), "-q"]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
+    meta = ck.with_name(ck.name + ".meta.json")
+    while not meta.exists() and proc.poll() is None:
+        time.sleep(0.01)
+    time.sleep(1.0)  # the workers start, then count
+    os.killpg(proc.pid, signal.SIGINT)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 8, "the run took too long to stop"
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text, text
+    assert "interrupted; rerun the same command to resume" in text
+    assert SegmentationEvaluator.load(ck).num_images < 1500
+    left = b""
+    for _ in range(50):  # the cluster's processes exit with the command (a moment later)
+        left = subprocess.run(["pgrep", "-a", "-g", str(proc.pid)], capture_output=True).stdout
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == b"", left.decode()
+    assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
+    local = evaluate_folder(*folders, **OPTS, workers=1)
+    doc = json.loads(out.read_text())
+    assert doc["confusion_matrix"] == local.to_dict()["confusion_matrix"]
+    assert doc["state"] == local.to_dict()["state"]
