@@ -400,8 +400,6 @@ def _cli_words(message: str, args: argparse.Namespace) -> str:
 
 def _call(args: argparse.Namespace, func: Callable[..., Any], **kwargs: Any) -> Any:
     """``func(args.gt, args.dt, **kwargs)``; its errors as exit codes 2 (options) and 1."""
-    if getattr(args, "executor", None) is not None:
-        kwargs["executor"] = args.executor
     try:
         return func(args.gt, args.dt, **kwargs)
     except ParameterError as exc:
@@ -512,6 +510,7 @@ def _coco(args: argparse.Namespace, busy: Spinner) -> _Outcome:
         "area_ranges": args.area_ranges,
         "convention": convention,
         "per_image_cap": args.per_image_cap,
+        "executor": args.executor,
     }
     ratio = None
     if args.iou_type == "boundary":
@@ -557,7 +556,11 @@ def _coco(args: argparse.Namespace, busy: Spinner) -> _Outcome:
 def _lvis(args: argparse.Namespace) -> _Outcome:
     from ioukit.detection.lvis import lvis_evaluate
 
-    kwargs: dict[str, Any] = {"iou_type": args.iou_type, "area_ranges": args.area_ranges}
+    kwargs: dict[str, Any] = {
+        "iou_type": args.iou_type,
+        "area_ranges": args.area_ranges,
+        "executor": args.executor,
+    }
     if args.max_dets is not None:
         kwargs["max_dets"] = args.max_dets[0]
     if args.max_dets_per_category is not None:

@@ -57,7 +57,7 @@ def test_cli_detect_and_panoptic_scheduler(client: Any, tmp_path: Path) -> None:
     gt, dt = random_dataset(22, n_images=20)
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "dt.json").write_text(json.dumps(dt))
-    base = ["detect", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "-q"]
+    base = ["detect", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--tide", "-q"]
     assert cli.main([*base, "--json", str(tmp_path / "a.json")]) == 0
     address = client.scheduler.address
     assert cli.main([*base, "--scheduler", address, "--json", str(tmp_path / "b.json")]) == 0

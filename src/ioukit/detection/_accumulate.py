@@ -254,3 +254,14 @@ def curve_at(prec: _NDArray, scores: _NDArray | None, k: int | None) -> tuple[_N
     if ks.size == 0:
         return -np.ones(prec.shape[1]), -np.ones(prec.shape[1])
     return prec[:, :, ks].mean(axis=2).mean(axis=0), sc[:, :, ks].mean(axis=2).mean(axis=0)
+
+
+def accumulate_state(rec: MatchState, p: Any) -> tuple[_NDArray, _NDArray, _NDArray]:
+    """Precision, recall and scores of COCO parameters ``p`` from match statuses: of one
+    pass, of merged shards, or read back from a result's JSON state."""
+    from ioukit.kernels.coco import accumulate
+
+    n_k = rec.cat_start.size - 1
+    regular_k = rec.regular.reshape(len(p.area_ranges), n_k, rec.n_img).sum(axis=2)
+    return accumulate(rec.dt_status, rec.dt_score, rec.dt_rank, rec.cat_start, regular_k,
+                      np.asarray(p.recall_thresholds), p.max_dets)  # fmt: skip

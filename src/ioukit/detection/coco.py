@@ -18,7 +18,7 @@ import numpy as np
 
 from ioukit._errors import ParameterError
 from ioukit._pool import Executor
-from ioukit.detection._accumulate import MatchRecords, MatchState
+from ioukit.detection._accumulate import MatchRecords, MatchState, accumulate_state
 from ioukit.detection._coco_boundary import boundary_ious, indexed_boundary_ious
 from ioukit.detection._coco_fast import POLYGONS, MaskTable
 from ioukit.detection._coco_keypoints import keypoints, oks_pairs, oks_sigmas, with_extent_boxes
@@ -66,7 +66,7 @@ from ioukit.geometry import rle
 from ioukit.geometry.boundary import _check_ratio
 from ioukit.kernels import rle as rle_kernels
 from ioukit.kernels._memory import release_free_memory
-from ioukit.kernels.coco import accumulate, box_ious, match_cells, order_cells
+from ioukit.kernels.coco import box_ious, match_cells, order_cells
 
 __all__ = ["COCOParams", "coco_evaluate"]
 
@@ -316,7 +316,7 @@ def coco_evaluate(
             records = evaluate_shards(
                 FUNC, _match, g, d, params, rows, executor=executor, shards=shards
             )
-            arrays = list(_accumulate(records, params))
+            arrays = list(accumulate_state(records, params))
     names = tuple(g.cat_names.get(c, str(c)) for c in params.cat_ids) if use_cats else ("all",)
     del g, d, gt, dt
     release_free_memory()  # what the readers and kernels freed, not kept resident for good
@@ -330,15 +330,7 @@ def _evaluate(
     ground-truth keypoints, the result keypoints and the no-keypoint flags under
     ``"keypoints"``."""
     records = _match(g, d, p, kp)
-    return (*_accumulate(records, p), records)
-
-
-def _accumulate(rec: MatchState, p: COCOParams) -> tuple[_NDArray, _NDArray, _NDArray]:
-    """Precision, recall and scores from the match statuses (one pass or merged shards)."""
-    n_k = rec.cat_start.size - 1
-    regular_k = rec.regular.reshape(len(p.area_ranges), n_k, rec.n_img).sum(axis=2)
-    return accumulate(rec.dt_status, rec.dt_score, rec.dt_rank, rec.cat_start, regular_k,
-                      np.asarray(p.recall_thresholds), p.max_dets)  # fmt: skip
+    return (*accumulate_state(records, p), records)
 
 
 def _match(

@@ -16,6 +16,7 @@ from ioukit.detection._accumulate import (
     TP,
     MatchRecords,
     MatchState,
+    accumulate_state,
     curve_at,
     detection_status,
     f1_point,
@@ -28,7 +29,6 @@ from ioukit.detection._coco_load import id_column
 from ioukit.detection._coco_params import COCOParams
 from ioukit.detection._result_state import load_doc, loaded_error, params_dict, result_doc
 from ioukit.detection._result_types import COCOImageCounts, COCOMatches, PRCurve
-from ioukit.kernels.coco import accumulate
 
 __all__ = ["COCOImageCounts", "COCOMatches", "COCOResult", "PRCurve", "params_dict"]
 
@@ -226,10 +226,7 @@ class COCOResult(ResultFaces):
         (True, True)
         """
         p, state, names = load_doc(doc, COCOParams, "stats", True, "COCOResult.from_dict")
-        n_a, n_k = len(p.area_ranges), len(names)
-        regular_k = state.regular.reshape(n_a, n_k, state.n_img).sum(axis=2)
-        arrays = accumulate(state.dt_status, state.dt_score, state.dt_rank, state.cat_start,
-                            regular_k, np.asarray(p.recall_thresholds), p.max_dets)  # fmt: skip
+        arrays = accumulate_state(state, p)
         return cls(*arrays, params=p, category_names=names, records=state)
 
     def _cell(
