@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import os
 import re
 import signal
 import threading
@@ -27,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from ioukit._errors import IoUKitError, MissingDependencyError, ParameterError
+from ioukit._pool import default_workers
 
 __all__ = ["DaskExecutor", "TreeSum", "parse_scheduler"]
 
@@ -82,15 +82,9 @@ def parse_scheduler(address: str) -> int | str | None:
 
 def _call(fn: Callable[[Any], Any], task: Any) -> Any:
     """Run ``fn(task)`` on a worker, numba with one thread (a worker thread is one core)."""
-    import sys
+    from ioukit._pool import one_thread
 
-    if "numba" in sys.modules:
-        import numba
-
-        if numba.get_num_threads() != 1:
-            numba.set_num_threads(1)
-    else:
-        os.environ["NUMBA_NUM_THREADS"] = "1"
+    one_thread()
     return fn(task)
 
 
@@ -224,7 +218,7 @@ class DaskExecutor:
                     "use 'local:N' for a cluster on this machine."
                 ) from None
         else:
-            n = where or _cores()
+            n = where or default_workers()
             with _ctrl_c_ignored():  # inherited: Ctrl-C is this process's, which stops them
                 self._cluster = distributed.LocalCluster(
                     n_workers=n,
@@ -348,9 +342,3 @@ def _ctrl_c_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
-
-
-def _cores() -> int:
-    from ioukit._pool import default_workers
-
-    return default_workers()

@@ -102,20 +102,21 @@ def count_batch(
     or a tree on a cluster)."""
     import numpy as np
 
+    from ioukit.core.counts import Counts
+
     index, paths = task
-    outcomes: list[Outcome] = []
+    counted = [_count_pair(pred, target, config) for pred, target in paths]
+    cms = [cm for cm, _, _ in counted if cm is not None]
     total = None
-    for pred, target in paths:
-        cm, kind, message = _count_pair(pred, target, config)
-        if cm is None:
-            outcomes.append((None, kind, message))
-            continue
-        tp = np.diagonal(cm)
-        fp = cm.sum(axis=0) - tp
-        fn = cm.sum(axis=1) - tp
-        tn = cm.sum() - tp - fp - fn  # as Counts.from_confusion_matrix
-        outcomes.append((np.stack([tp, fp, fn, tn]), "", ""))
-        total = cm if total is None else total + cm
+    if cms:
+        stack = np.stack(cms)
+        images = Counts.from_confusion_matrix(stack)  # the one definition of tp, fp, fn, tn
+        rows = iter(np.stack([images.tp, images.fp, images.fn, images.tn], axis=1))
+        total = stack.sum(axis=0)
+    outcomes: list[Outcome] = [
+        (next(rows), "", "") if cm is not None else (None, kind, message)
+        for cm, kind, message in counted
+    ]
     return index, outcomes, total
 
 

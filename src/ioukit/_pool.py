@@ -125,6 +125,17 @@ def _openmp_started() -> bool:
         return False
 
 
+def one_thread() -> None:
+    """numba's parallel kernels on one thread in this process (a worker: one core)."""
+    if "numba" in sys.modules:
+        import numba
+
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -168,13 +179,7 @@ def _worker(conn: Connection, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    # one thread per process: the pool already uses every core
-    if "numba" in sys.modules:
-        import numba
-
-        numba.set_num_threads(1)
-    else:
-        os.environ["NUMBA_NUM_THREADS"] = "1"
+    one_thread()  # one thread per process: the pool already uses every core
     while True:
         try:
             while not conn.poll(1.0):
