@@ -35,3 +35,13 @@ def median_time(fn: Callable[[], Any], repeats: int, *, warmup: bool = True) -> 
         times.append(time.perf_counter() - t0)
         del out
     return statistics.median(times)
+
+
+def no_options(doc: str | None) -> None:
+    """The command line of a benchmark without options: ``--help`` prints its description
+    (the module docstring: the workloads and what is compared) and exits."""
+    import argparse
+
+    argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 import ioukit
-from _timing import median_time
+from _timing import median_time, no_options
 from ioukit.core.counts import Counts
 from ioukit.panoptic._match import Categories
 from ioukit.stats import compare, confidence_interval, confidence_intervals
@@ -165,4 +165,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_options(__doc__)
     main()

@@ -49,6 +49,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # geometry_helpers
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "panoptic"))
 
 from panoptic_helpers import ids_to_rgb, reference_pq, rgb_to_ids

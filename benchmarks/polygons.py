@@ -256,4 +256,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    _timing.no_options(__doc__)
     main()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import ioukit
-from _timing import median_time
+from _timing import median_time, no_options
 
 C = 19
 IGNORE = 255
@@ -202,4 +202,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    no_options(__doc__)
     main()

@@ -26,6 +26,7 @@ or the same from Python (``ev.to_dict()`` is what ``ioukit segment --json`` writ
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -118,11 +119,19 @@ def _prediction(
     return pred
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Write the sample dataset of ioukit's README: six pairs of palette PNG "
+        "label maps (pred/, target/) and classes.json. The same seed gives the same files."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help=f"the folder to write to (default: {OUT})"
+    )
+    out: Path = parser.parse_args(argv).out
     rng = np.random.default_rng(20240611)
     palette = _palette()
     for sub in ("pred", "target"):
-        (OUT / sub).mkdir(parents=True, exist_ok=True)
+        (out / sub).mkdir(parents=True, exist_ok=True)
     void_fraction = []
     for i in range(6):
         labels, objects = _scene(rng)
@@ -133,12 +142,12 @@ def main() -> None:
         for sub, arr in (("pred", pred), ("target", target)):
             im = Image.fromarray(arr)
             im.putpalette(palette)  # mode P: the pixel values stay the class ids
-            im.save(OUT / sub / f"scene_{i}.png", optimize=True)
-    (OUT / "classes.json").write_text(
+            im.save(out / sub / f"scene_{i}.png", optimize=True)
+    (out / "classes.json").write_text(
         json.dumps({str(k): v for k, v in CLASSES.items()}, indent=1) + "\n"
     )
     print(
-        f"wrote 6 pairs of {W}x{H} palette PNGs and classes.json to {OUT} "
+        f"wrote 6 pairs of {W}x{H} palette PNGs and classes.json to {out} "
         f"(void pixels in targets: {100 * np.mean(void_fraction):.1f}%)"
     )
 

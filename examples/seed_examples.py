@@ -5,12 +5,19 @@ Run: ``python examples/seed_examples.py``
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 import ioukit
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        description="Print ioukit's seed examples (Jaccard of sets, binary and multiclass "
+        "counts, the averages, the F1 <-> Jaccard identity), each with its arithmetic. "
+        "No options."
+    ).parse_args(argv)
     print("ioukit", ioukit.__version__)
 
     a, b = {1, 2, 3, 5, 8}, {2, 3, 4, 8, 9}

@@ -36,7 +36,8 @@ def test_missing_plotly_raises_missing_dependency_error():
         "import sys; sys.modules['plotly'] = None; sys.modules['plotly.graph_objects'] = None\n"
         "import ioukit\n"
         "try:\n    import ioukit.plot\nexcept ioukit.MissingDependencyError as e:\n"
-        "    assert \"pip install 'ioukit[plot]'\" in str(e), str(e); print('ok')\n"
+        "    from ioukit._errors import install_hint\n"
+        "    assert install_hint('plot', 'plotly') in str(e), str(e); print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "ok"

@@ -1,5 +1,6 @@
 """The README's Python blocks run as written (each in a fresh namespace, with ``examples/``
-copied into a temporary working directory), and the numbers it quotes are the library's."""
+copied into a temporary working directory), and every result they show (``# → ...``) is the
+library's (:mod:`readme_check`). Its test command is the one CI runs."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import importlib.util
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_check import ShownResultError, matches, run_block  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -22,8 +26,8 @@ def test_readme_has_python_blocks() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_block_runs(
-    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+def test_readme_block_runs_and_shows_true_results(
+    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = BLOCKS[index]
     for module in re.findall(r"^\s*(?:import|from) (torch|plotly)\b", code, flags=re.M):
@@ -33,27 +37,39 @@ def test_readme_block_runs(
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"readme_block_{index}"}
-    exec(compile(code, f"README.md block {index}", "exec"), namespace)
-    capsys.readouterr()
-    if "multiclass_counts(pred, target, num_classes=3)" in code:
-        import ioukit
-
-        counts = namespace["counts"]
-        np.testing.assert_allclose(
-            ioukit.jaccard(counts, average="none"), [1.0, 1 / 3, 1 / 3], rtol=0, atol=1e-15
-        )
-        assert round(float(ioukit.jaccard(counts, average="macro")), 4) == 0.5556
-        assert round(float(ioukit.dice(counts, average="micro")), 4) == 0.6667
-        total = namespace["total"]
-        for field in ("tp", "fp", "fn", "tn"):
-            np.testing.assert_array_equal(getattr(total, field), getattr(counts, field))
-    if "evaluate_folder" in code:
-        run = namespace["run"]
-        assert f"{run.result.miou:.4f}" == "0.8554"  # as in the README's table
-        assert "mIoU 0.8554" in README
-    if "box_iou(a, b)" in code:
-        assert (
-            round(float(namespace["ioukit"].box_iou(namespace["a"], namespace["b"])[0, 0]), 4)
-            == 0.1429
-        )
+    run_block(code, f"README.md block {index}", namespace)
     assert os.getcwd() == str(tmp_path)
+
+
+def test_readme_shows_results() -> None:
+    """The blocks show their numbers: a block that stopped showing them would check nothing."""
+    assert sum(block.count("# →") for block in BLOCKS) >= 15
+
+
+def test_the_folder_example_gives_the_table_of_command_1() -> None:
+    """The mIoU of ``evaluate_folder`` on the sample data is the one the README's table shows."""
+    table = re.search(r"mIoU (\d\.\d{4}) \(ioukit\)", README)
+    shown = re.search(r"run\.result\.miou +# → (\S+)", README)
+    assert table and shown
+    assert matches(shown.group(1), table.group(1))
+
+
+def test_a_wrong_result_fails() -> None:
+    with pytest.raises(ShownResultError, match="shown '0.5'"):
+        run_block("1 / 3  # → 0.5\n", "wrong", {})
+    with pytest.raises(ShownResultError, match="not marked"):
+        run_block("x = [1, 2]\nx  # [1, 2]\n", "unmarked", {})
+    assert run_block("print('a', 1 / 3)  # → a 0.333\nx = (1, 2.5)  # → (1, 2.5)\n", "ok", {}) == 2
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "awk '/^# 2\\./" in ci and 'exec bash -c "$cmd"' in ci
+    lines = README.splitlines()
+    command = lines[lines.index("# 2. Install the test dependencies, then run the tests") + 1]
+    assert command.endswith("python -m pytest")
+    nodeps = ROOT / "tests" / "requirements-no-deps.txt"
+    assert f"--no-deps -r {nodeps.relative_to(ROOT).as_posix()}" in command
+    for line in nodeps.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[a-z0-9-]+==[\d.]+", line), line

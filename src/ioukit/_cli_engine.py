@@ -33,8 +33,8 @@ def add_engine_options(group: Any, *, workers: bool = True) -> None:
         metavar="ADDRESS",
         default=None,
         help="run on a Dask cluster: the scheduler's address (tcp://host:8786), or local:N "
-        "for a cluster of N worker processes on this machine (needs pip install "
-        "'ioukit[dask]'); the workers read the files themselves, so they must see the same "
+        "for a cluster of N worker processes on this machine (needs the dask extra: "
+        "dask.distributed); the workers read the files themselves, so they must see the same "
         "paths or URLs",
     )
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from ioukit._errors import IoUKitError, MissingDependencyError, ParameterError
+from ioukit._errors import IoUKitError, MissingDependencyError, ParameterError, install_hint
 from ioukit._pool import default_workers
 
 __all__ = ["DaskExecutor", "TreeSum", "parse_scheduler"]
@@ -33,7 +33,6 @@ __all__ = ["DaskExecutor", "TreeSum", "parse_scheduler"]
 T = TypeVar("T")
 R = TypeVar("R")
 
-_INSTALL = "The Dask engine needs dask.distributed: pip install 'ioukit[dask]'"
 _LOCAL = re.compile(r"local(?::(\d+))?")
 #: tasks given to the cluster per worker thread before the first result is taken
 _AHEAD = 3
@@ -44,8 +43,8 @@ def _distributed() -> Any:
         import distributed
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{_INSTALL} (or pip install 'dask[distributed]'); from a source checkout: pip "
-            "install '.[dask]'."
+            "The Dask engine needs dask.distributed, which is not installed: "
+            f"{install_hint('dask', chr(39) + 'dask[distributed]' + chr(39))}."
         ) from exc
     return distributed
 

@@ -488,8 +488,11 @@ class SegmentationEvaluator:
         try:
             import torch.distributed as dist
         except ImportError as exc:  # pragma: no cover - depends on the environment
+            from ioukit._errors import TORCH_HINT
+
             raise MissingDependencyError(
-                "SegmentationEvaluator.all_reduce needs PyTorch: pip install 'ioukit[torch]'"
+                f"SegmentationEvaluator.all_reduce needs PyTorch, which is not installed; "
+                f"{TORCH_HINT}."
             ) from exc
         if not dist.is_available() or not dist.is_initialized():
             raise InputError(
@@ -571,12 +574,12 @@ def mean_iou(
     >>> round(mean_iou(pred, target, num_classes=3), 3)  # class 2 absent: (0.6 + 0.6) / 2
     0.6
     """
-    from ioukit.core.conventions import needs_per_image
+    from ioukit.core.conventions import _preset  # its errors name this function
 
     ev = SegmentationEvaluator(
         num_classes,
         ignore_index=ignore_index,
-        per_image=needs_per_image(convention),
+        per_image=_preset("mean_iou", convention).per_image,
         spatial_dims=spatial_dims,
     )
     ev.update(pred, target)

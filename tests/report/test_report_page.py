@@ -169,8 +169,9 @@ def test_missing_plotly_names_the_extra() -> None:
         "except ioukit.MissingDependencyError as e:\n    print(e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert "pip install 'ioukit[report]'" in out.stdout
-    assert "pip install -e '.[report]'" in out.stdout
+    from ioukit._errors import install_hint
+
+    assert install_hint("report", "plotly pillow") in out.stdout
 
 
 def test_import_ioukit_report_imports_no_plotly_or_pillow() -> None:

@@ -69,6 +69,27 @@ class Sweep:
     def __len__(self) -> int:
         return int(self.thresholds.shape[0])
 
+    def __repr__(self) -> str:
+        """One line, however many thresholds (the arrays are the attributes).
+
+        >>> import numpy as np
+        >>> threshold_sweep(np.array([0.9, 0.2, 0.6, 0.6]), np.array([1, 0, 1, 0]))
+        Sweep(3 thresholds from 0.9 to 0.2; 2 positives of 4; int64 counts, numpy)
+        """
+        n = len(self)
+        t = to_numpy(self.thresholds)
+        span = f"from {t[0]:.4g} to {t[-1]:.4g}" if n else "none"
+        c = self.counts
+        if n:
+            positives = to_numpy(c.tp[:1] + c.fn[:1])[0]
+            total = positives + to_numpy(c.fp[:1] + c.tn[:1])[0]
+            mass = f"; {positives:g} positives of {total:g}"
+        else:
+            mass = ""
+        library = type(self.thresholds).__module__.split(".")[0]
+        dtype = str(getattr(c.tp, "dtype", "")).replace("torch.", "")
+        return f"Sweep({n} thresholds {span}{mass}; {dtype} counts, {library})"
+
 
 # ------------------------------------------------------------------------------------ validation
 

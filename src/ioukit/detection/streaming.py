@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError, MissingDependencyError, ParameterError, StateError
+from ioukit._errors import (
+    TORCH_HINT,
+    InputError,
+    MissingDependencyError,
+    ParameterError,
+    StateError,
+)
 from ioukit._xp import to_numpy
 from ioukit.detection import _coco_params as _params
 from ioukit.detection import coco as _coco
@@ -355,7 +361,7 @@ class DetectionEvaluator:
             import torch.distributed as dist
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingDependencyError(
-                f"{_NAME}.all_reduce needs PyTorch: pip install 'ioukit[torch]'"
+                f"{_NAME}.all_reduce needs PyTorch, which is not installed; {TORCH_HINT}."
             ) from exc
         if not dist.is_available() or not dist.is_initialized():
             return self

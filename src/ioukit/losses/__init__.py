@@ -17,14 +17,13 @@ Not imported by ``import ioukit``: use ``import ioukit.losses`` (or
 
 from __future__ import annotations
 
-from ioukit._errors import MissingDependencyError
+from ioukit._errors import TORCH_HINT, MissingDependencyError
 
 try:
     import torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised in an environment without torch
     raise MissingDependencyError(
-        "ioukit.losses: PyTorch is required for the losses but is not installed; install it "
-        "with `pip install torch` (or the extra: `pip install ioukit[torch]`)."
+        f"ioukit.losses: PyTorch is required for the losses but is not installed; {TORCH_HINT}."
     ) from exc
 
 from ioukit.losses.boxes import (

@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import InputError, MissingDependencyError
+from ioukit._errors import InputError, MissingDependencyError, install_hint
 
 try:
     import plotly.graph_objects as go  # type: ignore[import-untyped, unused-ignore]
 except ImportError as exc:  # exercised in tests by hiding plotly
     raise MissingDependencyError(
         "ioukit.plot: plotly is required for the figures but is not installed; install it with "
-        "`pip install 'ioukit[plot]'` (or `pip install plotly`)."
+        f"`{install_hint('plot', 'plotly')}`."
     ) from exc
 
 from ioukit._xp import to_numpy

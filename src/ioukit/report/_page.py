@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import IoUKitError, MissingDependencyError
+from ioukit._errors import IoUKitError, MissingDependencyError, install_hint
 
 __all__ = [
     "BLUES",
@@ -43,7 +43,6 @@ __all__ = [
     "unique_labels",
 ]
 
-INSTALL = "`pip install 'ioukit[report]'` (in a source checkout: `pip install -e '.[report]'`)"
 
 # The Okabe-Ito colours of ioukit.plot (src/ioukit/plot/_style.py), repeated here as CSS
 # variables would be; the report reads PALETTE itself when it builds figures.
@@ -67,7 +66,7 @@ def plotly_js(func: str) -> str:
     except ImportError as exc:
         raise MissingDependencyError(
             f"{func}: the HTML report needs plotly, which is not installed; install it with "
-            f"{INSTALL}."
+            f"`{install_hint('report', 'plotly pillow')}`."
         ) from exc
     return str(plotly.offline.get_plotlyjs())
 

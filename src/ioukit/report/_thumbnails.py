@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit._errors import IoUKitError, MissingDependencyError
-from ioukit.report._page import INSTALL, esc
+from ioukit._errors import IoUKitError, MissingDependencyError, install_hint
+from ioukit.report._page import esc
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -65,7 +65,8 @@ def _pil(func: str) -> Any:
         from PIL import Image
     except ImportError as exc:
         raise MissingDependencyError(
-            f"{func}: thumbnails need Pillow, which is not installed; install it with {INSTALL}."
+            f"{func}: thumbnails need Pillow, which is not installed; install it with "
+            f"`{install_hint('report', 'pillow')}`."
         ) from exc
     return Image
 
