@@ -34,6 +34,7 @@ from ioukit._cli_output import (
     show,
     write,
 )
+from ioukit._cli_table import Screen
 from ioukit._errors import InputError, ParameterError
 
 if TYPE_CHECKING:
@@ -370,16 +371,18 @@ def _heads(c: Comparison) -> tuple[list[str], list[str]]:
 
 def _table(c: Comparison) -> None:
     a, b = c.labels
-    print(f"{c.metric}: {b} against {a} on {c.n_images} images")
+    screen = Screen()  # on a terminal, lines wrapped at word breaks, never cut
+    screen.text(f"{c.metric}: {b} against {a} on {c.n_images} images")
     for who, ci in ((a, c.a), (b, c.b), (f"{b} - {a}", c.difference)):
-        print(f"  {who}: {ci}")
-    print(f"  {_odds(c)}")
+        screen.text(f"  {who}: {ci}")
+    screen.text(f"  {_odds(c)}")
     per_class, images = _heads(c)
     if c.per_class:
-        print_table(f"per class ({len(c.per_class)})", per_class, _class_cells(c), left=[0, 1])
+        title = f"per class ({len(c.per_class)})"  # narrow: the interval goes first, B - A stays
+        print_table(title, per_class, _class_cells(c), left=[0, 1], drop=(5, 6, 7, 1, 2, 3))
     if c.images:
         title = f"the {len(c.images)} images that changed most ({c.image_score})"
-        print_table(title, images, _image_cells(c), left=[0])
+        print_table(title, images, _image_cells(c), left=[0], drop=(1, 2))
 
 
 def _markdown(c: Comparison) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ioukit._cli_detect_show import COLUMNS as _COLUMNS
-from ioukit._cli_detect_show import coco_headline, markdown, mib, table, tide_markdown
+from ioukit._cli_detect_show import coco_headline, markdown, mib, summaries, table, tide_markdown
 from ioukit._cli_engine import add_engine_options, engine
 from ioukit._cli_output import (
     PROG,
@@ -474,7 +474,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         busy.stop()
 
     def summary_table() -> None:
-        sys.stdout.write("\n".join(outcome.texts))
+        summaries(outcome.texts, outcome.headline, outcome.tide)
         table(outcome.rows, outcome.columns, outcome.labels)
 
     def summary_markdown() -> str:

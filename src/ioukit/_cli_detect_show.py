@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ioukit._cli_output import markdown_table, print_table
+from ioukit._cli_table import Screen, terminal_width
 
-__all__ = ["COLUMNS", "FOOTNOTE", "coco_headline", "markdown", "mib", "table", "tide_markdown"]
+__all__ = [
+    "COLUMNS",
+    "FOOTNOTE",
+    "coco_headline",
+    "markdown",
+    "mib",
+    "summaries",
+    "table",
+    "tide_markdown",
+]
 
 #: the numeric columns of the COCO table and CSV (``COCOResult.per_category``)
 COLUMNS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR100")
@@ -64,6 +75,28 @@ def table(
     print_table(title, head, cells, left=left, footnote=FOOTNOTE if undefined else "")
 
 
+def summaries(
+    texts: Sequence[str], headline: tuple[list[str], list[list[str]]], tide: Any = None
+) -> None:
+    """Print the summaries ``texts`` (the result's, then TIDE's) as they are, unless a line is
+    wider than the terminal: then the ``headline`` table and TIDE's errors as tables fitted to
+    it (never a number cut or a line wrapped by the terminal)."""
+    width = terminal_width()
+    if width is None or all(len(ln) <= width for t in texts for ln in t.splitlines()):
+        sys.stdout.write("\n".join(texts))
+        return
+    screen = Screen()
+    head = [{"maxDets": "max dets"}.get(h, h) for h in headline[0]]  # may wrap
+    n = len(head)  # the value (last) stays; the columns before it go first
+    screen.table("", head, headline[1], left=range(n - 1), drop=range(n - 2, 0, -1))
+    if tide is not None:
+        lines = texts[-1].splitlines()
+        print()
+        screen.text(lines[0], "bold" if screen.styled else None)
+        screen.table("", ["error", "dAP", "count"], _tide_rows(tide), left=[0])
+        screen.text(lines[-1])
+
+
 def coco_headline(summary: str, stats: Sequence[float]) -> list[list[str]]:
     """The rows ``[AP|AR, IoU, area, maxDets, value]`` of the summary's lines (their labels)
     with the values of ``stats``.
@@ -80,11 +113,16 @@ def coco_headline(summary: str, stats: Sequence[float]) -> list[list[str]]:
     return out
 
 
+def _tide_rows(analysis: Any) -> list[list[str]]:
+    """``[error, dAP, count]`` of each main error, ``[error, dAP, ""]`` of the special ones."""
+    rows = [[k, f"{v:.2f}", str(analysis.counts[k])] for k, v in analysis.main_errors.items()]
+    return rows + [[k, f"{v:.2f}", ""] for k, v in analysis.special_errors.items()]
+
+
 def tide_markdown(analysis: Any) -> str:
     """TIDE's errors as a GitHub table: dAP and count of each main error, dAP of the special
     ones (``analysis`` is a :class:`~ioukit.detection.tide.TIDEResult`)."""
-    rows = [[k, f"{v:.2f}", str(analysis.counts[k])] for k, v in analysis.main_errors.items()]
-    rows += [[k, f"{v:.2f}", ""] for k, v in analysis.special_errors.items()]
+    rows = _tide_rows(analysis)
     mode = "mask" if analysis.iou_type == "segm" else "bbox"
     title = (
         f"**TIDE {mode} AP @ {analysis.pos_threshold * 100:g}: {analysis.base_ap:.2f}** "

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ioukit._cli_table import plain_table, print_table, stdout_is_terminal
+
 __all__ = [
     "FORMATS",
     "PROG",
@@ -36,7 +38,6 @@ __all__ = [
     "number",
     "plain_table",
     "positive_int",
-    "print_renderables",
     "print_table",
     "show",
     "stdout_is_terminal",
@@ -262,26 +263,6 @@ def csv_text(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> str:
 # -- tables ----------------------------------------------------------------------------------
 
 
-def plain_table(head: Sequence[str], rows: Sequence[Sequence[str]], *, left: Iterable[int]) -> str:
-    """Columns padded to their widest cell, two spaces apart; the columns at positions
-    ``left`` left-aligned, the others right-aligned; no padding at line ends, nothing cut.
-
-    >>> print(plain_table(["id", "class", "IoU"], [["0", "road", "0.5000"]], left=[1]))
-    id  class     IoU
-     0  road   0.5000
-    """
-    at_left = set(left)
-    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
-    lines = []
-    for line in [head, *rows]:
-        cells = [
-            x.ljust(w) if j in at_left else x.rjust(w)
-            for j, (x, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 def _md_cell(text: str) -> str:
     """A cell of a GitHub table: ``|`` escaped, line breaks as spaces, HTML's ``<``, ``>``
     and ``&`` as entities (a class named ``<b>`` stays text)."""
@@ -306,63 +287,6 @@ def markdown_table(
     align = [":--" if j in at_left else "--:" for j in range(len(head))]
     lines = [head, align, *rows]
     return "\n".join("| " + " | ".join(_md_cell(c) for c in line) + " |" for line in lines)
-
-
-def stdout_is_terminal() -> bool:
-    """Whether stdout is a terminal (as rich sees it, when rich is installed)."""
-    try:
-        from rich.console import Console
-    except ImportError:
-        return sys.stdout.isatty()
-    return bool(Console().is_terminal)
-
-
-def print_renderables(out: Sequence[Any]) -> None:
-    """Print rich renderables on stdout (a terminal): each in turn."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    for item in out:
-        console.print(item)
-
-
-def print_table(
-    title: str,
-    head: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    left: Iterable[int],
-    footnote: str = "",
-) -> None:
-    """Print a table on stdout after a blank line: with rich on a terminal (the first column
-    dim, the ``left`` columns folded, never cut, the others on one line), as
-    :func:`plain_table` otherwise (a file or a pipe has no width to fit); then ``footnote``."""
-    at_left = set(left)
-    try:
-        terminal = stdout_is_terminal()
-        from rich import box
-        from rich.table import Table
-        from rich.text import Text
-    except ImportError:
-        terminal = False
-    if not terminal:
-        print(f"\n{title}")
-        print(plain_table(head, rows, left=at_left))
-        if footnote:
-            print(footnote)
-        return
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
-    for j, h in enumerate(head):
-        if j in at_left:
-            table.add_column(h, justify="left", overflow="fold", style="dim" if j == 0 else None)
-        else:
-            table.add_column(h, justify="right", no_wrap=True, style="dim" if j == 0 else None)
-    for line in rows:
-        table.add_row(*line)
-    out: list[Any] = ["", table]
-    if footnote:
-        out.append(Text(footnote, style="dim"))
-    print_renderables(out)
 
 
 def number(value: float | None, digits: int, *, scale: float = 1.0) -> str:

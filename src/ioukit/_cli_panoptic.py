@@ -35,6 +35,7 @@ from ioukit._cli_output import (
     write,
     write_report,
 )
+from ioukit._cli_table import Screen, terminal_width
 from ioukit._errors import ParameterError
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
 
     def table() -> None:
-        sys.stdout.write(_title(result, args) + "\n" + result.summary())
+        _table(result, args)
 
     show(args, Summary(table, document, rows, lambda: _markdown(result, args)))
     return 0
@@ -221,9 +222,40 @@ def _title(result: PanopticResult, args: argparse.Namespace) -> str:
     )
 
 
+_GROUP_HEAD = ["", "PQ", "SQ", "RQ", "N"]
+_CATEGORY_HEAD = ["category", "kind", "PQ", "SQ", "RQ", "TP", "FP", "FN"]
+
+
+def _table(result: PanopticResult, args: argparse.Namespace) -> None:
+    """``result.summary()`` under the title; on a terminal narrower than its lines, the same
+    numbers as tables fitted to it (see :class:`~ioukit._cli_table.Screen`)."""
+    text = _title(result, args) + "\n" + result.summary()
+    width = terminal_width()
+    if width is None or all(len(line) <= width for line in text.splitlines()):
+        sys.stdout.write(text)
+        return
+    screen = Screen()
+    groups, cats = _cells(result)
+    screen.text(_title(result, args), "bold" if screen.styled else None)
+    screen.table("", _GROUP_HEAD, groups, left=[0])
+    print()
+    screen.table("", _CATEGORY_HEAD, cats, left=[0, 1])
+
+
 def _markdown(result: PanopticResult, args: argparse.Namespace) -> str:
     """The table of PQ, SQ, RQ (in %) for All, Things and Stuff, and the per-category rows,
     as GitHub markdown (the numbers of ``result.summary()``)."""
+    groups, cats = _cells(result)
+    parts = [
+        f"**{_title(result, args)}**",
+        markdown_table(_GROUP_HEAD, groups),
+        markdown_table(_CATEGORY_HEAD, cats, left=[0, 1]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _cells(result: PanopticResult) -> tuple[list[list[str]], list[list[str]]]:
+    """The cells of the groups' table and of the per-category table (scores in %)."""
     groups = [
         [group, *(number(s[k], 1, scale=100) for k in ("pq", "sq", "rq")), str(int(s["n"]))]
         for group, s in result.scores.items()
@@ -237,9 +269,4 @@ def _markdown(result: PanopticResult, args: argparse.Namespace) -> str:
         ]
         for row in result.per_category()
     ]
-    parts = [
-        f"**{_title(result, args)}**",
-        markdown_table(["", "PQ", "SQ", "RQ", "N"], groups),
-        markdown_table(["category", "kind", "PQ", "SQ", "RQ", "TP", "FP", "FN"], cats, left=[0, 1]),
-    ]
-    return "\n\n".join(parts) + "\n"
+    return groups, cats

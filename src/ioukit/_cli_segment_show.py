@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from ioukit._cli_output import (
-    Summary,
-    csv_text,
-    markdown_table,
-    number,
-    plain_table,
-    print_renderables,
-    stdout_is_terminal,
-)
+from ioukit._cli_output import Summary, csv_text, markdown_table, number
+from ioukit._cli_table import Screen, Segments
+from ioukit._quality_bands import describe_quality_bands
 
 if TYPE_CHECKING:
     from ioukit.evaluate import FolderEvaluation
     from ioukit.segmentation import SegmentationResult
 
-__all__ = ["CSV_FIELDS", "summary"]
+__all__ = ["CSV_FIELDS", "band_colours", "summary"]
 
 #: the columns of ``--format csv``: :meth:`SegmentationResult.per_class_rows`, in its order
 CSV_FIELDS = (
@@ -41,7 +36,6 @@ _HEADLINE = (
     ("mAcc", "mean_accuracy"),
     ("fwIoU", "fw_iou"),
 )
-_COLOURS = {"excellent": "green", "good": "yellow", "poor": "red"}
 
 
 def _plural(n: int, word: str) -> str:
@@ -102,64 +96,64 @@ def _conventions(result: SegmentationResult, percent: bool) -> list[list[str]]:
     return rows
 
 
-def _plain(result: SegmentationResult, args: argparse.Namespace) -> None:
-    """The table as plain text: for a file or a pipe (no colours, no boxes, nothing cut)."""
+#: the colours of the quality bands on a terminal, best first, by the number of bands
+_PALETTES = {
+    2: ("green", "red"),
+    3: ("green", "yellow", "red"),
+    4: ("green", "yellow", "dark_orange", "red"),
+    5: ("green", "chartreuse3", "yellow", "dark_orange", "red"),
+}
+#: the columns left out first on a narrow terminal (the class and its IoU stay)
+_DROP = (5, 4, 3, 0, 6, 7)
+
+
+def band_colours(bands: Sequence[tuple[float, str]]) -> dict[str, str]:
+    """A colour for each band name, green (best) to red (``poor``).
+
+    >>> band_colours([(0.95, "excellent"), (0.7, "good")])
+    {'excellent': 'green', 'good': 'yellow', 'poor': 'red'}
+    """
+    names = [name for _, name in bands] + ["poor"]
+    return dict(zip(names, _PALETTES[len(names)], strict=True))
+
+
+def _table(result: SegmentationResult, args: argparse.Namespace) -> None:
+    """The per-class table and the headline, fitted to a terminal (names wrapped, then columns
+    left out with a note; quality coloured) or whole as plain text for a file or a pipe."""
     from ioukit.core.conventions import CONVENTIONS
 
-    print(_title(result))
-    print(plain_table(_head(args.percent), _class_cells(result, args.percent), left=[1, 7]))
-    (label, value), *rest = _headline(result, args)
-    print("   ".join([f"mIoU {value} ({args.convention})", *(f"{n} {v}" for n, v in rest)]))
-    print(f"{label}: {CONVENTIONS[args.convention]}")
-    if args.all_conventions:
-        print("\nThe mean IoU that each library reports, from the same counts")
-        unit = " (%)" if args.percent else ""
-        rows = _conventions(result, args.percent)
-        print(plain_table(["convention", "mIoU" + unit, "what it computes"], rows, left=[0, 2]))
-
-
-def _rich(result: SegmentationResult, args: argparse.Namespace) -> None:
-    """The table with rich, on a terminal: coloured quality, names folded, never cut."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from ioukit.core.conventions import CONVENTIONS
-
+    screen = Screen()
     pct = args.percent
-    table = Table(title=_title(result), box=box.SIMPLE_HEAD, title_justify="left")
-    head = _head(pct)
-    table.add_column(head[0], justify="right", style="dim", no_wrap=True)
-    table.add_column(head[1], overflow="fold")
-    for h in head[2:7]:
-        table.add_column(h, justify="right", no_wrap=True)
-    table.add_column(head[7], overflow="fold")
-    for row, cells in zip(result.per_class_rows(), _class_cells(result, pct), strict=True):
-        style = "dim" if row["nan_reason"] else _COLOURS.get(row["quality"], "")
-        table.add_row(*cells[:-1], Text(cells[-1], style=style))
-    out: list[Any] = [table]
+    colours = band_colours(result.quality_bands)
+    styles = [
+        {0: "dim", 7: "dim" if row["nan_reason"] else colours.get(row["quality"], "")}
+        for row in result.per_class_rows()
+    ]
+    cells = _class_cells(result, pct)
+    screen.table(_title(result), _head(pct), cells, left=[1, 7], drop=_DROP,
+                 styles=styles if screen.styled else ())  # fmt: skip
+    print()
     (label, value), *rest = _headline(result, args)
-    line = Text()
-    line.append(f"mIoU {value}", style="bold")
-    line.append(f" ({args.convention})")
-    for name, v in rest:
-        line.append(f"   {name} {v}")
-    out.append(line)
-    out.append(Text(f"{label}: {CONVENTIONS[args.convention]}", style="dim"))
+    bold = "bold" if screen.styled else None
+    items: list[Segments] = [[(f"mIoU {value}", bold), (f" ({args.convention})", None)]]
+    screen.items(items + [[(f"{n} {v}", None)] for n, v in rest])
+    screen.text(f"{label}: {CONVENTIONS[args.convention]}", "dim" if screen.styled else None)
+    screen.text(
+        f"quality: {describe_quality_bands(result.quality_bands)}", "dim" if screen.styled else None
+    )
     if args.all_conventions:
-        out.append("")
-        conv = Table(
-            title="The mean IoU that each library reports, from the same counts",
-            box=box.SIMPLE_HEAD,
-            title_justify="left",
+        print()
+        unit = " (%)" if pct else ""
+        rows = _conventions(result, pct)
+        chosen = [{0: "bold", 1: "bold"} if r[0] == args.convention else {} for r in rows]
+        screen.table(
+            "The mean IoU that each library reports, from the same counts",
+            ["convention", "mIoU" + unit, "what it computes"],
+            rows,
+            left=[0, 2],
+            drop=(),
+            styles=chosen if screen.styled else (),
         )
-        conv.add_column("convention", no_wrap=True)
-        conv.add_column("mIoU" + (" (%)" if pct else ""), justify="right", no_wrap=True)
-        conv.add_column("what it computes", overflow="fold")
-        for name, value, what in _conventions(result, pct):
-            conv.add_row(name, value, what, style="bold" if name == args.convention else None)
-        out.append(conv)
-    print_renderables(out)
 
 
 def _markdown(result: SegmentationResult, args: argparse.Namespace) -> str:
@@ -185,15 +179,7 @@ def summary(evaluation: FolderEvaluation, args: argparse.Namespace) -> Summary:
         return json.dumps(evaluation.to_dict(convention=args.convention), indent=2) + "\n"
 
     def table() -> None:
-        try:
-            terminal = stdout_is_terminal()
-            import rich  # noqa: F401
-        except ImportError:
-            terminal = False
-        if terminal:
-            _rich(result, args)
-        else:
-            _plain(result, args)
+        _table(result, args)
 
     return Summary(
         table=table,

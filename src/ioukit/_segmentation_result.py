@@ -11,39 +11,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ioukit._errors import MissingDependencyError, ParameterError, StateError
+from ioukit._quality_bands import (
+    QUALITY_BANDS,
+    Bands,
+    check_quality_bands,
+    describe_quality_bands,
+    parse_quality_bands,
+    quality_band,
+)
 from ioukit._result_faces import ResultFaces
 from ioukit.core.counts import Counts
 from ioukit.core.reduce import accuracy, dice, jaccard, nanmean, precision, recall
 
-if TYPE_CHECKING:
-    pass
-
-__all__ = ["QUALITY_BANDS", "SegmentationResult", "quality_band"]
-
-QUALITY_BANDS: tuple[tuple[float, str], ...] = ((0.95, "excellent"), (0.7, "good"))
-"""IoU above 0.95 is "excellent", above 0.7 "good", anything else "poor" (NaN: "n/a")."""
+__all__ = ["QUALITY_BANDS", "SegmentationResult", "parse_quality_bands", "quality_band"]
 
 NDArray = np.ndarray[Any, Any]
-
-
-def quality_band(iou: float) -> str:
-    """The quality band of one IoU value (see :data:`QUALITY_BANDS`).
-
-    >>> quality_band(0.97), quality_band(0.8), quality_band(0.2), quality_band(float("nan"))
-    ('excellent', 'good', 'poor', 'n/a')
-    """
-    if math.isnan(iou):
-        return "n/a"
-    for bound, name in QUALITY_BANDS:
-        if iou > bound:
-            return name
-    return "poor"
 
 
 def _image_scores(counts: Counts) -> dict[str, NDArray]:
@@ -69,6 +57,8 @@ class SegmentationResult(ResultFaces):
     accuracy), ``support`` (target pixels), ``tp``, ``fp``, ``fn``. Summary: ``miou``, ``mdice``,
     ``pixel_accuracy`` (aAcc), ``mean_accuracy`` (mAcc), ``fw_iou`` (frequency-weighted IoU).
     NaN marks an undefined score; :attr:`nan_reasons` says why. Means skip NaN classes.
+    ``quality_bands`` name the quality of an IoU (:func:`quality_band`; default
+    :data:`QUALITY_BANDS`; :meth:`with_quality_bands` changes them).
     """
 
     _headline: ClassVar[str] = "miou"
@@ -81,6 +71,7 @@ class SegmentationResult(ResultFaces):
     boundary_counts: Counts | None = None
     boundary_convention: str | None = None
     boundary_ratio: float | None = None
+    quality_bands: Bands = QUALITY_BANDS
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -156,8 +147,47 @@ class SegmentationResult(ResultFaces):
 
     @property
     def class_quality(self) -> list[str]:
-        """Quality band of each class's IoU."""
-        return [quality_band(float(v)) for v in self.iou]
+        """Quality band of each class's IoU (under :attr:`quality_bands`)."""
+        return [quality_band(float(v), bands=self.quality_bands) for v in self.iou]
+
+    def with_quality_bands(self, bands: Bands | str) -> SegmentationResult:
+        """This result with other quality bands: every quality it reports (:attr:`class_quality`,
+        :attr:`image_quality`, the rows, ``str()``, :meth:`to_dict`, the HTML report) uses them.
+
+        A cheap copy: the counts and cached scores are shared, not copied.
+
+        Parameters
+        ----------
+        bands : tuple of (float, str) or str
+            ``(threshold, name)`` pairs, best first, or a text for :func:`parse_quality_bands`.
+
+        Returns
+        -------
+        SegmentationResult
+
+        Raises
+        ------
+        ParameterError
+            Bands that :func:`parse_quality_bands` would not accept.
+
+        Examples
+        --------
+        >>> import numpy as np, ioukit
+        >>> ev = ioukit.SegmentationEvaluator(2)
+        >>> ev.update(np.array([[0, 0, 1, 1]]), np.array([[0, 0, 0, 1]]))
+        >>> r = ev.result()
+        >>> r.iou.tolist(), r.class_quality
+        ([0.6666666666666666, 0.5], ['poor', 'poor'])
+        >>> r.with_quality_bands("0.95,0.6,0.4").class_quality
+        ['good', 'fair']
+        """
+        where = "SegmentationResult.with_quality_bands: bands"
+        checked = (
+            parse_quality_bands(bands)
+            if isinstance(bands, str)
+            else check_quality_bands(bands, where=where)
+        )
+        return replace(self, quality_bands=checked, _cache=self._cache)
 
     # -- summary -------------------------------------------------------------------------
     @property
@@ -241,18 +271,19 @@ class SegmentationResult(ResultFaces):
 
     @property
     def image_quality(self) -> list[str]:
-        """Quality band of each image's mIoU."""
-        return [quality_band(float(v)) for v in self.per_image_miou]
+        """Quality band of each image's mIoU (under :attr:`quality_bands`)."""
+        return [quality_band(float(v), bands=self.quality_bands) for v in self.per_image_miou]
 
     def per_image_rows(self) -> list[dict[str, Any]]:
         """One dict per image: name, mIoU, pixel accuracy, quality, IoU per class."""
-        return _rows(self._images(), self.image_names, self.class_names)
+        return _rows(self._images(), self.image_names, self.class_names, bands=self.quality_bands)
 
     def per_class_rows(self) -> list[dict[str, Any]]:
         """One dict per class: id, name, IoU, Dice, precision, recall, support, tp, fp, fn,
         quality and, where the IoU is NaN, the reason."""
         reasons = self.nan_reasons
         iou, dsc, prec, rec = self.iou, self.dice, self.precision, self.recall
+        quality = self.class_quality
         return [
             {
                 "id": c,
@@ -265,7 +296,7 @@ class SegmentationResult(ResultFaces):
                 "tp": int(self.tp[c]),
                 "fp": int(self.fp[c]),
                 "fn": int(self.fn[c]),
-                "quality": quality_band(float(iou[c])),
+                "quality": quality[c],
                 "nan_reason": reasons.get(c),
             }
             for c in range(self.num_classes)
@@ -299,6 +330,7 @@ class SegmentationResult(ResultFaces):
                 "and ignored classes are left out of means",
                 "confusion_matrix_layout": "rows = target, columns = prediction",
                 "num_images": len(self.image_names) if self.per_image_counts is not None else None,
+                "quality_bands": [[t, n] for t, n in self.quality_bands],
             },
             "summary": self.summary(),
             "conventions": {k: _num(v) for k, v in self.conventions().items()},
@@ -327,6 +359,7 @@ class SegmentationResult(ResultFaces):
             "image_names": list(self.image_names),
             "boundary_convention": self.boundary_convention,
             "boundary_ratio": self.boundary_ratio,
+            "quality_bands": [[t, n] for t, n in self.quality_bands],
         }
         arrays: dict[str, NDArray] = {}
         for name in ("counts", "per_image_counts", "boundary_counts"):
@@ -363,6 +396,7 @@ class SegmentationResult(ResultFaces):
             if total is None:
                 raise StateError(f"{where}: the state has no dataset counts.")
             ratio = meta["boundary_ratio"]
+            bands = meta.get("quality_bands")  # None in older documents: the default
             result = cls(
                 num_classes=int(meta["num_classes"]),
                 class_names=tuple(str(v) for v in meta["class_names"]),
@@ -373,6 +407,9 @@ class SegmentationResult(ResultFaces):
                 boundary_counts=boundary,
                 boundary_convention=meta["boundary_convention"],
                 boundary_ratio=None if ratio is None else float(ratio),
+                quality_bands=QUALITY_BANDS
+                if bands is None
+                else check_quality_bands(bands, where=f"{where}: quality_bands"),
             )
         _check_shapes(where, result)
         return result
@@ -403,6 +440,7 @@ class SegmentationResult(ResultFaces):
                 f"{r['quality']}{note}"
             )
         lines.append("-" * len(head))
+        lines.append(f"quality: {describe_quality_bands(self.quality_bands)}")
         s = self.summary()
         lines.append(
             f"mIoU {_fmt(s['miou'])}   mDice {_fmt(s['mdice'])}   aAcc "
@@ -431,9 +469,14 @@ def _check_shapes(where: str, r: SegmentationResult) -> None:
 
 
 def _rows(
-    images: dict[str, NDArray] | Counts, names: Sequence[str], class_names: Sequence[str]
+    images: dict[str, NDArray] | Counts,
+    names: Sequence[str],
+    class_names: Sequence[str],
+    *,
+    bands: Bands = QUALITY_BANDS,
 ) -> list[dict[str, Any]]:
-    """Per-image table rows from :func:`_image_scores` output (or per-sample counts)."""
+    """Per-image table rows from :func:`_image_scores` output (or per-sample counts); the
+    quality under ``bands``."""
     if isinstance(images, Counts):
         images = _image_scores(images)
     rows = []
@@ -442,7 +485,7 @@ def _rows(
             "image": name,
             "miou": _num(images["miou"][i]),
             "pixel_accuracy": _num(images["pixel_accuracy"][i]),
-            "quality": quality_band(float(images["miou"][i])),
+            "quality": quality_band(float(images["miou"][i]), bands=bands),
         }
         for c, cname in enumerate(class_names):
             row[f"iou_{cname}"] = _num(images["iou"][i, c])

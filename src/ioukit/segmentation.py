@@ -33,7 +33,13 @@ from ioukit._segmentation_boundary import (
     check_boundary,
     check_boundary_convention,
 )
-from ioukit._segmentation_result import QUALITY_BANDS, SegmentationResult, _rows, quality_band
+from ioukit._segmentation_result import (
+    QUALITY_BANDS,
+    SegmentationResult,
+    _rows,
+    parse_quality_bands,
+    quality_band,
+)
 from ioukit._segmentation_state import (
     CONFIG_KEYS,
     OPTIONAL_KEYS,
@@ -52,6 +58,7 @@ __all__ = [
     "SegmentationEvaluator",
     "SegmentationResult",
     "mean_iou",
+    "parse_quality_bands",
     "quality_band",
 ]
 

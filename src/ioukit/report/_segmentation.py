@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ioukit._errors import IoUKitError
+from ioukit._quality_bands import describe_quality_bands
 from ioukit.report._common import (
     Options,
     headline_block,
@@ -161,7 +162,7 @@ def _classes(page: Page, doc: dict[str, Any]) -> str:
         Col("tp", "TP", "int"),
         Col("fp", "FP", "int"),
         Col("fn", "FN", "int"),
-        Col("quality", "quality", "text", tip="IoU > 0.95 excellent, > 0.7 good, else poor"),
+        Col("quality", "quality", "text", tip=describe_quality_bands(_bands(doc))),
     ]
     if any(r["nan_reason"] for r in rows):
         cols.append(Col("nan_reason", "undefined because", "text"))
@@ -176,6 +177,11 @@ def _classes(page: Page, doc: dict[str, Any]) -> str:
             "Recall is the class accuracy.</p>"
         )
     )
+
+
+def _bands(doc: dict[str, Any]) -> tuple[tuple[float, str], ...]:
+    """The quality bands of the result that wrote ``doc`` (its ``to_dict()``)."""
+    return tuple((float(t), str(n)) for t, n in doc["config"]["quality_bands"])
 
 
 def _confusion(page: Page, result: SegmentationResult) -> str:
