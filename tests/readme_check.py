@@ -62,11 +62,7 @@ def _plain(value: Any) -> Any:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [
-        (m.lastgroup or "", m.group())
-        for m in _TOKEN.finditer(text)
-        if m.lastgroup != "space"
-    ]
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text) if m.lastgroup != "space"]
 
 
 def _number(text: str) -> float:
@@ -156,9 +152,9 @@ def run_block(code: str, name: str, namespace: dict[str, Any]) -> int:
         with contextlib.redirect_stdout(out):
             if isinstance(stmt, ast.Expr) and not is_print:
                 expr = compile(ast.Expression(stmt.value), name, "eval")
-                value: Any = eval(expr, namespace)  # noqa: S307 - the README's own code
+                value: Any = eval(expr, namespace)
             else:
-                exec(compile(ast.Module([stmt], type_ignores=[]), name, "exec"), namespace)  # noqa: S102
+                exec(compile(ast.Module([stmt], type_ignores=[]), name, "exec"), namespace)
                 value = None
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                     target = stmt.targets[0]

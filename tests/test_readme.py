@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from readme_check import ShownResultError, matches, run_block  # noqa: E402
+from readme_check import ShownResultError, matches, run_block
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -50,12 +50,13 @@ def test_the_folder_example_gives_the_table_of_command_1() -> None:
     """The mIoU of ``evaluate_folder`` on the sample data is the one the README's table shows."""
     table = re.search(r"mIoU (\d\.\d{4}) \(ioukit\)", README)
     shown = re.search(r"run\.result\.miou +# → (\S+)", README)
-    assert table and shown
+    assert table
+    assert shown
     assert matches(shown.group(1), table.group(1))
 
 
 def test_a_wrong_result_fails() -> None:
-    with pytest.raises(ShownResultError, match="shown '0.5'"):
+    with pytest.raises(ShownResultError, match=r"shown '0\.5'"):
         run_block("1 / 3  # → 0.5\n", "wrong", {})
     with pytest.raises(ShownResultError, match="not marked"):
         run_block("x = [1, 2]\nx  # [1, 2]\n", "unmarked", {})
@@ -64,7 +65,8 @@ def test_a_wrong_result_fails() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "awk '/^# 2\\./" in ci and 'exec bash -c "$cmd"' in ci
+    assert "awk '/^# 2\\./" in ci
+    assert 'exec bash -c "$cmd"' in ci
     lines = README.splitlines()
     command = lines[lines.index("# 2. Install the test dependencies, then run the tests") + 1]
     assert command.endswith("python -m pytest")
@@ -73,3 +75,29 @@ def test_ci_runs_the_readme_test_command() -> None:
     for line in nodeps.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             assert re.fullmatch(r"[a-z0-9-]+==[\d.]+", line), line
+
+
+def test_the_readme_shows_what_command_1_prints() -> None:
+    """The table under "On the sample data" is command 1's stdout (redirected: plain text)."""
+    import shlex
+    import subprocess
+
+    lines = README.splitlines()
+    command = lines[
+        lines.index("# 1. Install, then run the main job on the sample data shipped in the repo")
+        + 1
+    ]
+    args = shlex.split(command.split(" && ")[-1])
+    assert args[0] == "ioukit"
+    assert args[-2:] == ["--html", "report.html"]
+    shown = re.search(r"On the sample data .*?```text\n(.*?)```", README, flags=re.DOTALL)
+    assert shown
+    run = subprocess.run(
+        [sys.executable, "-m", "ioukit", *args[1:-2], "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == shown.group(1)

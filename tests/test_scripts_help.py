@@ -53,6 +53,7 @@ def test_sweep_repr_is_one_short_line() -> None:
     rng = np.random.default_rng(0)
     sweep = ioukit.threshold_sweep(rng.random(100_000), rng.random(100_000) < 0.1)
     text = repr(sweep)
-    assert "\n" not in text and len(text) < 120, text
+    assert "\n" not in text, text
+    assert len(text) < 120, text
     assert text.startswith(f"Sweep({len(sweep)} thresholds from ")
     assert f"{int(sweep.counts.tp[0] + sweep.counts.fn[0])} positives of 100000" in text
