@@ -327,3 +327,44 @@ def test_no_label_maps_and_nothing_evaluable(tmp_path: Path) -> None:
         InputError, match=r"(?s)no pair could be evaluated:\n.*a: prediction 2x3 \(WxH\)"
     ):
         evaluate_folder(tmp_path / "pred", tmp_path / "target", num_classes=C, on_bad="skip")
+
+
+def test_pairing_error_quality_bands_and_long_problem_lists(tmp_path: Path) -> None:
+    from ioukit.evaluate import FolderProblemsError, PairingError
+
+    for i in range(25):
+        (tmp_path / "gt").mkdir(exist_ok=True)
+        np.save(tmp_path / "gt" / f"{i}_gt.npy", np.array([[0, 1]], dtype=np.uint8))
+    (tmp_path / "pred").mkdir()
+    np.save(tmp_path / "pred" / "0.npy", np.array([[0, 0]], dtype=np.uint8))
+    with pytest.raises(PairingError) as info:  # swapped: the targets' suffix is on pred_dir
+        evaluate_folder(tmp_path / "gt", tmp_path / "pred", num_classes=2, target_suffix="_gt")
+    assert info.value.hint.swap
+    assert (info.value.paired, info.value.num_targets, info.value.hint.pairs) == (0, 0, 1)
+    with pytest.raises(FolderProblemsError) as problems:
+        evaluate_folder(
+            tmp_path / "pred", tmp_path / "gt", num_classes=2, target_suffix="_gt", workers=1
+        )
+    assert len(problems.value.problems) == 24  # all kept
+    msg = str(problems.value)
+    assert "… and 4 more" in msg
+    assert "Every problem is in this error's `problems` (24)." in msg
+    ev = evaluate_folder(
+        tmp_path / "pred",
+        tmp_path / "gt",
+        num_classes=2,
+        target_suffix="_gt",
+        workers=1,
+        on_bad="skip",
+        quality_bands="0.9,0.2",
+        per_image_csv=tmp_path / "rows.csv",
+    )
+    assert ev.result.image_quality == ["good"]  # mIoU (1/2 + 0) / 2 = 0.25: above 0.2
+    assert "good" in (tmp_path / "rows.csv").read_text().splitlines()[1]
+    with pytest.raises(ParameterError, match="`quality_bands`"):
+        evaluate_folder(
+            tmp_path / "pred",
+            tmp_path / "gt",
+            num_classes=2,
+            quality_bands=((0.2, "a"), (0.5, "b")),
+        )

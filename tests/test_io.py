@@ -327,3 +327,71 @@ def test_class_names_errors(tmp_path: Path) -> None:
         load_class_names(tmp_path / "s.json")
     with pytest.raises(InputError, match="cannot read"):
         load_class_names(tmp_path / "missing.json")
+
+
+# -- skipped files and pairing hints ---------------------------------------------------------
+
+
+def test_pairing_lists_skipped_files_and_still_unpacks(tmp_path: Path) -> None:
+    import pickle
+
+    for f in ["p/a.png", "p/b.jpg", "p/c.JPEG", "p/d.bmp", "p/notes.txt", "t/a.png", "t/b.png"]:
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).touch()
+    pairing = pair_files(tmp_path / "p", tmp_path / "t")
+    pairs, missing, extra = pairing  # the three fields, as before
+    assert ([p.name for p in pairs], missing, extra) == (["a"], ["b.png"], [])
+    assert [(f.folder, f.path, f.kind) for f in pairing.skipped] == [
+        ("prediction", "b.jpg", "lossy"),
+        ("prediction", "c.JPEG", "lossy"),
+        ("prediction", "d.bmp", "image"),
+        ("prediction", "notes.txt", "other"),
+    ]
+    assert "JPEG is lossy" in pairing.skipped[0].reason
+    assert pickle.loads(pickle.dumps(pairing)).skipped == pairing.skipped
+
+
+def test_suggest_suffixes_on_cityscapes_names() -> None:
+    from ioukit._pair_hints import pairing_hint, suggest_suffixes
+
+    stems = [f"frankfurt/frankfurt_{i:06d}_000019" for i in range(50)]
+    preds = [f"{s}_leftImg8bit" for s in stems]
+    targets = [f"{s}_gtFine_labelIds" for s in stems[:-2]]  # two targets fewer
+    assert suggest_suffixes(preds, targets) == ("_leftImg8bit", "_gtFine_labelIds", 48)
+    assert suggest_suffixes(preds, [f"{s}_gt" for s in stems]) == ("_leftImg8bit", "_gt", 50)
+    assert suggest_suffixes(stems, [f"{s}_gt" for s in stems]) == ("", "_gt", 50)
+    hint = pairing_hint(targets, preds, pred_suffix="", target_suffix="", paired=0)
+    assert hint is not None
+    assert (hint.swap, hint.pred_suffix, hint.target_suffix, hint.pairs) == (
+        True,
+        "_leftImg8bit",
+        "_gtFine_labelIds",
+        48,
+    )
+
+
+def test_no_hint_on_weak_evidence() -> None:
+    from ioukit._pair_hints import pairing_hint, suggest_suffixes
+
+    # names that share a start but no consistent end: nothing is suggested
+    assert suggest_suffixes(["img_001", "img_002", "img_003"], ["img_004", "img_005"]) is None
+    # a suffix that pairs only half of the files is not suggested
+    preds = [f"a{i}_x" for i in range(10)]
+    targets = [f"a{i}_y" for i in range(5)] + [f"b{i}" for i in range(5)]
+    assert suggest_suffixes(preds, targets) is None
+    # options that already pair half of the files: no hint, the problems are listed instead
+    names = [f"n{i}" for i in range(10)]
+    assert (
+        pairing_hint(names, names[:5] + ["z"] * 5, pred_suffix="", target_suffix="", paired=5)
+        is None
+    )
+    # a prediction folder whose ends say "prediction" is not taken for targets
+    hint = pairing_hint(
+        [f"{n}_pred" for n in names],
+        [f"{n}_gt" for n in names],
+        pred_suffix="",
+        target_suffix="",
+        paired=0,
+    )
+    assert hint is not None
+    assert (hint.swap, hint.pred_suffix, hint.target_suffix) == (False, "_pred", "_gt")

@@ -24,16 +24,38 @@ from ioukit._cli_output import (
     check_output_folders,
     check_report_options,
     exit_codes,
+    json_text,
     positive_int,
     show,
     write,
     write_report,
 )
-from ioukit._errors import ParameterError
+from ioukit._errors import IoUKitError, ParameterError
 from ioukit.cli import cli_words, interrupted
 
 if TYPE_CHECKING:
-    from ioukit.evaluate import FolderProblemsError
+    from ioukit.evaluate import FolderProblemsError, PairingError
+
+# the words of this command's own options (ioukit.cli.cli_words has the shared ones)
+_WORDS = (
+    ("load_label_map: ", "--label-map: "),
+    ("load_palette: ", "--palette: "),
+    ("`label_map_on`", "--label-map-on"),
+    ("`label_map`", "--label-map"),
+    ("`palette`", "--palette"),
+    ("`quality_bands`", "--bands"),
+    ("parse_quality_bands: text", "--bands"),
+)
+_LIMIT = 20  # problems of one kind listed on screen; every one is in --json
+
+
+def _words(message: str) -> str:
+    """A library message in the words of ``ioukit segment``."""
+    message = cli_words(message)
+    for api, option in _WORDS:
+        message = message.replace(api, option)
+    return message
+
 
 __all__ = ["add_parser"]
 
@@ -43,9 +65,16 @@ IoU, Dice, precision, recall and the mean IoU, from the confusion matrix summed
 over all images (dataset-level).
 
 Files are paired by relative path and name without extension (a.png <-> a.tif);
-.png (modes L, P: palette indices, I;16), .tif/.tiff and .npy are read. Every
-problem (missing or extra files, size mismatches, unreadable files, labels
-outside the classes) is listed by name and fails the run, unless --skip-bad."""
+.png (modes L, P: palette indices, I;16), .tif/.tiff and .npy are read. JPEG
+files are never read as labels (JPEG is lossy: its pixel values change around
+every edge) and are reported as skipped. Colour-coded (RGB) masks are read
+through --palette; dataset ids are turned into training ids with --label-map
+(--label-map cityscapes: labelIds -> trainIds).
+
+Every problem (missing or extra files, size mismatches, unreadable files, labels
+outside the classes) is listed by name (up to 20 of each kind on screen, all in
+--json) and fails the run, unless --skip-bad. When the folders look swapped or
+the names differ by a suffix, the error says which command would pair them."""
 _EPILOG = (
     exit_codes(
         "bad input files or data (each problem listed)",
@@ -57,7 +86,10 @@ examples:
   ioukit segment pred/ gt/ --num-classes 19 --ignore-index 255 \\
       --json summary.json --per-image images.csv
   ioukit segment pred/ gt/ --num-classes 19 --ignore-index 255 \\
-      --html report.html --images leftImg8bit/ --format markdown > scores.md"""
+      --html report.html --images leftImg8bit/ --format markdown > scores.md
+  ioukit segment pred/ gtFine/val/ --num-classes 19 --ignore-index 255 \\
+      --pred-suffix _leftImg8bit --target-suffix _gtFine_labelIds \\
+      --label-map cityscapes --bands 0.95,0.7,0.5"""
 )
 
 
@@ -113,6 +145,27 @@ def add_parser(sub: Any) -> None:
         help="MMSegmentation's reduce_zero_label, on targets: 0 becomes 255 (void) and "
         "every other label v becomes v-1; needs --ignore-index 255",
     )
+    g.add_argument(
+        "--label-map",
+        metavar="FILE|NAME",
+        help="relabel the files' values first: a JSON file {from: to} (or a list whose item i "
+        "is what i becomes), or 'cityscapes' (labelIds -> trainIds, 255 for the ignored "
+        "ids); values not in the map stay as they are",
+    )
+    g.add_argument(
+        "--label-map-on",
+        choices=("target", "pred", "both"),
+        default="target",
+        help="which files --label-map relabels (default: target, as a model predicts the ids "
+        "it was trained on; both, for a model that writes the dataset's ids)",
+    )
+    g.add_argument(
+        "--palette",
+        metavar="FILE",
+        help="read colour-coded (RGB) masks, on either side, as class ids: JSON "
+        '{"0": [128, 64, 128], ...}, a list of [r, g, b] indexed by id, or a list of '
+        '{"id": ..., "color": [r, g, b]}; a colour not in it is an error that names it',
+    )
     g = seg.add_argument_group("pairing")
     g.add_argument(
         "--target-suffix",
@@ -156,9 +209,17 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="write the summary as JSON: configuration, confusion matrix, per-class and mean "
         "scores, every convention's mIoU, missing/extra/failed files, and the per-image state "
-        "that `ioukit compare` reads",
+        "that `ioukit compare` reads; a failed run whose problems are too many to list on "
+        "screen writes them all here instead (status: failed, no scores)",
     )
     g.add_argument("--percent", action="store_true", help="print scores x100 (display only)")
+    g.add_argument(
+        "--bands",
+        metavar="T1,T2,...",
+        help="quality bands of the per-image and per-class 'quality': 1 to 4 IoU thresholds, "
+        "best first (0.95,0.7,0.5: excellent, good, fair, else poor), or named "
+        "(great=0.9,ok=0.6); default 0.95,0.7",
+    )
     add_display_options(g)
     add_report_options(seg.add_argument_group("report"), images=True)
     g = seg.add_argument_group("execution")
@@ -209,10 +270,22 @@ def _segment(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from ioukit._cli_progress import progress_bar
     from ioukit._cli_segment_show import summary
-    from ioukit.evaluate import FolderProblemsError, evaluate_folder, format_problems
+    from ioukit.evaluate import FolderProblemsError, PairingError, evaluate_folder, format_problems
+    from ioukit.io import load_label_map, load_palette
+    from ioukit.segmentation import parse_quality_bands
 
     num_classes, names = _labels(args)
     _check_paths(args)
+    try:
+        bands = None if args.bands is None else parse_quality_bands(args.bands)
+    except ParameterError as exc:
+        raise UsageError(_words(str(exc))) from None
+    try:
+        relabel = None if args.label_map is None else load_label_map(args.label_map)
+        palette = None if args.palette is None else load_palette(args.palette)
+    except IoUKitError as exc:
+        print(f"{PROG} segment: error: {_words(str(exc))}", file=sys.stderr)
+        return 1
     progress = progress_bar(args, "segment")
     try:
         with engine(args, "segment") as executor:
@@ -225,6 +298,10 @@ def _evaluate(args: argparse.Namespace) -> int:
                 target_suffix=args.target_suffix,
                 pred_suffix=args.pred_suffix,
                 reduce_zero_label=bool(args.reduce_zero_label),
+                label_map=relabel,
+                label_map_on=args.label_map_on,
+                palette=palette,
+                quality_bands=bands,
                 workers=args.workers,
                 checkpoint=args.checkpoint,
                 per_image_csv=args.per_image,
@@ -233,13 +310,21 @@ def _evaluate(args: argparse.Namespace) -> int:
                 executor=executor,
             )
     except ParameterError as exc:  # a bad combination of options
-        raise UsageError(cli_words(str(exc))) from None
+        raise UsageError(_words(str(exc))) from None
+    except PairingError as exc:  # the folders swapped, or the suffixes wrong
+        _pairing(exc, args)
+        return 2
     except FolderProblemsError as exc:
+        _skipped(exc.skipped)
         _problems(exc, args)
+        return 1
+    except IoUKitError as exc:  # in this command's words (cli.main would use the shared ones)
+        print(f"{PROG} segment: error: {_words(str(exc))}", file=sys.stderr)
         return 1
     finally:
         if progress is not None:
             progress.stop()
+    _skipped(evaluation.skipped)
     out = summary(evaluation, args)
     if args.json:
         write(args.json, out.json())  # never half a summary
@@ -253,7 +338,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             "target(s) evaluated:",
             file=sys.stderr,
         )
-        print(cli_words(format_problems(evaluation.problems)), file=sys.stderr)
+        print(_words(format_problems(evaluation.problems, limit=_LIMIT)), file=sys.stderr)
+        _where_all(evaluation.problems, args)
     show(args, out)
     return 0
 
@@ -270,7 +356,14 @@ def _problems(exc: FolderProblemsError, args: argparse.Namespace) -> None:
         f"{PROG} segment: error: {len(exc.problems)} problem(s) with the input files:",
         file=sys.stderr,
     )
-    print(cli_words(format_problems(exc.problems)), file=sys.stderr)
+    print(_words(format_problems(exc.problems, limit=_LIMIT) + exc.note), file=sys.stderr)
+    from ioukit._folder_problems import truncated
+
+    # a failed run writes no summary; the problems go to --json only when not all are shown
+    listed = bool(args.json) and truncated(exc.problems, _LIMIT)
+    if listed:
+        write(args.json, json_text(exc.to_dict()) + "\n")
+    _where_all(exc.problems, args)
     again = (
         f" (with --checkpoint {args.checkpoint}, the pairs already counted are not read again)"
         if args.checkpoint
@@ -284,4 +377,60 @@ def _problems(exc: FolderProblemsError, args: argparse.Namespace) -> None:
         )
     else:
         advice = "No pair could be evaluated: fix the files or the options."
-    print(f"No summary was written. {advice}", file=sys.stderr)
+    written = f" ({args.json} holds the problems, no scores)" if listed else ""
+    print(f"No summary was written{written}. {advice}", file=sys.stderr)
+
+
+def _where_all(problems: Any, args: argparse.Namespace) -> None:
+    """Where the problems that were left off the screen are."""
+    from ioukit._folder_problems import truncated
+
+    if not truncated(problems, _LIMIT):
+        return
+    where = (
+        f"all {len(problems)} are in {args.json} (files.problems)"
+        if args.json
+        else f"rerun with --json FILE to get all {len(problems)} in FILE (files.problems)"
+    )
+    print(f"(Up to {_LIMIT} problems of each kind are listed; {where}.)", file=sys.stderr)
+
+
+def _skipped(skipped: Any) -> None:
+    """A note per folder and kind of image files that are not read: JPEG (lossy) and other
+    image types. Other files (notes, JSON, ...) are not mentioned: folders often hold them, and
+    they could not be label maps."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for f in skipped:
+        if f.kind != "other":
+            groups.setdefault((f.folder, f.kind), []).append(f)
+    for (folder, kind), files in groups.items():
+        names = ", ".join(f.path for f in files[:3]) + (", ..." if len(files) > 3 else "")
+        what = "JPEG file(s)" if kind == "lossy" else "image(s) of a type that is not read"
+        print(
+            f"{PROG} segment: note: {len(files)} {what} in the {folder} folder "
+            f"skipped ({names}): {files[0].reason}.",
+            file=sys.stderr,
+        )
+
+
+def _pairing(exc: PairingError, args: argparse.Namespace) -> None:
+    """The options pair few files; the command that pairs them."""
+    import shlex
+
+    hint = exc.hint
+    pred, target = (
+        (args.target_dir, args.pred_dir) if hint.swap else (args.pred_dir, args.target_dir)
+    )
+    words = [PROG, "segment", pred, target]
+    if hint.pred_suffix:
+        words += ["--pred-suffix", hint.pred_suffix]
+    if hint.target_suffix:
+        words += ["--target-suffix", hint.target_suffix]
+    swapped = "PRED_DIR and TARGET_DIR look swapped: " if hint.swap else ""
+    print(
+        f"{PROG} segment: error: these options pair {exc.paired} of {exc.num_targets} "
+        f"target(s); {swapped}{hint.reason}. This pairs {hint.pairs}:\n"
+        f"  {shlex.join(words)} ...\n"
+        "(with your other options; the --pred-suffix/--target-suffix shown replace yours)",
+        file=sys.stderr,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -67,13 +68,22 @@ def _count_pair(pred_path: str, target_path: str, config: dict[str, Any]) -> Out
     Returns a ``(C, C)`` int64 matrix, a few kilobytes, never the label maps.
     """
     from ioukit import multiclass_confusion_matrix
-    from ioukit.io import read_label_map, reduce_zero_label
+    from ioukit._label_remap import PaletteColourError, apply_label_map
+    from ioukit.io import read_file, reduce_zero_label
 
+    palette = config.get("palette")
     try:
-        pred = read_label_map(pred_path)
-        target = read_label_map(target_path)
+        pred = read_file(pred_path, palette)
+        target = read_file(target_path, palette)
+    except PaletteColourError as exc:
+        return None, "bad_labels", str(exc)
     except IoUKitError as exc:
         return None, "unreadable", str(exc)
+    relabel = config.get("label_map")
+    if relabel is not None:  # before reduce_zero_label: the map reads the files' own ids
+        on = config.get("label_map_on", "target")
+        pred = apply_label_map(pred, dict(relabel)) if on in ("pred", "both") else pred
+        target = apply_label_map(target, dict(relabel)) if on in ("target", "both") else target
     if pred.shape != target.shape:
         return (
             None,
@@ -87,8 +97,68 @@ def _count_pair(pred_path: str, target_path: str, config: dict[str, Any]) -> Out
             pred, target, num_classes=config["num_classes"], ignore_index=config["ignore_index"]
         )
     except InputError as exc:
-        return None, "bad_labels", _label_words(str(exc))
+        return None, "bad_labels", _label_words(str(exc)) + _swapped(pred, target, config)
     return cm, "", ""
+
+
+_SWAP_MARK = "which a model does not predict"
+
+
+def _swapped(
+    pred: np.ndarray[Any, Any], target: np.ndarray[Any, Any], config: dict[str, Any]
+) -> str:
+    """A note when the prediction holds ignored values and the target none: what a target and a
+    prediction look like the other way round."""
+    import numpy as np
+
+    ignore = list(config["ignore_index"])
+    if not ignore or np.isin(target, ignore).any():
+        return ""
+    held = [v for v in ignore if (pred == v).any()]
+    if not held:
+        return ""
+    return (
+        f" The prediction holds {held}, ignored in targets and {_SWAP_MARK}, and the target "
+        "none: are the prediction and target folders swapped?"
+    )
+
+
+def swap_note(problems: Sequence[Problem], num_pairs: int) -> str:
+    """A closing line for a problem list when every pair failed the way swapped folders do
+    (the "predictions" hold ignored values, the "targets" none), else ``""``."""
+    failed = [p for p in problems if not p.kind.endswith("_prediction")]
+    if not num_pairs or len(failed) < num_pairs:
+        return ""
+    if not all(p.kind == "bad_labels" and _SWAP_MARK in p.message for p in failed):
+        return ""
+    return (
+        "\n  Every prediction holds values that are ignored in targets, and no target does: the "
+        "prediction and target folders look swapped."
+    )
+
+
+_PILLOW_TYPES = (".png", ".tif", ".tiff")
+
+
+def need_pillow(func: str, pairs: Sequence[Pair]) -> None:
+    """Say once, before reading, that the PNG/TIFF files of ``pairs`` need Pillow."""
+    n = sum(
+        os.path.splitext(str(f))[1].lower() in _PILLOW_TYPES
+        for p in pairs
+        for f in (p.pred, p.target)
+    )
+    if not n:
+        return
+    try:
+        import PIL.Image  # noqa: F401
+    except ImportError:
+        from ioukit._errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            f"{func}: {n} of the {2 * len(pairs)} files to read are PNG/TIFF images, which "
+            "need Pillow: pip install 'ioukit[io]' (or pip install pillow). .npy files are "
+            "read without it."
+        ) from None
 
 
 def count_batch(
@@ -221,7 +291,14 @@ class PerImageCsv:
     """Per-image rows (``SegmentationEvaluator.add_confusion_matrix``), written and flushed as
     they come."""
 
-    def __init__(self, path: str | os.PathLike[str], class_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        class_names: Sequence[str],
+        *,
+        bands: tuple[tuple[float, str], ...] | None = None,
+    ) -> None:
+        self.bands = bands
         self.fields = ["image", "miou", "pixel_accuracy", "quality"] + [
             f"iou_{n}" for n in class_names
         ]
@@ -230,6 +307,14 @@ class PerImageCsv:
         self.writer.writeheader()
 
     def write(self, row: dict[str, Any]) -> None:
+        if self.bands is not None:  # the quality under the run's bands
+            from ioukit._quality_bands import quality_band
+
+            miou = row["miou"]
+            row = {
+                **row,
+                "quality": quality_band(math.nan if miou is None else miou, bands=self.bands),
+            }
         self.writer.writerow({k: "" if v is None else v for k, v in row.items()})
         self.fh.flush()
 

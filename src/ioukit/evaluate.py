@@ -14,19 +14,31 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ioukit._errors import InputError, ParameterError
-from ioukit._folder import PROBLEM_KINDS, Problem
+from ioukit._folder import PROBLEM_KINDS, Problem, need_pillow, swap_note
+from ioukit._folder_problems import (
+    MESSAGE_LIMIT,
+    FolderProblemsError,
+    PairingError,
+    check_pairing,
+    format_problems,
+    hex_palette,
+    problems_by_kind,
+    skipped_rows,
+)
+from ioukit._pair_hints import SkippedFile, jpeg_notes
 from ioukit._pool import Executor, ProcessPool, SerialExecutor
 
 if TYPE_CHECKING:
     import os
 
     from ioukit._dask import DaskExecutor
+    from ioukit._quality_bands import Bands
     from ioukit.segmentation import SegmentationEvaluator, SegmentationResult
 
 __all__ = [
@@ -35,6 +47,7 @@ __all__ = [
     "Executor",
     "FolderEvaluation",
     "FolderProblemsError",
+    "PairingError",
     "Problem",
     "ProcessPool",
     "SerialExecutor",
@@ -49,55 +62,6 @@ def __getattr__(name: str) -> Any:
 
         return DaskExecutor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _by_kind(problems: Iterable[Problem]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {kind: [] for kind in PROBLEM_KINDS}
-    for p in problems:
-        out[p.kind].append(str(p))
-    return out
-
-
-def format_problems(problems: Iterable[Problem]) -> str:
-    """The problems as indented lines, grouped under the heading of their kind.
-
-    >>> print(format_problems([Problem("missing_prediction", "a.png", ""),
-    ...                        Problem("size_mismatch", "b", "prediction 2x2, target 3x3")]))
-      targets without a prediction (1):
-        a.png
-      prediction and target sizes differ (1):
-        b: prediction 2x2, target 3x3
-    """
-    lines = []
-    for kind, texts in _by_kind(problems).items():
-        if texts:
-            lines.append(f"  {PROBLEM_KINDS[kind]} ({len(texts)}):")
-            lines.extend(f"    {text}" for text in texts)
-    return "\n".join(lines)
-
-
-class FolderProblemsError(InputError):
-    """:func:`evaluate_folder` with ``on_bad="fail"`` found problems with the files.
-
-    Every pair was still read, so a checkpoint holds the good ones. Attributes: ``problems``
-    (a tuple of :class:`Problem`), ``num_evaluated`` (the good pairs) and ``num_pairs``.
-    """
-
-    def __init__(self, problems: tuple[Problem, ...], *, num_evaluated: int, num_pairs: int):
-        self.problems = problems
-        self.num_evaluated = num_evaluated
-        self.num_pairs = num_pairs
-        if num_evaluated:
-            advice = (
-                'Fix the files, or pass on_bad="skip" to evaluate the '
-                f"{num_evaluated} good pair(s) and record the problems."
-            )
-        else:
-            advice = "No pair could be evaluated: fix the files or the options."
-        super().__init__(
-            f"evaluate_folder: {len(problems)} problem(s) with the input files:\n"
-            f"{format_problems(problems)}\n{advice}"
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +95,8 @@ class FolderEvaluation:
     config: dict[str, Any]
     on_bad: str
     num_pairs: int
+    skipped: tuple[SkippedFile, ...] = ()
+    """The files that are not label maps (:attr:`ioukit.io.Pairing.skipped`)."""
 
     @property
     def num_evaluated(self) -> int:
@@ -140,7 +106,7 @@ class FolderEvaluation:
     @property
     def problems_by_kind(self) -> dict[str, list[str]]:
         """Every kind of :data:`PROBLEM_KINDS` → the lines of its problems (maybe none)."""
-        return _by_kind(self.problems)
+        return problems_by_kind(self.problems)
 
     @property
     def pairs(self) -> dict[str, tuple[str, str]]:
@@ -186,8 +152,9 @@ class FolderEvaluation:
         ``convention`` and ``skip_bad``), ``mean_iou`` (``{"convention", "value"}``), then
         :meth:`SegmentationResult.to_dict` without its per-image rows (``config``,
         ``summary``, ``conventions``, ``per_class``, ``confusion_matrix``), and ``files``
-        (counts of pairs, evaluated, missing, extra and failed pairs, and the problems by
-        kind). NaN becomes ``None``.
+        (counts of pairs, evaluated, missing, extra and failed pairs, the problems by kind,
+        and, when there are any, the image files skipped: JPEG and other types that are not
+        read). NaN becomes ``None``.
 
         Parameters
         ----------
@@ -221,6 +188,8 @@ class FolderEvaluation:
                 "extra_predictions": len(by_kind["extra_prediction"]),
                 "failed": sum(len(v) for k, v in by_kind.items() if not k.endswith("_prediction")),
                 "problems": by_kind,
+                # only when image files were skipped: the keys of a clean run stay as they were
+                **({"skipped": rows} if (rows := skipped_rows(self.skipped)) else {}),
             },
         }
 
@@ -251,6 +220,10 @@ def evaluate_folder(
     target_suffix: str = "",
     pred_suffix: str = "",
     reduce_zero_label: bool = False,
+    label_map: Mapping[int, int] | str | os.PathLike[str] | None = None,
+    label_map_on: Literal["target", "pred", "both"] = "target",
+    palette: Mapping[int, Sequence[int]] | str | os.PathLike[str] | None = None,
+    quality_bands: Bands | str | None = None,
     workers: int | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     per_image_csv: str | os.PathLike[str] | None = None,
@@ -292,7 +265,23 @@ def evaluate_folder(
         ``a_gt.png``).
     reduce_zero_label : bool, default False
         MMSegmentation's ``reduce_zero_label`` on targets: 0 becomes 255 and ``v`` becomes
-        ``v - 1`` (needs 255 in ``ignore_index``).
+        ``v - 1`` (needs 255 in ``ignore_index``). After ``label_map``.
+    label_map : mapping from id to id, str or path-like, optional
+        Relabel the files' values (:func:`ioukit.io.load_label_map`: a mapping, a JSON file,
+        or ``"cityscapes"``: labelIds → trainIds, 255 for ignored ids); values not in it stay
+        as they are.
+    label_map_on : {"target", "pred", "both"}, default "target"
+        Which files ``label_map`` relabels. Targets by default: a dataset's files are in its
+        own ids (Cityscapes' labelIds) while a model predicts the ids it was trained on
+        (trainIds); ``"both"`` for a model that writes the dataset's ids too.
+    palette : mapping from id to (r, g, b), str or path-like, optional
+        Class colours (:func:`ioukit.io.load_palette`): colour-coded (RGB) files on either side
+        become class ids, exactly (a colour not in it is a problem of the pair); single-channel
+        files are read as usual. Before ``label_map``.
+    quality_bands : tuple of (float, str) or str, optional
+        The bands that name each image's and class's quality (``quality`` of the per-image CSV
+        and of the result): ``(threshold, name)`` pairs or a text such as ``"0.95,0.7,0.5"``
+        (:func:`ioukit.segmentation.parse_quality_bands`). Default: the result's own.
     workers : int, optional
         Worker processes of the default executor (:class:`ProcessPool`); default: every core
         this process may use; 1 runs in this process (:class:`SerialExecutor`). Not with
@@ -327,10 +316,16 @@ def evaluate_folder(
     ------
     FolderProblemsError
         ``on_bad="fail"`` and some files are missing, extra or bad (all listed by name).
+    PairingError
+        The options pair under half of the files while others (the folders swapped, other
+        suffixes) would pair nearly all: the error says which (``hint``).
     InputError
-        No label maps in ``target_dir``; a folder does not exist; two files of a folder differ
-        only by extension; no pair could be evaluated; the checkpoint holds pairs that are no
-        longer there, or cannot be loaded.
+        No label maps in ``target_dir`` (the message says why when it holds JPEG files: they
+        are lossy, so never read as labels); a folder does not exist; two files of a folder
+        differ only by extension; no pair could be evaluated; the checkpoint holds pairs that
+        are no longer there, or cannot be loaded; a bad ``label_map`` or ``palette``.
+    MissingDependencyError
+        Some files are PNG or TIFF and Pillow is not installed (said once, before reading).
     ParameterError
         A bad option, or a checkpoint made with other options.
     IoUKitError
@@ -361,9 +356,11 @@ def evaluate_folder(
     1
     """
     from ioukit._folder import check_class_names, ordered_ignore
+    from ioukit._label_remap import as_label_map, as_palette, packed_palette
+    from ioukit._pairing import pair_with_hint
     from ioukit._pool import check_run_options
+    from ioukit._quality_bands import check_quality_bands, parse_quality_bands
     from ioukit.core._checks import check_ignore_index, check_num_classes
-    from ioukit.io import pair_files
     from ioukit.segmentation import SegmentationEvaluator
 
     func = "evaluate_folder"
@@ -382,6 +379,20 @@ def evaluate_folder(
             f"{func}: `reduce_zero_label=True` turns label 0 into 255 (void): add 255 to "
             "`ignore_index`."
         )
+    if label_map_on not in ("target", "pred", "both"):
+        raise ParameterError(
+            f'{func}: `label_map_on` must be "target", "pred" or "both"; got {label_map_on!r}.'
+        )
+    relabel = as_label_map(func, label_map)
+    colours = as_palette(func, palette)
+    bands = None
+    if quality_bands is not None:
+        where = f"{func}: `quality_bands`"
+        bands = (
+            parse_quality_bands(quality_bands)
+            if isinstance(quality_bands, str)
+            else check_quality_bands(quality_bands, where=where)
+        )
     config: dict[str, Any] = {
         "pred_dir": _where(pred_dir),
         "target_dir": _where(target_dir),
@@ -391,17 +402,21 @@ def evaluate_folder(
         "ignore_index": list(ignore),
         "class_names": None if names is None else {str(k): v for k, v in names.items()},
         "reduce_zero_label": bool(reduce_zero_label),
+        # None unless given: a checkpoint made before these options resumes
+        "label_map": None if relabel is None else {str(k): v for k, v in relabel.items()},
+        "label_map_on": None if relabel is None else label_map_on,
+        "palette": None if colours is None else hex_palette(colours),
     }
 
-    pairing = pair_files(pred_dir, target_dir, target_suffix=target_suffix, pred_suffix=pred_suffix)
-    problems = [Problem("missing_prediction", n, "") for n in pairing.missing_predictions]
+    pairing, hint = pair_with_hint(
+        pred_dir, target_dir, target_suffix=target_suffix, pred_suffix=pred_suffix, func=func
+    )
+    check_pairing(pairing, hint, pred_dir, target_dir, target_suffix, pred_suffix)
+    notes = jpeg_notes(pairing, target_suffix=target_suffix, pred_suffix=pred_suffix)
+    problems = [
+        Problem("missing_prediction", n, notes.get(n, "")) for n in pairing.missing_predictions
+    ]
     problems += [Problem("extra_prediction", n, "") for n in pairing.extra_predictions]
-    if not pairing.pairs and not pairing.missing_predictions:
-        raise InputError(
-            f"{func}: no label maps in {str(target_dir)!r} (looked for *.png, *.tif, *.tiff, "
-            "*.npy" + (f" named *{target_suffix}.*" if target_suffix else "") + ", in "
-            "sub-folders too)."
-        )
 
     def make() -> SegmentationEvaluator:
         return SegmentationEvaluator(c, ignore_index=ignore, class_names=names)
@@ -418,15 +433,21 @@ def evaluate_folder(
             f"paired, e.g. {gone[:3]}; the folders changed. Use a new checkpoint file."
         )
     todo = [p for p in pairing.pairs if p.name not in done]
+    need_pillow(func, todo)
     worker_config = {
         "num_classes": c,
         "ignore_index": ignore,
         "reduce_zero_label": bool(reduce_zero_label),
+        "label_map": None if relabel is None else tuple(relabel.items()),
+        "label_map_on": label_map_on,
+        "palette": None if colours is None else packed_palette(colours),
     }
     rows = None
     try:
         if per_image_csv is not None:
-            rows = PerImageCsv(per_image_csv, [(names or {}).get(i, str(i)) for i in range(c)])
+            rows = PerImageCsv(
+                per_image_csv, [(names or {}).get(i, str(i)) for i in range(c)], bands=bands
+            )
             if ev.num_images:  # resumed: the rows of the images already counted, then the rest
                 for row in ev.result().per_image_rows():
                     rows.write(row)
@@ -447,16 +468,26 @@ def evaluate_folder(
             rows.close()
         if saver is not None:
             saver.save(ev)
+    swapped = swap_note(problems, len(pairing.pairs))
     if problems and on_bad == "fail":
         raise FolderProblemsError(
-            tuple(problems), num_evaluated=ev.num_images, num_pairs=len(pairing.pairs)
+            tuple(problems),
+            num_evaluated=ev.num_images,
+            num_pairs=len(pairing.pairs),
+            note=swapped,
+            skipped=pairing.skipped,
         )
     if ev.num_images == 0:
-        raise InputError(f"{func}: no pair could be evaluated:\n{format_problems(problems)}")
+        raise InputError(
+            f"{func}: no pair could be evaluated:\n"
+            f"{format_problems(problems, limit=MESSAGE_LIMIT)}{swapped}"
+        )
+    result = ev.result()
     return FolderEvaluation(
-        result=ev.result(),
+        result=result if bands is None else result.with_quality_bands(bands),
         problems=tuple(problems),
         config=config,
         on_bad=on_bad,
         num_pairs=len(pairing.pairs),
+        skipped=pairing.skipped,
     )

@@ -9,8 +9,11 @@ Label maps are single-channel images whose pixel values are class ids:
 * ``.npy`` through NumPy (``allow_pickle=False``), any shape (volumes too).
 
 Colour images (``RGB``, ``RGBA``, …) are refused with an error: their values are colours, not
-class ids, and converting them would silently produce wrong labels. Pillow's decompression-bomb
-guard stays on: an image above ``2 × PIL.Image.MAX_IMAGE_PIXELS`` pixels is an error.
+class ids, and converting them would silently produce wrong labels; with a palette
+(:func:`load_palette`, ``read_label_map(path, palette=...)``) each colour is looked up exactly.
+Label maps are relabelled with :func:`load_label_map` and :func:`apply_label_map`. Pillow's
+decompression-bomb guard stays on: an image above ``2 × PIL.Image.MAX_IMAGE_PIXELS`` pixels is
+an error.
 
 Pillow is imported when the first image is read; it comes with the ``io`` extra
 (``pip install 'ioukit[io]'``).
@@ -21,21 +24,42 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping, Sequence
 from io import BytesIO
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from ioukit._errors import InputError, IoUKitError, MissingDependencyError
-from ioukit._fs import file_sizes, is_url, list_files, read_bytes, remember_sizes, why
+from ioukit._fs import is_url, read_bytes, why
+from ioukit._label_remap import (
+    LABEL_MAP_NAMES,
+    apply_label_map,
+    colours_to_ids,
+    load_label_map,
+    load_palette,
+    packed_palette,
+)
+from ioukit._pairing import (
+    LABEL_MAP_SUFFIXES,
+    Pair,
+    Pairing,
+    SkippedFile,
+    pair_file_sizes,
+    pair_files,
+)
 
 __all__ = [
+    "LABEL_MAP_NAMES",
     "LABEL_MAP_SUFFIXES",
     "Pair",
     "Pairing",
+    "SkippedFile",
+    "apply_label_map",
     "load_class_names",
+    "load_label_map",
+    "load_palette",
     "pair_file_sizes",
     "pair_files",
     "read_label_map",
@@ -44,14 +68,13 @@ __all__ = [
 
 NDArray = np.ndarray[Any, Any]
 
-LABEL_MAP_SUFFIXES: tuple[str, ...] = (".png", ".tif", ".tiff", ".npy")
-"""File extensions read as label maps (compared case-insensitively)."""
-
 # the reader of each extension: NumPy, or Pillow with this format name
 _KINDS = {".npy": "NPY", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
 # Pillow modes that hold class ids (one channel of integers, or floats for TIFF)
 _LABEL_MODES = ("L", "P", "1", "I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 # modes decoded straight into a NumPy buffer (saves Pillow's tobytes() copy)
+_COLOUR_MODES = ("RGB", "RGBA")  # read through a palette, when one is given
+Palette = tuple[tuple[int, int], ...]  # (packed colour, id) pairs: packed_palette
 _MAPPED: dict[str, np.dtype[Any]] = {
     "L": np.dtype(np.uint8),
     "P": np.dtype(np.uint8),
@@ -70,7 +93,9 @@ def _pil() -> Any:
     return Image
 
 
-def read_label_map(path: str | os.PathLike[str]) -> NDArray:
+def read_label_map(
+    path: str | os.PathLike[str], *, palette: Mapping[int, Sequence[int]] | None = None
+) -> NDArray:
     """Read one label map: an integer array of class ids.
 
     Parameters
@@ -81,6 +106,12 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
         fsspec: ``pip install fsspec``, plus the protocol's package: s3fs, gcsfs, aiohttp,
         adlfs, ...). A URL's file is read once into memory and decoded there, with the same
         rules, dtypes and errors as a local file; local paths never import fsspec.
+    palette : mapping of int to (r, g, b), optional
+        Class id → colour (:func:`load_palette`): a colour image (PNG/TIFF mode ``RGB``, or
+        ``RGBA`` opaque everywhere; a ``.npy`` of shape ``(..., 3)`` or ``(..., 4)``, uint8)
+        becomes the ids of its colours, exactly; a colour not in the palette is an error that
+        names it. Single-channel files are read as without it (a mode ``P`` PNG keeps its
+        indices).
 
     Returns
     -------
@@ -88,13 +119,15 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
         ``(H, W)`` for images: ``uint8`` for modes ``L``, ``P`` (palette indices, never the
         palette colours) and ``1``; ``uint16`` for 16-bit images; ``int32`` for ``I``;
         ``float32`` for ``F``. ``.npy`` files come back with their own shape and dtype.
+        Through a palette: the smallest unsigned dtype that holds its ids.
 
     Raises
     ------
     InputError
         The file cannot be read or decoded (missing, truncated, corrupt, not the format its
-        extension says), is a colour image, has several frames, holds no numbers, or is above
-        Pillow's decompression-bomb limit. The message names the file (the URL as given).
+        extension says), is a colour image (and no palette is given), holds colours that are
+        not in the palette, has several frames, holds no numbers, or is above Pillow's
+        decompression-bomb limit. The message names the file (the URL as given).
     MissingDependencyError
         Pillow is not installed and the file is an image; or the path is a URL and fsspec (or
         the package of its protocol) is not installed.
@@ -116,12 +149,24 @@ def read_label_map(path: str | os.PathLike[str]) -> NDArray:
     >>> fsspec.filesystem("memory").pipe("/doc_read/mask.png", p.read_bytes())
     >>> read_label_map("memory://doc_read/mask.png").tolist()
     [[0, 1], [2, 255]]
+
+    A colour-coded mask, through its palette:
+
+    >>> q = p.with_name("colour.png")
+    >>> Image.fromarray(np.array([[[128, 64, 128], [0, 0, 142]]], dtype=np.uint8)).save(q)
+    >>> read_label_map(q, palette={0: (128, 64, 128), 13: (0, 0, 142)}).tolist()
+    [[0, 13]]
     """
+    return read_file(path, None if palette is None else packed_palette(palette))
+
+
+def read_file(path: str | os.PathLike[str], palette: Palette | None = None) -> NDArray:
+    """:func:`read_label_map` with the palette packed already (a worker's form)."""
     if is_url(path):
         kind = _kind_of(path, _url_suffix(path))  # an unsupported type is refused before reading
-        return _decode(BytesIO(read_bytes(path)), path, kind)
+        return _decode(BytesIO(read_bytes(path)), path, kind, palette)
     path = Path(path)
-    return _decode(path, path, _kind_of(path, path.suffix))
+    return _decode(path, path, _kind_of(path, path.suffix), palette)
 
 
 def _url_suffix(url: str) -> str:
@@ -141,14 +186,26 @@ def _kind_of(name: str | Path, suffix: str) -> str:
     return kind
 
 
-def _decode(source: Path | BinaryIO, name: str | Path, kind: str) -> NDArray:
+def _decode(
+    source: Path | BinaryIO, name: str | Path, kind: str, palette: Palette | None
+) -> NDArray:
     """Decode the label map in ``source`` (a local file, or the bytes of a URL's file);
     ``name`` is what the error messages call it."""
     if kind == "NPY":
-        return _read_npy(source, name)
+        arr = _read_npy(source, name)
+        if (
+            palette is not None
+            and arr.dtype == np.uint8
+            and arr.ndim > 2
+            and arr.shape[-1] in (3, 4)
+        ):
+            return colours_to_ids(arr, palette, name)
+        return arr
     Image = _pil()
     try:
         with Image.open(source, formats=[kind]) as im:
+            if palette is not None and im.mode in _COLOUR_MODES:
+                return colours_to_ids(np.asarray(im), palette, name)
             return _image_to_array(im, name)
     except IoUKitError:
         raise
@@ -170,7 +227,8 @@ def _image_to_array(im: Any, path: str | Path) -> NDArray:
             f"{path}: is a colour or multi-channel image (mode {mode}); label maps must be "
             "single-channel images whose pixel values are class ids (PNG/TIFF mode L, P, "
             "I;16 or I; or .npy). Convert colour-coded masks (RGB/RGBA) to class ids with "
-            "the dataset's palette first; a palette (mode P) PNG keeps its indices."
+            "the dataset's palette: pass it as `palette`; a palette (mode P) PNG keeps its "
+            "indices."
         )
     frames = int(getattr(im, "n_frames", 1))
     if frames > 1:
@@ -249,213 +307,6 @@ def reduce_zero_label(label_map: NDArray) -> NDArray:
     x -= 1
     x[x == 254] = 255
     return x
-
-
-# -- pairing -----------------------------------------------------------------------------
-
-
-class Pair(NamedTuple):
-    """One prediction/target pair: ``name`` is the relative path of the target without its
-    extension and suffix (``"city/img_001"``), the key that matched both files. ``pred`` and
-    ``target`` are :class:`pathlib.Path` for a local folder, and the full URL (a ``str``,
-    ``"s3://bucket/pred/city/img_001.png"``) for a folder given as a URL."""
-
-    name: str
-    pred: Path | str
-    target: Path | str
-
-
-class Pairing(NamedTuple):
-    """Result of :func:`pair_files`: pairs sorted by name, and the files left unpaired."""
-
-    pairs: list[Pair]
-    missing_predictions: list[str]
-    """Targets without a prediction: their paths relative to the target folder."""
-    extra_predictions: list[str]
-    """Predictions without a target: their paths relative to the prediction folder."""
-
-
-def _local_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """``(relative posix path, path)`` of the files under ``root``, hidden ones skipped."""
-    seen = {os.path.realpath(root)}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        # linked folders are followed, each real folder once (no loops)
-        keep = []
-        for d in sorted(dirnames):
-            real = os.path.realpath(os.path.join(dirpath, d))
-            if not d.startswith(".") and real not in seen:
-                seen.add(real)
-                keep.append(d)
-        dirnames[:] = keep
-        rel_dir = PurePosixPath(Path(dirpath).relative_to(root).as_posix())
-        for fname in sorted(filenames):
-            if not fname.startswith("."):
-                yield (rel_dir / fname).as_posix(), Path(dirpath) / fname
-
-
-_Files = dict[str, tuple[str, "Path | str"]]
-
-
-def _label_files(
-    entries: Iterable[tuple[str, Path | str]], suffix: str
-) -> tuple[_Files, list[list[str]]]:
-    """``key → (relative path, file)`` of the label files among ``entries`` (``(relative
-    posix path, file)``) whose stem ends with ``suffix``, and the groups of relative paths that
-    share a key."""
-    found: dict[str, list[tuple[str, Path | str]]] = {}
-    for rel, full in entries:
-        rel_path = PurePosixPath(rel)
-        stem, ext = os.path.splitext(rel_path.name)
-        if ext.lower() not in LABEL_MAP_SUFFIXES or not stem.endswith(suffix):
-            continue
-        key = (rel_path.parent / stem[: len(stem) - len(suffix)]).as_posix()
-        found.setdefault(key, []).append((rel, full))
-    files = {k: v[0] for k, v in found.items()}
-    dups = [sorted(rel for rel, _ in v) for v in found.values() if len(v) > 1]
-    return files, sorted(dups)
-
-
-def _folder_files(
-    arg: str, folder: str | os.PathLike[str], suffix: str, sizes: dict[str, int]
-) -> tuple[_Files, list[list[str]]]:
-    """:func:`_label_files` of a local folder, or of a URL's listing (whose sizes are added
-    to ``sizes``, by full URL)."""
-    if is_url(folder):
-        listed = list_files(str(folder), label=f"pair_files: `{arg}`")
-        sizes.update((full, size) for _, full, size in listed if size is not None)
-        return _label_files(((rel, full) for rel, full, _ in listed), suffix)
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"pair_files: `{arg}` {str(root)!r} is not a folder.")
-    return _label_files(_local_files(root), suffix)
-
-
-def pair_files(
-    pred_dir: str | os.PathLike[str],
-    target_dir: str | os.PathLike[str],
-    *,
-    target_suffix: str = "",
-    pred_suffix: str = "",
-) -> Pairing:
-    """Pair the label maps of two folders by relative path and file stem.
-
-    Files are found recursively (following linked folders). Hidden files and folders (names
-    starting with ``.``) are skipped, and so are files whose extension is not one of
-    :data:`LABEL_MAP_SUFFIXES`. The extension does not take part in matching and is compared
-    case-insensitively, so ``a.png`` pairs with ``a.tif``. ``target_suffix`` /
-    ``pred_suffix`` is the end of the stem that is removed before matching
-    (``target_suffix="_gt"``: ``a.png`` ↔ ``a_gt.png``); a file whose stem does not end with
-    it is not a target (prediction).
-
-    Either folder may be a URL string (``file://``, ``s3://``, ``gs://``, ``http(s)://``,
-    ``memory://``, ...), listed once through fsspec (``pip install fsspec``, plus the
-    protocol's package: s3fs, gcsfs, aiohttp, adlfs, ...); a local folder and a URL can be
-    mixed. The rules are the same, except that linked folders behind a URL are not followed.
-    The pairs of a URL folder hold full URLs (``str``), those of a local folder
-    :class:`pathlib.Path`; :func:`read_label_map` reads both. The sizes the listing gave are
-    kept for :func:`pair_file_sizes`.
-
-    Parameters
-    ----------
-    pred_dir, target_dir : str or path-like
-        The two folders: local paths or URL strings.
-    target_suffix, pred_suffix : str, default ""
-        Stem suffixes removed before matching.
-
-    Returns
-    -------
-    Pairing
-        ``(pairs, missing_predictions, extra_predictions)``: pairs sorted by name; targets
-        that have no prediction and predictions that have no target, as paths relative to
-        their folder (posix, also for URLs), sorted.
-
-    Raises
-    ------
-    InputError
-        A folder does not exist, or two files of one folder have the same key (``a.png`` and
-        ``a.tif``): which one to use is ambiguous. Every such group is listed.
-    MissingDependencyError
-        A folder is a URL and fsspec (or the package of its protocol) is not installed.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> for f in ["pred/a.png", "pred/sub/b.npy", "pred/x.png", "gt/a_gt.PNG", "gt/sub/b_gt.png",
-    ...           "gt/c_gt.png", "gt/notes.txt"]:
-    ...     (root / f).parent.mkdir(parents=True, exist_ok=True); (root / f).touch()
-    >>> pairs, missing, extra = pair_files(root / "pred", root / "gt", target_suffix="_gt")
-    >>> [p.name for p in pairs], missing, extra
-    (['a', 'sub/b'], ['c_gt.png'], ['x.png'])
-
-    The predictions behind a URL (``memory://`` is fsspec's in-process filesystem):
-
-    >>> import fsspec
-    >>> fsspec.filesystem("memory").pipe({"/doc_pair/a.png": b"", "/doc_pair/sub/b.npy": b""})
-    >>> pairs, missing, extra = pair_files("memory://doc_pair", root / "gt", target_suffix="_gt")
-    >>> [(p.name, p.pred) for p in pairs]
-    [('a', 'memory:///doc_pair/a.png'), ('sub/b', 'memory:///doc_pair/sub/b.npy')]
-    """
-    sizes: dict[str, int] = {}
-    preds, pred_dups = _folder_files("pred_dir", pred_dir, pred_suffix, sizes)
-    targets, target_dups = _folder_files("target_dir", target_dir, target_suffix, sizes)
-    if pred_dups or target_dups:
-        lines = [
-            f"  {label} folder: {' and '.join(group)}"
-            for label, dups in (("prediction", pred_dups), ("target", target_dups))
-            for group in dups
-        ]
-        raise InputError(
-            "pair_files: these files have the same name but for the extension, so which one "
-            "to use is ambiguous; remove or rename all but one of each:\n" + "\n".join(lines)
-        )
-    pairs = [Pair(k, preds[k][1], targets[k][1]) for k in sorted(targets.keys() & preds.keys())]
-    missing = sorted(targets[k][0] for k in targets.keys() - preds.keys())
-    extra = sorted(preds[k][0] for k in preds.keys() - targets.keys())
-    if sizes:
-        remember_sizes(
-            (f, sizes[f])
-            for p in pairs
-            for f in (p.pred, p.target)
-            if isinstance(f, str) and f in sizes
-        )
-    return Pairing(pairs, missing, extra)
-
-
-def pair_file_sizes(pairs: Iterable[Pair]) -> list[int]:
-    """Bytes of each pair's two files (prediction + target), in order: to balance work by
-    size.
-
-    Sizes of local files come from ``os.stat``; those of URL files from the listing that
-    :func:`pair_files` made (no second listing, no request per file). A URL that no listing
-    of this process met (a :class:`Pair` made by hand, or forgotten after millions of others)
-    costs one request to its store; a store that does not tell a file's size counts it as 0.
-
-    Parameters
-    ----------
-    pairs : iterable of Pair
-        Usually ``pair_files(...).pairs``.
-
-    Returns
-    -------
-    list of int
-        ``len(pairs)`` sizes in bytes.
-
-    Raises
-    ------
-    InputError
-        A file does not exist (any more).
-
-    Examples
-    --------
-    >>> import fsspec
-    >>> fsspec.filesystem("memory").pipe({"/doc_sz/p/a.npy": b"123", "/doc_sz/t/a.npy": b"45"})
-    >>> pair_file_sizes(pair_files("memory://doc_sz/p", "memory://doc_sz/t").pairs)
-    [5]
-    """
-    pairs = list(pairs)
-    sizes = file_sizes([f for p in pairs for f in (p.pred, p.target)])
-    return [pred + target for pred, target in zip(sizes[::2], sizes[1::2], strict=True)]
 
 
 # -- class names -------------------------------------------------------------------------
