@@ -219,3 +219,30 @@ def test_palette_and_label_map_errors_in_the_commands_words(tmp_path: Path) -> N
     proc = segment(*base, "--label-map", str(tmp_path / "none.json"))
     assert proc.returncode == 1
     assert "error: --label-map: cannot read" in proc.stderr
+
+
+def test_cityscapes_label_ids_are_pointed_to_the_label_map(tmp_path: Path) -> None:
+    pred, gt = cityscapes_like(tmp_path)
+    suffixes = ("--pred-suffix", "_leftImg8bit", "--target-suffix", "_gtFine_labelIds")
+    # labelIds 7, 8, 9 are inside 19 classes: no bad label, so a note says what they are
+    quiet = segment(str(pred), str(gt), "--num-classes", "19", *suffixes, "--format", "json")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "map the targets with --label-map cityscapes" in quiet.stderr
+    # labelIds beyond 18 (26: car) fail the run; its closing line names the option
+    _save(
+        gt / "aachen" / "aachen_000000_000019_gtFine_labelIds.png", np.full((8, 12), 26, np.uint8)
+    )
+    bad = segment(str(pred), str(gt), "--num-classes", "19", "--ignore-index", "255", *suffixes)
+    assert bad.returncode == 1
+    assert "6 of the 6 targets are named *labelIds*" in bad.stderr
+    assert "Map them with --label-map cityscapes" in bad.stderr
+    # the built-in map gives the 19 classes and their names; parking (9) becomes 255 (void)
+    ok = segment(str(pred), str(gt), "--ignore-index", "255", *suffixes, "--label-map",
+                 "cityscapes", "--format", "json")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert "note:" not in ok.stderr
+    doc = json.loads(ok.stdout)
+    classes = [row["name"] for row in doc["per_class"]]
+    assert len(classes) == 19
+    assert classes[:2] == ["road", "sidewalk"]
+    assert classes[-1] == "bicycle"

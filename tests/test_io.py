@@ -4,6 +4,7 @@ names. Small files generated in tmp_path."""
 from __future__ import annotations
 
 import builtins
+import re
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,9 @@ def test_missing_pillow_names_the_extra(tmp_path: Path, monkeypatch: pytest.Monk
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_pil)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'ioukit\[io\]'"):
+    from ioukit._errors import install_hint
+
+    with pytest.raises(MissingDependencyError, match=re.escape(install_hint("io", "pillow"))):
         read_label_map(tmp_path / "a.png")
     np.save(tmp_path / "a.npy", np.zeros((2, 2), np.uint8))  # .npy needs no Pillow
     assert read_label_map(tmp_path / "a.npy").shape == (2, 2)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 # the words of this command's own options (ioukit.cli.cli_words has the shared ones)
 _WORDS = (
+    ('`label_map="cityscapes"`', "--label-map cityscapes"),
     ("load_label_map: ", "--label-map: "),
     ("load_palette: ", "--palette: "),
     ("`label_map_on`", "--label-map-on"),
@@ -150,7 +151,8 @@ def add_parser(sub: Any) -> None:
         metavar="FILE|NAME",
         help="relabel the files' values first: a JSON file {from: to} (or a list whose item i "
         "is what i becomes), or 'cityscapes' (labelIds -> trainIds, 255 for the ignored "
-        "ids); values not in the map stay as they are",
+        "ids; it also gives --num-classes 19 and the class names, unless given); values not "
+        "in the map stay as they are",
     )
     g.add_argument(
         "--label-map-on",
@@ -234,12 +236,17 @@ def add_parser(sub: Any) -> None:
 
 
 def _labels(args: argparse.Namespace) -> tuple[int, dict[int, str] | None]:
-    """``--num-classes`` (default: from the class names) and the class names."""
+    """``--num-classes`` (default: from the class names, or the 19 classes of
+    ``--label-map cityscapes``) and the class names (those of ``--label-map cityscapes``
+    unless given)."""
+    from ioukit._label_remap import label_map_class_names
     from ioukit.io import load_class_names
 
     names = None if args.class_names is None else load_class_names(args.class_names)
+    if args.num_classes is None and names is None and args.label_map == "cityscapes":
+        args.num_classes = 19
     if args.num_classes is not None:
-        return args.num_classes, names
+        return args.num_classes, names or label_map_class_names(args.label_map, args.num_classes)
     if names is None:
         raise UsageError("give --num-classes (or --class-names, to take it from there).")
     ids = [k for k in names if k not in (args.ignore_index or ())]
@@ -286,6 +293,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     except IoUKitError as exc:
         print(f"{PROG} segment: error: {_words(str(exc))}", file=sys.stderr)
         return 1
+    if relabel is None and num_classes == 19 and "labelIds" in args.target_suffix:
+        print(
+            f"{PROG} segment: note: the targets are Cityscapes labelIds (--target-suffix "
+            f"{args.target_suffix}), scored as they are against 19 classes; a model predicts "
+            "trainIds: map the targets with --label-map cityscapes.",
+            file=sys.stderr,
+        )
     progress = progress_bar(args, "segment")
     try:
         with engine(args, "segment") as executor:

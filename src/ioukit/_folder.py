@@ -137,6 +137,23 @@ def swap_note(problems: Sequence[Problem], num_pairs: int) -> str:
     )
 
 
+def label_ids_note(
+    problems: Sequence[Problem], pairs: Sequence[Pair], config: dict[str, Any]
+) -> str:
+    """A closing line when labels outside the classes meet Cityscapes' ``*_labelIds`` targets
+    without a label map: labelIds (0-33) are not the 19 trainIds that models predict."""
+    if config.get("label_map") is not None or not any(p.kind == "bad_labels" for p in problems):
+        return ""
+    named = sum("labelIds" in os.path.basename(str(p.target)) for p in pairs)
+    if not pairs or 2 * named < len(pairs):
+        return ""
+    return (
+        f"\n  {named} of the {len(pairs)} targets are named *labelIds*: Cityscapes labelIds "
+        "(0-33) are not the 19 trainIds a model predicts. Map them with "
+        '`label_map="cityscapes"` (labelIds -> trainIds, 255 for the others).'
+    )
+
+
 _PILLOW_TYPES = (".png", ".tif", ".tiff")
 
 
@@ -152,12 +169,11 @@ def need_pillow(func: str, pairs: Sequence[Pair]) -> None:
     try:
         import PIL.Image  # noqa: F401
     except ImportError:
-        from ioukit._errors import MissingDependencyError
+        from ioukit._errors import MissingDependencyError, install_hint
 
         raise MissingDependencyError(
             f"{func}: {n} of the {2 * len(pairs)} files to read are PNG/TIFF images, which "
-            "need Pillow: pip install 'ioukit[io]' (or pip install pillow). .npy files are "
-            "read without it."
+            f"need Pillow: {install_hint('io', 'pillow')}. .npy files are read without it."
         ) from None
 
 

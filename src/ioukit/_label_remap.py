@@ -56,6 +56,20 @@ def _cityscapes() -> dict[int, int]:
     return {lb.id: train.get(lb.id, 255) for lb in LABELS}
 
 
+def label_map_class_names(label_map: object, num_classes: int) -> dict[int, str] | None:
+    """The class names that a built-in label map implies (the 19 Cityscapes trainId names for
+    ``"cityscapes"`` with 19 classes), else None.
+
+    >>> label_map_class_names("cityscapes", 19)[18], label_map_class_names("cityscapes", 20)
+    ('bicycle', None)
+    """
+    if label_map != "cityscapes" or num_classes != 19:
+        return None
+    from ioukit.cityscapes._labels import EVAL_CLASSES
+
+    return {i: lb.name for i, lb in enumerate(EVAL_CLASSES)}
+
+
 def _read_json(func: str, path: str | os.PathLike[str]) -> object:
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ioukit._errors import InputError, ParameterError
-from ioukit._folder import PROBLEM_KINDS, Problem, need_pillow, swap_note
+from ioukit._folder import PROBLEM_KINDS, Problem, label_ids_note, need_pillow, swap_note
 from ioukit._folder_problems import (
     MESSAGE_LIMIT,
     FolderProblemsError,
@@ -356,7 +356,7 @@ def evaluate_folder(
     1
     """
     from ioukit._folder import check_class_names, ordered_ignore
-    from ioukit._label_remap import as_label_map, as_palette, packed_palette
+    from ioukit._label_remap import as_label_map, as_palette, label_map_class_names, packed_palette
     from ioukit._pairing import pair_with_hint
     from ioukit._pool import check_run_options
     from ioukit._quality_bands import check_quality_bands, parse_quality_bands
@@ -384,6 +384,7 @@ def evaluate_folder(
             f'{func}: `label_map_on` must be "target", "pred" or "both"; got {label_map_on!r}.'
         )
     relabel = as_label_map(func, label_map)
+    names = names if names is not None else label_map_class_names(label_map, c)
     colours = as_palette(func, palette)
     bands = None
     if quality_bands is not None:
@@ -468,7 +469,9 @@ def evaluate_folder(
             rows.close()
         if saver is not None:
             saver.save(ev)
-    swapped = swap_note(problems, len(pairing.pairs))
+    swapped = swap_note(problems, len(pairing.pairs)) + label_ids_note(
+        problems, pairing.pairs, config
+    )
     if problems and on_bad == "fail":
         raise FolderProblemsError(
             tuple(problems),

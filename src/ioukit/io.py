@@ -86,9 +86,11 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError as exc:
+        from ioukit._errors import install_hint
+
         raise MissingDependencyError(
-            "Reading PNG/TIFF label maps needs Pillow: pip install 'ioukit[io]' (or pip install "
-            "pillow). .npy files are read without it."
+            f"Reading PNG/TIFF label maps needs Pillow: {install_hint('io', 'pillow')}. .npy "
+            "files are read without it."
         ) from exc
     return Image
 
