@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     from ioukit._cli_detect import add_parser as add_detect
     from ioukit._cli_panoptic import add_parser as add_panoptic
     from ioukit._cli_segment import add_parser as add_segment
+    from ioukit._cli_warmup import add_parser as add_warmup
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (add_segment, add_detect, add_panoptic, add_cityscapes, add_compare):
+    for add in (add_segment, add_detect, add_panoptic, add_cityscapes, add_compare, add_warmup):
         add(sub)
     return parser
 

@@ -23,6 +23,7 @@ each query box, then write them at their offsets and sort each row by ``j``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -70,90 +71,92 @@ def _score(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return diou - alpha * v
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def pairwise(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    kind, a, area_a, at_a, bad_a, b, area_b, at_b, bad_b, any_bad_b, fill, out
-):
-    """Scores of every row of ``a`` against every row of ``b``, batch by batch.
+def _pairwise(kind: int) -> Any:
+    """The pairwise kernel of one ``kind``, a constant of its compiled code: a call compiles
+    the formula it needs and no other."""
 
-    ``a``: (4, B, n) float64 columns x1, y1, x2, y2; ``area_a``, ``at_a`` (``atan2(w, h)``, for
-    CIoU), ``bad_a``: (B, n). Same for ``b`` with m. ``out``: (B * n, m) of the final dtype.
-    Rows of an invalid box of ``a`` and columns of one of ``b`` (when ``any_bad_b``) get ``fill``.
-    """
-    nb_, n = area_a.shape
-    m = area_b.shape[1]
-    for r in nb.prange(nb_ * n):
-        bb = r // n
-        i = r - bb * n
-        row = out[r]
-        if bad_a[bb, i]:
-            for j in range(m):
-                row[j] = fill
-            continue
-        ax1 = a[0, bb, i]
-        ay1 = a[1, bb, i]
-        ax2 = a[2, bb, i]
-        ay2 = a[3, bb, i]
-        ar = area_a[bb, i]
-        at = at_a[bb, i]
-        bx1 = b[0, bb]
-        by1 = b[1, bb]
-        bx2 = b[2, bb]
-        by2 = b[3, bb]
-        arb = area_b[bb]
-        atb = at_b[bb]
-        # one loop per kind, so that each inner loop is branch-free
-        if kind == IOU:
-            for j in range(m):
-                row[j] = _score(
-                    IOU, ax1, ay1, ax2, ay2, ar, at, bx1[j], by1[j], bx2[j], by2[j], arb[j], 0.0
-                )
-        elif kind == GIOU:
-            for j in range(m):
-                row[j] = _score(
-                    GIOU, ax1, ay1, ax2, ay2, ar, at, bx1[j], by1[j], bx2[j], by2[j], arb[j], 0.0
-                )
-        elif kind == DIOU:
-            for j in range(m):
-                row[j] = _score(
-                    DIOU, ax1, ay1, ax2, ay2, ar, at, bx1[j], by1[j], bx2[j], by2[j], arb[j], 0.0
-                )
-        else:
-            for j in range(m):
-                row[j] = _score(
-                    CIOU, ax1, ay1, ax2, ay2, ar, at, bx1[j], by1[j], bx2[j], by2[j], arb[j], atb[j]
-                )
-        if any_bad_b:
-            badrow = bad_b[bb]
-            for j in range(m):
-                if badrow[j]:
+    @nb.njit(cache=True, nogil=True)
+    def pairwise(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+        a, area_a, at_a, bad_a, b, area_b, at_b, bad_b, any_bad_b, fill, out, lo, hi
+    ):
+        """Scores of rows ``lo .. hi`` of ``a`` (batch by batch) against every row of ``b``.
+
+        ``a``: (4, B, n) float64 columns x1, y1, x2, y2; ``area_a``, ``at_a`` (``atan2(w, h)``,
+        for CIoU), ``bad_a``: (B, n). Same for ``b`` with m. ``out``: (B * n, m) of the final
+        dtype. Rows of an invalid box of ``a`` and columns of one of ``b`` (when
+        ``any_bad_b``) get ``fill``. Serial, without the GIL: threads run ranges of rows
+        (:func:`ioukit.kernels._threads.run_chunks`).
+        """
+        n = area_a.shape[1]
+        m = area_b.shape[1]
+        for r in range(lo, hi):
+            bb = r // n
+            i = r - bb * n
+            row = out[r]
+            if bad_a[bb, i]:
+                for j in range(m):
                     row[j] = fill
+                continue
+            ax1 = a[0, bb, i]
+            ay1 = a[1, bb, i]
+            ax2 = a[2, bb, i]
+            ay2 = a[3, bb, i]
+            ar = area_a[bb, i]
+            at = at_a[bb, i]
+            bx1 = b[0, bb]
+            by1 = b[1, bb]
+            bx2 = b[2, bb]
+            by2 = b[3, bb]
+            arb = area_b[bb]
+            atb = at_b[bb]
+            for j in range(m):
+                row[j] = _score(
+                    kind, ax1, ay1, ax2, ay2, ar, at, bx1[j], by1[j], bx2[j], by2[j], arb[j], atb[j]
+                )
+            if any_bad_b:
+                badrow = bad_b[bb]
+                for j in range(m):
+                    if badrow[j]:
+                        row[j] = fill
+
+    return pairwise
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    kind, a, area_a, at_a, b, area_b, at_b, bad, fill, out
-):
-    """Scores of ``a[:, k]`` against ``b[:, k]``: ``a``, ``b`` (4, K); the rest (K,)."""
-    for k in nb.prange(out.shape[0]):
-        if bad[k]:
-            out[k] = fill
-        else:
-            out[k] = _score(
-                kind,
-                a[0, k],
-                a[1, k],
-                a[2, k],
-                a[3, k],
-                area_a[k],
-                at_a[k],
-                b[0, k],
-                b[1, k],
-                b[2, k],
-                b[3, k],
-                area_b[k],
-                at_b[k],
-            )
+def _aligned(kind: int) -> Any:
+    """The aligned kernel of one ``kind`` (see :func:`_pairwise`)."""
+
+    @nb.njit(cache=True, nogil=True)
+    def aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+        a, area_a, at_a, b, area_b, at_b, bad, fill, out, lo, hi
+    ):
+        """Scores of ``a[:, k]`` against ``b[:, k]`` for k in ``lo .. hi``: ``a``, ``b``
+        (4, K); the rest (K,)."""
+        for k in range(lo, hi):
+            if bad[k]:
+                out[k] = fill
+            else:
+                out[k] = _score(
+                    kind,
+                    a[0, k],
+                    a[1, k],
+                    a[2, k],
+                    a[3, k],
+                    area_a[k],
+                    at_a[k],
+                    b[0, k],
+                    b[1, k],
+                    b[2, k],
+                    b[3, k],
+                    area_b[k],
+                    at_b[k],
+                )
+
+    return aligned
+
+
+#: the dense kernels by kind code (IOU, GIOU, DIOU, CIOU); each compiles at its first call
+PAIRWISE = tuple(_pairwise(kind) for kind in (IOU, GIOU, DIOU, CIOU))
+ALIGNED = tuple(_aligned(kind) for kind in (IOU, GIOU, DIOU, CIOU))
 
 
 # ----------------------------------------------------------------------------- sparse
@@ -287,22 +290,6 @@ def _query_row(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return count
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def sparse_count(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    a, area_a, order, self_pairs, min_iou, grid, starts, entries, eb
-):
-    """Pass 1: the number of kept pairs of each box of ``a`` (4, N), as offsets (N + 1)."""
-    counts = np.zeros(a.shape[1] + 1, dtype=np.int64)
-    none_j = np.empty(0, dtype=np.int64)
-    none_v = np.empty(0, dtype=np.float64)
-    for t in nb.prange(order.shape[0]):
-        i = order[t]
-        counts[i + 1] = _query_row(
-            i, a, area_a, self_pairs, min_iou, grid, starts, entries, eb, none_j, none_v, 0, False
-        )
-    return np.cumsum(counts)
-
-
 @nb.njit(cache=True, nogil=True)
 def _sort_segment(js, vs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
     if hi - lo <= 32:  # insertion sort
@@ -316,32 +303,63 @@ def _sort_segment(js, vs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no
                 q -= 1
             js[q + 1] = j
             vs[q + 1] = v
-    else:
-        order = np.argsort(js[lo:hi]) + lo
-        sj = js[order]
-        sv = vs[order]
-        js[lo:hi] = sj
-        vs[lo:hi] = sv
+    else:  # heapsort: the js of a row are distinct, so any sort gives the same order (and
+        # compiles in a fraction of the time of np.argsort)
+        n = hi - lo
+        for root in range(n // 2 - 1, -1, -1):
+            _sift(js, vs, lo, root, n)
+        for end in range(n - 1, 0, -1):
+            j = js[lo]
+            v = vs[lo]
+            js[lo] = js[lo + end]
+            vs[lo] = vs[lo + end]
+            js[lo + end] = j
+            vs[lo + end] = v
+            _sift(js, vs, lo, 0, end)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def sparse_fill(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    a, area_a, order, self_pairs, min_iou, grid, starts, entries, eb, offsets
-):
-    """Pass 2: every kept pair (i, j, iou), written at the row offsets, sorted by (i, j)."""
-    total = offsets[-1]
-    out_i = np.empty(total, dtype=np.int64)
-    out_j = np.empty(total, dtype=np.int64)
-    out_v = np.empty(total, dtype=np.float64)
-    for t in nb.prange(order.shape[0]):
+@nb.njit(cache=True, nogil=True)
+def _sift(js, vs, lo, root, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Move ``js[lo + root]`` (with its ``vs``) down the max-heap ``js[lo : lo + n]``."""
+    j = js[lo + root]
+    v = vs[lo + root]
+    child = 2 * root + 1
+    while child < n:
+        if child + 1 < n and js[lo + child + 1] > js[lo + child]:
+            child += 1
+        if js[lo + child] <= j:
+            break
+        js[lo + root] = js[lo + child]
+        vs[lo + root] = vs[lo + child]
+        root = child
+        child = 2 * root + 1
+    js[lo + root] = j
+    vs[lo + root] = v
+
+
+@nb.njit(cache=True, nogil=True)
+def sparse_rows(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    a, area_a, order, self_pairs, min_iou, grid, starts, entries, eb, offsets, out_i, out_j,
+    out_v, write, lo, hi
+):  # fmt: skip
+    """The query boxes ``order[lo:hi]`` of ``a`` (4, N), in one of two passes (one compiled
+    kernel serves both; threads run ranges of queries).
+
+    Pass 1 (``write`` false): ``offsets[i + 1]`` = the number of kept pairs of box ``i``
+    (``out_*`` unused). Pass 2 (``write`` true, ``offsets`` the cumulative sum of pass 1):
+    every kept pair (i, j, iou) written at the row offsets, each row sorted by ``j``.
+    """
+    for t in range(lo, hi):
         i = order[t]
-        lo = offsets[i]
-        hi = offsets[i + 1]
-        if hi > lo:
-            _query_row(
-                i, a, area_a, self_pairs, min_iou, grid, starts, entries, eb, out_j, out_v, lo, True
-            )
-            for p in range(lo, hi):
+        pos = offsets[i] if write else 0
+        if write and offsets[i + 1] == pos:
+            continue
+        count = _query_row(
+            i, a, area_a, self_pairs, min_iou, grid, starts, entries, eb, out_j, out_v, pos, write
+        )
+        if write:
+            for p in range(pos, pos + count):
                 out_i[p] = i
-            _sort_segment(out_j, out_v, lo, hi)
-    return out_i, out_j, out_v
+            _sort_segment(out_j, out_v, pos, pos + count)
+        else:
+            offsets[i + 1] = count

@@ -16,6 +16,8 @@ Representations shared by the RLE kernels (all column-major, as COCO's RLE):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
@@ -222,6 +224,14 @@ _BYTE = np.uint64(0xFF)
 
 
 @nb.njit(cache=True, nogil=True)
+def _copy(dst, d0, src, s0, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``dst[d0 : d0 + n] = src[s0 : s0 + n]`` as a loop. A slice assignment compiles numba's
+    shape check with its formatted message (string formatting: seconds of compilation)."""
+    for k in range(n):
+        dst[d0 + k] = src[s0 + k]
+
+
+@nb.njit(cache=True, nogil=True)
 def _row_words(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # the rows of the C-ordered (H, W) uint8 mask m as uint64 words, zero-padded to a multiple
     # of 8 bytes when needed
@@ -229,7 +239,8 @@ def _row_words(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compile
     if w % 8 == 0:
         return m.view(np.uint64)
     padded = np.zeros((h, 8 * ((w + 7) // 8)), np.uint8)
-    padded[:, :w] = m
+    for y in range(h):  # loops, not a slice assignment: its shape check compiles for seconds
+        _copy(padded[y], 0, m[y], 0, w)
     return padded.view(np.uint64)
 
 
@@ -320,7 +331,7 @@ def _positions_flat(f):  # type: ignore[no-untyped-def]  # pragma: no cover - co
         words = f.view(np.uint64)
     else:
         padded = np.zeros(8 * ((total + 7) // 8), np.uint8)
-        padded[:total] = f
+        _copy(padded, 0, f, 0, total)
         words = padded.view(np.uint64)
     n, bad = _flat_changes(words, total, np.empty(0, np.int64), False)
     pos = np.empty(n, np.int64)
@@ -328,47 +339,36 @@ def _positions_flat(f):  # type: ignore[no-untyped-def]  # pragma: no cover - co
     return pos, (bad & _HIGH_BITS) != 0
 
 
-@nb.njit(cache=True, nogil=True)
-def _encode_one(masks, i, rows, cap, buf, lens, bad):  # type: ignore[no-untyped-def]  # pragma: no cover
-    if rows:
-        pos, b = _positions_rows(masks[i])
+def _encoder(rows: bool) -> Any:
+    """The encoder of C-ordered masks (``rows``) or of transposed ones, each compiled only
+    when used."""
+
+    @nb.njit(cache=True, nogil=True)
+    def encode(masks, cap, buf, lens, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+        """Strings of the masks ``lo .. hi`` of ``(N, H, W)`` uint8 masks, C-contiguous.
+
+        ``rows=True``: the masks are C-ordered ``(N, H, W)``. ``rows=False``: the array holds
+        the transposed masks ``(N, W, H)`` (each mask column-major). Writes ``buf (N, cap)
+        uint8``, ``lens (N,)``, ``bad (N,)``: mask ``i``'s string is ``buf[i, :lens[i]]``
+        when ``lens[i] <= cap`` (else encode it again with a larger cap); ``bad[i]`` says that
+        it holds a value other than 0 or 1. Serial, without the GIL: threads run ranges of
+        masks (:func:`ioukit.kernels._threads.run_chunks`).
+        """
         total = masks.shape[1] * masks.shape[2]
-    else:
-        pos, b = _positions_flat(masks[i].reshape(-1))
-        total = masks.shape[1] * masks.shape[2]
-    bad[i] = b
-    lens[i] = _positions_to_chars(pos, pos.shape[0], total, buf[i])
+        for i in range(lo, hi):
+            if rows:
+                pos, b = _positions_rows(masks[i])
+            else:
+                pos, b = _positions_flat(masks[i].reshape(-1))
+            bad[i] = b
+            lens[i] = _positions_to_chars(pos, pos.shape[0], total, buf[i])
+
+    return encode
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def encode(masks, rows, cap):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Strings of ``(N, H, W)`` uint8 masks, C-contiguous.
-
-    ``rows=True``: the masks are C-ordered ``(N, H, W)``. ``rows=False``: the array holds the
-    transposed masks ``(N, W, H)`` (each mask column-major). Returns ``(buf (N, cap) uint8,
-    lens (N,), bad (N,))``: mask ``i``'s string is ``buf[i, :lens[i]]`` when
-    ``lens[i] <= cap`` (else encode it again with a larger cap); ``bad[i]`` says that it
-    holds a value other than 0 or 1.
-    """
-    n = masks.shape[0]
-    buf = np.empty((n, cap), np.uint8)
-    lens = np.empty(n, np.int64)
-    bad = np.zeros(n, np.bool_)
-    for i in nb.prange(n):
-        _encode_one(masks, i, rows, cap, buf, lens, bad)
-    return buf, lens, bad
-
-
-@nb.njit(cache=True, nogil=True)
-def encode_serial(masks, rows, cap):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`encode` on one thread."""
-    n = masks.shape[0]
-    buf = np.empty((n, cap), np.uint8)
-    lens = np.empty(n, np.int64)
-    bad = np.zeros(n, np.bool_)
-    for i in range(n):
-        _encode_one(masks, i, rows, cap, buf, lens, bad)
-    return buf, lens, bad
+#: the encoders of C-ordered (``rows``) and of transposed masks
+ENCODE_ROWS = _encoder(True)
+ENCODE_FLAT = _encoder(False)
 
 
 # ---------------------------------------------------------------------------- decode

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ioukit.kernels._numba_rle_codec import intervals_to_string
+from ioukit.kernels._numba_rle_codec import _copy, intervals_to_string
 from ioukit.kernels._numba_rle_intervals import _union
 
 
@@ -20,7 +20,7 @@ def _grow(a, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     if n < a.shape[0]:
         return a
     b = np.empty(2 * a.shape[0], a.dtype)
-    b[:n] = a[:n]
+    _copy(b, 0, a, 0, n)
     return b
 
 
@@ -248,13 +248,13 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
         if k + m > starts.size:
             cap = 2 * (k + m)
             bigger = np.empty(cap, np.int64)
-            bigger[:k] = starts[:k]
+            _copy(bigger, 0, starts, 0, k)
             starts = bigger
             bigger = np.empty(cap, np.int64)
-            bigger[:k] = ends[:k]
+            _copy(bigger, 0, ends, 0, k)
             ends = bigger
-        starts[k : k + m] = cs
-        ends[k : k + m] = ce
+        _copy(starts, k, cs, 0, m)
+        _copy(ends, k, ce, 0, m)
         ioffs[i + 1] = k + m
         icount[i] = m
         x0, y0, x1, y1 = np.int64(0), np.int64(0), np.int64(-1), np.int64(-1)

@@ -42,22 +42,25 @@ within a call (or within ``_PROBE_TTL`` of a reading) can still slow that call.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 __all__ = [
     "busy_threads",
     "choose_threads",
+    "force_threads",
     "hold",
     "num_threads",
     "numba_threads",
     "on_threads",
     "parallel_threads",
+    "run_chunks",
 ]
 
 _P = ParamSpec("_P")
@@ -77,6 +80,8 @@ _TASKS = "/proc/self/task"
 _probe: tuple[float, float, int | None] = (-math.inf, -math.inf, None)
 # (time, count) of the last competitor count confirmed by :func:`_others_running`
 _confirmed: tuple[float, int] = (-math.inf, 0)
+# threads of every call at or above its min_work, whatever the machine (:func:`force_threads`)
+_forced: int | None = None
 
 
 def choose_threads(
@@ -228,6 +233,8 @@ def parallel_threads(work: int, *, min_work: int) -> int:
     """
     if work < min_work:
         return 1
+    if _forced is not None:
+        return _forced
     import numba
 
     configured = int(numba.get_num_threads())
@@ -241,6 +248,19 @@ def parallel_threads(work: int, *, min_work: int) -> int:
         online=_online_cores(),
         busy=_busy_now(),
     )
+
+
+def force_threads(threads: int | None) -> None:
+    """Answer ``threads`` from :func:`parallel_threads` for all work at or above ``min_work``
+    from now on in this process (``None``: the rule again). For ``ioukit warmup``, which must
+    compile the threaded kernels even on a busy machine or in a one-thread worker process.
+
+    >>> force_threads(2); parallel_threads(10, min_work=100), parallel_threads(100, min_work=100)
+    (1, 2)
+    >>> force_threads(None)
+    """
+    global _forced
+    _forced = threads
 
 
 def num_threads() -> int:
@@ -279,3 +299,64 @@ def on_threads(kernel: Callable[_P, _T], threads: int) -> Callable[_P, _T]:
             return kernel(*args, **kwargs)
 
     return run
+
+
+# the threads that run_chunks lends work to; made at first use, dropped in a fork() child
+_pool: Any = None
+
+
+def _drop_pool() -> None:
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_pool)
+
+
+def _shared_pool() -> Any:
+    global _pool
+    if _pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _pool = ThreadPoolExecutor(max(_online_cores() - 1, 1), thread_name_prefix="ioukit")
+    return _pool
+
+
+def run_chunks(kernel: Callable[..., object], n: int, threads: int, *args: Any) -> None:
+    """Call ``kernel(*args, lo, hi)`` on consecutive ranges that cover ``0 .. n``.
+
+    With ``threads`` 1: one call, ``kernel(*args, 0, n)``, on this thread. Otherwise
+    ``4 * threads`` ranges, taken in turn by this thread and ``threads - 1`` threads of a
+    shared pool: a serial numba kernel compiled with ``nogil=True`` then runs on several cores
+    (the mechanism of the threaded box kernels: it compiles like a serial kernel, where a
+    ``parallel=True`` twin costs seconds to compile). Each range must write its own part of the
+    outputs. ``threads`` comes from :func:`parallel_threads`, the one policy.
+
+    >>> import numpy as np
+    >>> out = np.zeros(10, dtype=np.int64)
+    >>> def fill(out, lo, hi):
+    ...     out[lo:hi] = np.arange(lo, hi)
+    >>> run_chunks(fill, 10, 3, out); out.tolist()
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    """
+    if threads <= 1 or n <= 1:
+        kernel(*args, 0, n)
+        return
+    k = min(n, 4 * threads)
+    cuts = [n * c // k for c in range(k + 1)]
+    counter = itertools.count()  # next() is atomic: each range is taken once
+
+    def work() -> None:
+        c = next(counter)
+        while c < k:
+            kernel(*args, cuts[c], cuts[c + 1])
+            c = next(counter)
+
+    pool = _shared_pool()
+    helpers = [pool.submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()

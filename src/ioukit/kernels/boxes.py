@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import on_threads, parallel_threads
+from ioukit.kernels import parallel_threads
+from ioukit.kernels._threads import run_chunks
 
 __all__ = ["aligned", "pairwise", "sparse_pairs"]
 
@@ -80,8 +81,10 @@ def pairwise(
     lead = tuple(lead_list)
     ca, area_a, at_a = _columns(a, lead, n, kind)
     cb, area_b, at_b = _columns(b, lead, m, kind)
-    on_threads(_jit().pairwise, parallel_threads(out.size, min_work=_PARALLEL_PAIRS))(
-        _KIND_CODE[kind],
+    run_chunks(
+        _jit().PAIRWISE[_KIND_CODE[kind]],
+        math.prod(lead) * n,
+        parallel_threads(out.size, min_work=_PARALLEL_PAIRS),
         ca,
         area_a,
         at_a,
@@ -119,8 +122,10 @@ def aligned(
     for mk in (invalid_a, invalid_b):
         if mk is not None:
             bad |= np.asarray(mk).reshape(-1)
-    on_threads(_jit().aligned, parallel_threads(k, min_work=_PARALLEL_PAIRS))(
-        _KIND_CODE[kind],
+    run_chunks(
+        _jit().ALIGNED[_KIND_CODE[kind]],
+        k,
+        parallel_threads(k, min_work=_PARALLEL_PAIRS),
         ca.reshape(4, k),
         area_a.reshape(k),
         at_a.reshape(k),
@@ -217,6 +222,13 @@ def sparse_pairs(
     order = k.spatial_order(a, ok_a, x0, y0, inv, g if inv > 0 else 1)
     args = (a, area_a, order, self_pairs, min_iou, grid, starts, entries, eb)
     threads = parallel_threads(order.shape[0], min_work=_PARALLEL_QUERIES)
-    offsets = on_threads(k.sparse_count, threads)(*args)
-    i, j, v = on_threads(k.sparse_fill, threads)(*args, offsets)
+    counts = np.zeros(a.shape[1] + 1, dtype=np.int64)
+    none_j, none_v = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    run_chunks(k.sparse_rows, order.shape[0], threads, *args, counts, none_j, none_j, none_v, False)
+    offsets = np.cumsum(counts)
+    total = int(offsets[-1])
+    i = np.empty(total, dtype=np.int64)
+    j = np.empty(total, dtype=np.int64)
+    v = np.empty(total, dtype=np.float64)
+    run_chunks(k.sparse_rows, order.shape[0], threads, *args, offsets, i, j, v, True)
     return i, j, v

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ioukit.kernels import num_threads, on_threads
-from ioukit.kernels._threads import numba_threads, parallel_threads
+from ioukit.kernels._threads import numba_threads, parallel_threads, run_chunks
 
 __all__ = [
     "decode",
@@ -63,8 +63,8 @@ def _jit() -> dict[str, Any]:
         "parse_strings_serial": c.parse_strings_serial,
         "runs_to_strings": c.runs_to_strings,
         "intervals_to_string": c.intervals_to_string,
-        "encode": c.encode,
-        "encode_serial": c.encode_serial,
+        "encode_rows": c.ENCODE_ROWS,
+        "encode_flat": c.ENCODE_FLAT,
         "decode_stack": c.decode_stack,
         "decode_stack_serial": c.decode_stack_serial,
         "index_runs": i.index_runs,
@@ -117,8 +117,18 @@ def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
     n = masks.shape[0]
     size = masks.shape[1] * masks.shape[2]
     cap = min(_ENCODE_CAP, 7 * (size + 1) + 8)
-    encoder = _kernel("encode", n > 1 and n * size >= _PARALLEL_PIXELS)
-    buf, lens, bad = encoder(masks, rows, cap)
+    kernel = _jit()["encode_rows" if rows else "encode_flat"]
+    threads = num_threads() if n > 1 and n * size >= _PARALLEL_PIXELS else 1
+
+    def encoder(masks: _NDArray, cap: int, threads: int) -> tuple[_NDArray, _NDArray, _NDArray]:
+        k = masks.shape[0]
+        buf = np.empty((k, cap), np.uint8)
+        lens = np.empty(k, np.int64)
+        bad = np.zeros(k, np.bool_)
+        run_chunks(kernel, k, threads, masks, cap, buf, lens, bad)
+        return buf, lens, bad
+
+    buf, lens, bad = encoder(masks, cap, threads)
     if bad.any():
         return [], bad
     out: list[bytes] = []
@@ -127,7 +137,7 @@ def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
         if length <= cap:
             out.append(buf[i, :length].tobytes())
         else:  # a very detailed mask: encode it alone with an exact buffer
-            b, ln, _ = encoder(masks[i : i + 1], rows, length)
+            b, ln, _ = encoder(masks[i : i + 1], length, 1)
             out.append(b[0, : int(ln[0])].tobytes())
     return out, bad
 
