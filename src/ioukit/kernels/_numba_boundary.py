@@ -128,15 +128,15 @@ def _pair_counts(p, t, v, d, out):  # type: ignore[no-untyped-def]  # pragma: no
     out[2] = n_t
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+@nb.njit(cache=True, nogil=True)
+def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``out[i] = (|B(pred[i]) ∩ B(target[i])|, |B(pred[i])|, |B(target[i])|)`` (int64), the
     bands ``B`` of ``(N, H, W)`` uint8 (0/1) masks computed inside each mask's box; pixels
-    counted only where ``valid[vrow[i]]`` is set, or everywhere when ``vrow[i] < 0``. Pairs in
-    ``n_chunks`` parallel chunks."""
+    counted only where ``valid[vrow[i]]`` is set, or everywhere when ``vrow[i] < 0``. The
+    pairs of chunks ``[first, last)`` of ``n_chunks``."""
     n = pred.shape[0]
     none = np.zeros((0, 0), dtype=np.uint8)
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
             if vrow[i] < 0:
                 _pair_counts(pred[i], target[i], none, d, out[i])
@@ -414,40 +414,49 @@ def _bands_refit(bs, be, boffs, bcount):  # type: ignore[no-untyped-def]  # prag
     out_e = np.empty(offs[n], np.int64)
     for s in range(n):
         if bcount[s] <= boffs[s + 1] - boffs[s]:
-            out_s[offs[s] : offs[s + 1]] = bs[boffs[s] : boffs[s] + bcount[s]]
-            out_e[offs[s] : offs[s + 1]] = be[boffs[s] : boffs[s] + bcount[s]]
+            for q in range(bcount[s]):  # a loop compiles faster than a slice assignment
+                out_s[offs[s] + q] = bs[boffs[s] + q]
+                out_e[offs[s] + q] = be[boffs[s] + q]
     return out_s, out_e, offs
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def band_intervals(starts, ends, ioffs, icount, bbox, heights, dil, need, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Band intervals of the masks flagged in ``need`` (the others get none), mask ``s`` of
-    image height ``heights[s]`` and band width ``dil[s]``: ``(bs, be, boffs, bcount, barea)``,
-    the ``bcount[s]`` intervals of mask ``s`` from ``boffs[s]``; masks in ``n_chunks`` parallel
-    chunks."""
+@nb.njit(cache=True, nogil=True)
+def band_layout(icount, bbox, need):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``(boffs, bs, be)``: room for the band intervals of the masks flagged in ``need``."""
+    return _bands_layout(icount, bbox, need)
+
+
+@nb.njit(cache=True, nogil=True)
+def band_refit(bs, be, boffs, bcount):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """``(bs, be, boffs)`` with room for ``bcount[s]`` intervals of every mask ``s``."""
+    return _bands_refit(bs, be, boffs, bcount)
+
+
+@nb.njit(cache=True, nogil=True)
+def band_chunks(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    starts, ends, ioffs, icount, bbox, heights, dil, flags, refit, bands, n_chunks, first, last,
+):  # fmt: skip
+    """Band intervals of the masks flagged in ``flags`` of chunks ``[first, last)`` of
+    ``n_chunks``, mask ``s`` of image height ``heights[s]`` and band width ``dil[s]``, into
+    ``bands = (bs, be, boffs, bcount, barea)`` (the ``bcount[s]`` intervals of mask ``s``
+    from ``boffs[s]``). First pass (``refit`` false): within the room of :func:`band_layout`,
+    setting ``bcount`` and ``barea``; second pass: again, in the room of :func:`band_refit`."""
+    bs, be, boffs, bcount, barea = bands
     n = icount.shape[0]
-    boffs, bs, be = _bands_layout(icount, bbox, need)
-    bcount = np.zeros(n, np.int64)
-    barea = np.zeros(n, np.int64)
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         for s in range((n * ch) // n_chunks, (n * (ch + 1)) // n_chunks):
-            if need[s]:
-                bcount[s], barea[s] = _band_one(
-                    starts, ends, ioffs[s], icount[s], heights[s], bbox[s], dil[s], bs, be,
-                    boffs[s], boffs[s + 1] - boffs[s],
-                )  # fmt: skip
-    over = bcount > boffs[1:] - boffs[:-1]
-    if not over.any():
-        return bs, be, boffs, bcount, barea
-    bs, be, boffs = _bands_refit(bs, be, boffs, bcount)
-    for ch in nb.prange(n_chunks):
-        for s in range((n * ch) // n_chunks, (n * (ch + 1)) // n_chunks):
-            if over[s]:
+            if not flags[s]:
+                continue
+            if refit:
                 _band_one(
                     starts, ends, ioffs[s], icount[s], heights[s], bbox[s], dil[s], bs, be,
                     boffs[s], bcount[s],
                 )  # fmt: skip
-    return bs, be, boffs, bcount, barea
+            else:
+                bcount[s], barea[s] = _band_one(
+                    starts, ends, ioffs[s], icount[s], heights[s], bbox[s], dil[s], bs, be,
+                    boffs[s], boffs[s + 1] - boffs[s],
+                )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- Boundary AP cells
@@ -493,14 +502,14 @@ def _cell_band_min(c, iou, bbox, h, bands, crowd, dt_off, gt_off, iou_off, nd): 
             o += 1
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def band_min(iou, bbox, heights, bands, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+@nb.njit(cache=True, nogil=True)
+def band_min(iou, bbox, heights, bands, crowd, dt_off, gt_off, iou_off, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Lower the flat mask IoU matrices ``iou`` of the cells, in place, to Boundary AP's
     ``min(mask IoU, band IoU)`` in non-crowd columns: ``bbox`` the masks' boxes,
     ``heights[c]`` cell ``c``'s image height, ``bands`` the output of
-    :func:`band_intervals`; cells in ``n_chunks`` parallel chunks."""
+    :func:`band_chunks`; the cells of chunks ``[first, last)`` of ``n_chunks``."""
     n_cells = heights.shape[0]
     nd = dt_off[n_cells]
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         for c in range((n_cells * ch) // n_chunks, (n_cells * (ch + 1)) // n_chunks):
             _cell_band_min(c, iou, bbox, heights[c], bands, crowd, dt_off, gt_off, iou_off, nd)

@@ -19,12 +19,13 @@ import numpy as np
 @nb.njit(cache=True, nogil=True)
 def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-    thresholds, area_ranges, dt_status, dt_gt, regular_gt,
+    thresholds, area_ranges, dt_status, dt_gt, regular_gt, n_chunks, first, last,
 ):  # fmt: skip
-    """Fill ``dt_status`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)``; ``dt_gt`` (the
-    same shape, filled with -1 by the caller, or ``(A, T, 0)`` when not wanted) receives the
-    position (in the ground-truth order of the cells) of the ground truth each detection
-    takes.
+    """Fill ``dt_status`` ``(A, T, D)`` and ``regular_gt`` ``(A, cells)`` for the cells of
+    the chunks ``[first, last)`` of ``n_chunks`` (cells write disjoint outputs: chunks may run
+    on several threads at once); ``dt_gt`` (the same shape, filled with -1 by the caller, or
+    ``(A, T, 0)`` when not wanted) receives the position (in the ground-truth order of the
+    cells) of the ground truth each detection takes.
 
     Cell ``c`` holds the ground truths ``gt_off[c]:gt_off[c + 1]`` (in file order) and the
     detections ``dt_off[c]:dt_off[c + 1]`` (in decreasing score order, already cut to the
@@ -40,10 +41,13 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     to a ground truth whose id is 0, which COCO stores as "unmatched") is ignored when its own
     area is outside the range.
     """
-    _match_range(
-        iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-        thresholds, area_ranges, dt_status, dt_gt, regular_gt, 0, gt_off.size - 1,
-    )  # fmt: skip
+    n_cells = gt_off.size - 1
+    for ch in range(first, last):
+        _match_range(
+            iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
+            thresholds, area_ranges, dt_status, dt_gt, regular_gt, (n_cells * ch) // n_chunks,
+            (n_cells * (ch + 1)) // n_chunks,
+        )  # fmt: skip
 
 
 @nb.njit(cache=True, nogil=True)
@@ -136,21 +140,57 @@ def _match_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     dt_status[a, t, k] = st
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def match_cells_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-    thresholds, area_ranges, dt_status, dt_gt, regular_gt, n_chunks,
-):  # fmt: skip
-    """:func:`match_cells` over ``n_chunks`` chunks of cells in parallel (cells write disjoint
-    outputs)."""
-    n_cells = gt_off.size - 1
-    for ch in nb.prange(n_chunks):
-        c0 = (n_cells * ch) // n_chunks
-        c1 = (n_cells * (ch + 1)) // n_chunks
-        _match_range(
-            iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-            thresholds, area_ranges, dt_status, dt_gt, regular_gt, c0, c1,
-        )  # fmt: skip
+@nb.njit(cache=True, nogil=True, inline="always")
+def _before(a, b, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # item a strictly before item b: a higher score (NaN last), else a smaller tie (if any)
+    x = score[a]
+    y = score[b]
+    if (x != x) != (y != y):
+        return y != y
+    if x == x and x != y:
+        return x > y
+    return tie.size > 0 and tie[a] < tie[b]
+
+
+@nb.njit(cache=True, nogil=True)
+def _stable_sort(idx, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # idx (int64 positions) sorted in place by decreasing score[idx], NaN last, then by
+    # increasing tie[idx] (an empty tie: none), then in their order: the order of
+    # np.argsort(-score[idx], kind="mergesort") after a stable sort by the tie. Insertion sort
+    # of runs of 16, then bottom-up merges (numba's own argsort costs seconds to compile).
+    n = idx.size
+    for lo in range(0, n, 16):
+        hi = min(lo + 16, n)
+        for a in range(lo + 1, hi):
+            v = idx[a]
+            b = a - 1
+            while b >= lo and _before(v, idx[b], score, tie):
+                idx[b + 1] = idx[b]
+                b -= 1
+            idx[b + 1] = v
+    src = idx
+    dst = np.empty(n, np.int64)
+    flipped = False
+    width = 16
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i = lo
+            j = mid
+            for k in range(lo, hi):
+                if j < hi and (i >= mid or _before(src[j], src[i], score, tie)):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+        src, dst = dst, src
+        flipped = not flipped
+        width *= 2
+    if flipped:  # an odd number of merge passes: the result is in the buffer
+        for k in range(n):
+            idx[k] = src[k]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -176,11 +216,8 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
         for c in range(n_cells):
             lo = off[c]
             hi = off[c + 1]
-            if hi - lo > 64:  # two stable sorts: by the tie, then by decreasing score
-                idx = order[lo:hi].copy()
-                idx = idx[np.argsort(tie[idx], kind="mergesort")]
-                idx = idx[np.argsort(-score[idx], kind="mergesort")]
-                order[lo:hi] = idx
+            if hi - lo > 64:  # a stable merge sort: by decreasing score, then by the tie
+                _stable_sort(order[lo:hi], score, tie)
                 continue
             # insertion sort: cells are short, and it is stable
             for a in range(lo + 1, hi):
@@ -198,15 +235,14 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
     return order, off
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The flat IoU matrices of the cells (rows: the cell's detections ``dt_off[c]:``, columns:
-    its ground truths ``gt_off[c]:``, boxes xywh already in cell order), with COCO's float64
-    formula (``bbIou``): boxes that only touch give 0, a crowd ground truth divides by the
-    detection's area."""
+@nb.njit(cache=True, nogil=True)
+def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, out, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The flat IoU matrices ``out`` of the cells of chunks ``[first, last)`` of ``n_chunks``
+    (rows: the cell's detections ``dt_off[c]:``, columns: its ground truths ``gt_off[c]:``,
+    boxes xywh already in cell order), with COCO's float64 formula (``bbIou``): boxes that
+    only touch give 0, a crowd ground truth divides by the detection's area."""
     n_cells = gt_off.size - 1
-    out = np.empty(iou_off[n_cells], np.float64)
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         c0 = (n_cells * ch) // n_chunks
         c1 = (n_cells * (ch + 1)) // n_chunks
         for c in range(c0, c1):
@@ -234,7 +270,6 @@ def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, n_chunks):  # type: ign
                         union = da if crowd[gk] else da + gw * gh - inter
                         v = inter / union
                     out[o + d * ng + g] = v
-    return out
 
 
 #: the radix sort's digit: 11 bits, three passes over the top 33 bits of a score's key
@@ -286,8 +321,7 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         while j < n and key[order[j]] == key[order[i]]:
             j += 1
         if j - i > _SHORT_RUN:
-            run = order[i:j].copy()
-            order[i:j] = run[np.argsort(-s[run], kind="mergesort")]
+            _stable_sort(order[i:j], s, order[:0])
         elif j - i > 1:  # insertion sort: stable, and the run is short
             for a in range(i + 1, j):
                 v = order[a]
@@ -332,13 +366,11 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
     # the category's detections by decreasing score, ties in (image, score rank) order
     order = by_score(dt_score[lo : lo + n])
     rank = dt_rank[lo : lo + n]
-    where = np.empty(n, np.int64)  # a detection's position in that order
     rank_sorted = np.empty(n, np.int64)
     n_sel = np.zeros(n_m, np.int64)  # detections within each max_dets
     first = np.zeros(n_m, np.int64)  # the first of them (its score is read at recall 0)
     for i in range(n):
         d = order[i]
-        where[d] = i
         rank_sorted[i] = rank[d]
         for m in range(n_m):
             if rank[d] < max_dets[m]:
@@ -393,11 +425,10 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
                 v = row[j]
                 hit[j] |= (v == 1) | ((v == 2) & cand[j])
         n_hit = 0
-        for j in range(n):
-            if hit[j]:
-                hit_pos[n_hit] = where[j]
+        for i in range(n):  # positions in score order: ascending, no sort
+            if hit[order[i]]:
+                hit_pos[n_hit] = i
                 n_hit += 1
-        hit_pos[:n_hit].sort()
         for u in range(n_hit):
             hit_det[u] = order[hit_pos[u]]
         for t in range(n_t):
@@ -444,25 +475,19 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
                         scores[t, r, k, a, m] = dt_score[tp_det[lv - 1]]
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
+@nb.njit(cache=True, nogil=True)
 def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, schedule,
+    precision, recall, scores, n_chunks, first, last,
 ):  # fmt: skip
     """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
-    A, M)`` (see :func:`ioukit.kernels.coco.accumulate`), categories in parallel in
-    the order ``schedule`` (a permutation of the categories that spreads the large ones over
-    the threads' contiguous shares)."""
-    n_a, n_t = dt_status.shape[0], dt_status.shape[1]
+    A, M)`` (see :func:`ioukit.kernels.coco.accumulate`; filled with -1 by the caller) of the
+    categories ``schedule[j]`` (a permutation of the categories) of chunks ``[first, last)``
+    of ``n_chunks`` (each category writes its own outputs)."""
     n_k = cat_start.size - 1
-    n_r = rec_thr.size
-    n_m = max_dets.size
-    precision = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    recall = -np.ones((n_t, n_k, n_a, n_m))
-    scores = -np.ones((n_t, n_r, n_k, n_a, n_m))
-    for j in nb.prange(n_k):
-        k = schedule[j]
-        _accumulate_category(
-            k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets,
-            precision, recall, scores,
-        )  # fmt: skip
-    return precision, recall, scores
+    for ch in range(first, last):
+        for j in range((n_k * ch) // n_chunks, (n_k * (ch + 1)) // n_chunks):
+            _accumulate_category(
+                schedule[j], dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr,
+                max_dets, precision, recall, scores,
+            )  # fmt: skip

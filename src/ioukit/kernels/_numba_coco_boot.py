@@ -8,7 +8,7 @@ A replicate gives image ``i`` the multiplicity ``w_i``: its detections enter COC
 sums ``w_i`` times (one detection, ``w_i`` copies at the same score, side by side in the sort),
 and its regular ground truths count ``w_i`` times. The work is split in two:
 
-* :func:`plan_slice`, once per (area range, max_dets) *slice*: each category's detections
+* :func:`plan_pass`, once per (area range, max_dets) *slice*: each category's detections
   within ``max_dets`` by decreasing score (the order of :func:`~ioukit.kernels._numba_coco.
   accumulate`), reduced to what a replicate needs. A *candidate* is a detection that is a
   false positive at some threshold; an *event* of a threshold is a true positive there or a
@@ -61,19 +61,18 @@ _CAND = 2
 _SKIP = 4
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
-def category_orders(dt_score, cat_start):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The detections of each category by decreasing score, ties in their order (the order of
-    COCO's accumulation): absolute positions, category ``k`` at ``cat_start[k]:``."""
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def category_orders(dt_score, cat_start, order, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Into ``order``: the detections of each category by decreasing score, ties in their
+    order (the order of COCO's accumulation): absolute positions, category ``k`` at
+    ``cat_start[k]:``; the categories of chunks ``[first, last)`` of ``n_chunks``."""
     n_k = cat_start.size - 1
-    order = np.empty(dt_score.size, np.int64)
-    for k in nb.prange(n_k):
+    for k in range(n_k * first // n_chunks, n_k * last // n_chunks):
         lo = cat_start[k]
         hi = cat_start[k + 1]
         o = by_score(dt_score[lo:hi])
         for i in range(hi - lo):
             order[lo + i] = lo + o[i]
-    return order
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -97,7 +96,7 @@ def _plan_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     k, dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec, counts,
     cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag, fill,
 ):  # fmt: skip
-    """One category of :func:`plan_slice`: with ``fill`` False, count its candidates, hits and
+    """One category of :func:`plan_pass`: with ``fill`` False, count its candidates, hits and
     events per threshold into ``counts[k]`` (``(3 + T)`` columns); with ``fill``, write them at
     the offsets."""
     n_t = dt_status.shape[1]
@@ -163,53 +162,32 @@ def _mark_skips(e0, e1, ev_hit, ev_flag, hit_cend):  # type: ignore[no-untyped-d
             matched += 1
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
-def plan_slice(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec,
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def plan_pass(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec, counts,
+    plan, fill, n_chunks, first, last,
 ):  # fmt: skip
-    """The candidates, hits and events of every category at area range ``a`` and
-    ``max_det`` (see the module docstring), for the thresholds where ``tneed``; without
-    ``with_prec`` only the true positives (what recall needs).
+    """One pass of the plan of every category at area range ``a`` and ``max_det`` (see the
+    module docstring), for the thresholds where ``tneed``; without ``with_prec`` only the true
+    positives (what recall needs); the categories of chunks ``[first, last)`` of
+    ``n_chunks``.
 
-    Returns ``(cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag)``:
-    category ``k``'s candidates' images are ``cimg[cand_off[k]:cand_off[k + 1]]`` in score
-    order; its hits ``hit_off[k]:hit_off[k + 1]``, hit ``h`` preceded (inclusive) by the
-    candidates before ``hit_cend[h]``; the events of threshold ``t`` are
-    ``ev_off[k * T + t]:ev_off[k * T + t + 1]`` in score order, each with its hit, image and
-    flags (1: true positive, 2: candidate)."""
+    The first pass (``fill`` false) counts each category's candidates, hits and events per
+    threshold into ``counts (K, 3 + T)``; the second fills ``plan = (cand_off, cimg,
+    hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag)``, laid out from those counts (see
+    :func:`ioukit.kernels.coco_bootstrap.plan`), with ``counts[:, 3:]`` zero: category
+    ``k``'s candidates' images are ``cimg[cand_off[k]:cand_off[k + 1]]`` in score order; its
+    hits ``hit_off[k]:hit_off[k + 1]``, hit ``h`` preceded (inclusive) by the candidates
+    before ``hit_cend[h]``; the events of threshold ``t`` are ``ev_off[k * T + t]:ev_off[k *
+    T + t + 1]`` in score order, each with its hit, image and flags (1: true positive, 2:
+    candidate)."""
     n_k = cat_start.size - 1
-    n_t = dt_status.shape[1]
-    counts = np.zeros((n_k, 3 + n_t), np.int64)
-    none64 = np.zeros(0, np.int64)
-    none32 = np.zeros(0, np.uint32)
-    none8 = np.zeros(0, np.int8)
-    for k in nb.prange(n_k):
+    cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag = plan
+    for k in range(n_k * first // n_chunks, n_k * last // n_chunks):
         _plan_category(
             k, dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec,
-            counts, none64, none32, none64, none64, none64, none64, none32, none8, False,
+            counts, cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag, fill,
         )  # fmt: skip
-    cand_off = np.zeros(n_k + 1, np.int64)
-    hit_off = np.zeros(n_k + 1, np.int64)
-    ev_off = np.zeros(n_k * n_t + 1, np.int64)
-    for k in range(n_k):
-        cand_off[k + 1] = cand_off[k] + counts[k, 0]
-        hit_off[k + 1] = hit_off[k] + counts[k, 1]
-        for t in range(n_t):
-            j = k * n_t + t
-            ev_off[j + 1] = ev_off[j] + counts[k, 3 + t]
-    counts[:, 3:] = 0
-    cimg = np.empty(cand_off[n_k], np.uint32)  # unsigned: indexes without a sign check
-    hit_cend = np.empty(hit_off[n_k], np.int64)
-    n_ev = ev_off[n_k * n_t]
-    ev_hit = np.empty(n_ev, np.int64)
-    ev_img = np.empty(n_ev, np.uint32)
-    ev_flag = np.empty(n_ev, np.int8)
-    for k in nb.prange(n_k):
-        _plan_category(
-            k, dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec,
-            counts, cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag, True,
-        )  # fmt: skip
-    return cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -476,29 +454,28 @@ def widths(hit_off, ev_off):  # type: ignore[no-untyped-def]  # pragma: no cover
     return max_h, max_q
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+@nb.njit(cache=True, error_model="numpy", nogil=True)
 def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     weights, n_k, slice_area, slice_prec, slice_tneed, cand_off, cimg, hit_off, hit_cend,
     ev_off, ev_hit, ev_img, ev_flag, g_off, g_img, g_cnt, rec_thr, met_ap, met_slice,
-    met_rep, met_fast, met_t_off, met_t, met_k_off, met_k, n_chunks,
+    met_rep, met_fast, met_t_off, met_t, met_k_off, met_k, out, n_chunks, first, last,
 ):  # fmt: skip
-    """The metrics ``(B, M)`` of every weight vector ``weights (B, N)``.
+    """Into ``out``: the metrics ``(B, M)`` of every weight vector ``weights (B, N)``.
 
-    Slice ``s`` (area range ``slice_area[s]``) holds the plans of :func:`plan_slice` of its
+    Slice ``s`` (area range ``slice_area[s]``) holds the plans of :func:`plan_pass` of its
     ``K`` categories, concatenated (offsets absolute, category ``k`` of slice ``s`` at
     ``s * K + k``). The regular ground truths of area range ``a`` and category ``k`` are
     ``g_cnt`` in the images ``g_img`` at ``g_off[a * K + k]:``. Metric ``m`` is the mean of
     the precision (``met_ap``) or recall of slice ``met_slice[m]`` over its thresholds
     ``met_t[met_t_off[m]:met_t_off[m + 1]]`` and categories (likewise), each value
     ``met_rep[m]`` times (``met_fast``: thresholds a range, all categories in order, once).
-    Blocks of ``_LANES`` weight vectors, ``n_chunks`` chunks of blocks in parallel."""
+    Blocks of ``_LANES`` weight vectors, in ``n_chunks`` chunks: those of ``[first, last)``."""
     n_b, n_img = weights.shape
     n_s = slice_area.size
     n_t = slice_tneed.shape[1]
     n_r = rec_thr.size
     n_a = (g_off.size - 1) // n_k
     n_m = met_ap.size
-    out = np.empty((n_b, n_m))
     n_blocks = (n_b + _LANES - 1) // _LANES
     max_h, max_q = widths(hit_off, ev_off)
     max_n = 1
@@ -513,7 +490,7 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     thr_sorted = True
     for r in range(n_r - 1):
         thr_sorted &= rec_thr[r] <= rec_thr[r + 1]
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         blk0 = (n_blocks * ch) // n_chunks
         blk1 = (n_blocks * (ch + 1)) // n_chunks
         wt = np.empty((n_img, _LANES))
@@ -570,4 +547,3 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     ks = met_k[met_k_off[m] : met_k_off[m + 1]]
                     _metric(met_ap[m], met_rep[m], met_fast[m], ts, ks, pbuf, rbuf, scratch, same,
                             work, sums, out[b0 : b0 + nl, m])  # fmt: skip
-    return out

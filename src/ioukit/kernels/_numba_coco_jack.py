@@ -52,32 +52,29 @@ def _prefix_without(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
             pref[h - h0, ln] = float(end - c0 - ptr[1, ln])
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+@nb.njit(cache=True, error_model="numpy", nogil=True)
 def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_img, n_k, slice_area, slice_prec, slice_tneed, cand_off, cimg, hit_off, hit_cend, ev_off,
     ev_hit, ev_img, ev_flag, npig, pair_off, pair_img, pair_gt, own_pos, own_lo, own_hi, blk_k,
-    blk_p0, rec_thr, n_chunks,
+    blk_p0, rec_thr, psum, rsum, valid_out, n_chunks, first, last,
 ):  # fmt: skip
-    """``(psum, rsum, valid)``: for slice ``s`` and pair ``p``, ``psum[s, p, t]`` the sum over
-    the recall levels of the precision at threshold ``t`` (where the slice evaluates it),
-    ``rsum[s, p, t]`` the recall, ``valid[s, p]`` whether the category keeps a regular ground
-    truth (otherwise both are 0).
+    """Into ``(psum, rsum, valid_out)``, zeros: for slice ``s`` and pair ``p``,
+    ``psum[s, p, t]`` the sum over the recall levels of the precision at threshold ``t``
+    (where the slice evaluates it), ``rsum[s, p, t]`` the recall, ``valid[s, p]`` whether the
+    category keeps a regular ground truth (otherwise both are 0).
 
-    The plan is :func:`~ioukit.kernels._numba_coco_boot.plan_slice`'s, concatenated (category
+    The plan is :func:`~ioukit.kernels.coco_bootstrap.plan`'s, concatenated (category
     ``k`` of slice ``s`` at ``s * K + k``). ``npig (A, K)``: the regular ground truths of the
     full data; pair ``p`` leaves out image ``pair_img[p]`` (``N``: none), whose regular ground
     truths of the pair's category are ``pair_gt[:, p]``, whose candidates in slice ``s`` are at
     the positions (of ``cimg``, increasing) ``own_pos[own_lo[s, p]:own_hi[s, p]]``; category
     ``k``'s pairs are ``pair_off[k]:pair_off[k + 1]``. Block ``j`` holds the pairs from
     ``blk_p0[j]`` (at most ``_LANES``, all of category ``blk_k[j]``); chunk ``c`` of
-    ``n_chunks`` takes the blocks ``c, c + n_chunks, …``."""
+    ``n_chunks`` takes the blocks ``c, c + n_chunks, …``; this call the chunks ``[first,
+    last)``."""
     n_s = slice_area.size
     n_t = slice_tneed.shape[1]
     n_r = rec_thr.size
-    n_p = pair_img.size
-    psum = np.zeros((n_s, n_p, n_t))
-    rsum = np.zeros((n_s, n_p, n_t))
-    valid_out = np.zeros((n_s, n_p), np.bool_)
     max_h, max_q = widths(hit_off, ev_off)
     any_prec = False
     top = 0.0
@@ -90,7 +87,7 @@ def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         thr_sorted &= rec_thr[r] <= rec_thr[r + 1]
     n_table = np.int64(top) + 1 if thr_sorted and any_prec else 1
     n_blocks = blk_k.size
-    for ch in nb.prange(n_chunks):
+    for ch in range(first, last):
         wt = np.ones((n_img + 1, _LANES))
         pref = np.empty((max_h, _LANES))
         tp_at = np.empty((max_q, _LANES))
@@ -142,4 +139,3 @@ def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
                             psum[s, p, t] = acc
             for ln in range(_LANES):
                 wt[pair_img[p0 + (ln if ln < nl else 0)], ln] = 1.0
-    return psum, rsum, valid_out

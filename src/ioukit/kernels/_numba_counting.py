@@ -81,33 +81,21 @@ def _binary_block(p, t, ign, first, last, out_row, local):  # type: ignore[no-un
     return bad_p, bad_t
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _binary_nlk(p, t, per_sample, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # threaded: p, t (N, L, K) -> (N or 1, 4, L) counts, bad pred, bad target
-    n_samples, n_labels, _ = t.shape
-    n_blocks = max(1, min(n_blocks, n_samples))
-    local = np.zeros((n_samples if per_sample else n_blocks, 4, n_labels), dtype=np.int64)
-    bads = np.zeros((n_blocks, 2), dtype=np.int64)
-    for b in nb.prange(n_blocks):
-        first = b * n_samples // n_blocks
-        last = (b + 1) * n_samples // n_blocks
-        out_row = np.int64(-1) if per_sample else np.int64(b)
-        bp, bt = _binary_block(p, t, ign, first, last, out_row, local)
-        bads[b, 0] = bp
-        bads[b, 1] = bt
-    if not per_sample:
-        local = local.sum(axis=0).reshape((1, 4, n_labels))
-    return local, bads[:, 0].sum(), bads[:, 1].sum()
-
-
 @nb.njit(cache=True, nogil=True)
-def _binary_nlk_serial(p, t, per_sample, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # one thread, for small inputs where starting the thread pool costs more than it saves
-    n_samples, n_labels, _ = t.shape
-    local = np.zeros((n_samples if per_sample else 1, 4, n_labels), dtype=np.int64)
-    out_row = np.int64(-1) if per_sample else np.int64(0)
-    bad_p, bad_t = _binary_block(p, t, ign, 0, n_samples, out_row, local)
-    return local, bad_p, bad_t
+def _binary_tasks(p, t, ign, n_blocks, per_sample, local, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # blocks [first, last) of the n_blocks slices of the N samples of (N, L, K) data into
+    # local[(N or n_blocks), 4, L] (see _binary_block). Returns (bad pred, bad target).
+    n_samples = t.shape[0]
+    bad_p = 0
+    bad_t = 0
+    for b in range(first, last):
+        out_row = np.int64(-1) if per_sample else np.int64(b)
+        bp, bt = _binary_block(
+            p, t, ign, b * n_samples // n_blocks, (b + 1) * n_samples // n_blocks, out_row, local
+        )
+        bad_p += bp
+        bad_t += bt
+    return bad_p, bad_t
 
 
 @nb.njit(cache=True, nogil=True)
@@ -151,62 +139,39 @@ def _confusion_rows_block(p, t, c, ign, first, last, tp, ps, ts):  # type: ignor
     return bad_p, bad_t
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _confusion_rows(p, t, c, ign, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n = t.shape[0]
-    n_blocks = max(1, min(n_blocks, n))
-    tp = np.zeros((n, c), dtype=np.int64)
-    ps = np.zeros((n, c), dtype=np.int64)
-    ts = np.zeros((n, c), dtype=np.int64)
-    bads = np.zeros((n_blocks, 2), dtype=np.int64)
-    for b in nb.prange(n_blocks):
-        first = b * n // n_blocks
-        last = (b + 1) * n // n_blocks
-        bp, bt = _confusion_rows_block(p, t, c, ign, first, last, tp, ps, ts)
-        bads[b, 0] = bp
-        bads[b, 1] = bt
-    return tp, ps, ts, bads[:, 0].sum(), bads[:, 1].sum()
-
-
 @nb.njit(cache=True, nogil=True)
-def _confusion_rows_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _confusion_rows_tasks(p, t, c, ign, n_blocks, tp, ps, ts, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # blocks [first, last) of the n_blocks slices of the N samples of (N, K) labels
     n = t.shape[0]
-    tp = np.zeros((n, c), dtype=np.int64)
-    ps = np.zeros((n, c), dtype=np.int64)
-    ts = np.zeros((n, c), dtype=np.int64)
-    bad_p, bad_t = _confusion_rows_block(p, t, c, ign, 0, n, tp, ps, ts)
-    return tp, ps, ts, bad_p, bad_t
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _confusion_stack(p, t, c, ign, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # p, t: (N, K). One (C, C) matrix per sample; each sample is cut into n_chunks pieces so that
-    # a few large images still keep every thread busy.
-    n, k = t.shape
-    local = np.zeros((n * n_chunks, c, c), dtype=np.int64)
-    bads = np.zeros((n * n_chunks, 2), dtype=np.int64)
-    for task in nb.prange(n * n_chunks):
-        s = task // n_chunks
-        j = task % n_chunks
-        bp, bt = _confusion_chunk(
-            p[s], t[s], j * k // n_chunks, (j + 1) * k // n_chunks, c, ign, local[task]
-        )
-        bads[task, 0] = bp
-        bads[task, 1] = bt
-    return local.reshape((n, n_chunks, c, c)).sum(axis=1), bads[:, 0].sum(), bads[:, 1].sum()
-
-
-@nb.njit(cache=True, nogil=True)
-def _confusion_stack_serial(p, t, c, ign):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n, k = t.shape
-    out = np.zeros((n, c, c), dtype=np.int64)
     bad_p = 0
     bad_t = 0
-    for s in range(n):
-        bp, bt = _confusion_chunk(p[s], t[s], 0, k, c, ign, out[s])
+    for b in range(first, last):
+        bp, bt = _confusion_rows_block(
+            p, t, c, ign, b * n // n_blocks, (b + 1) * n // n_blocks, tp, ps, ts
+        )
         bad_p += bp
         bad_t += bt
-    return out, bad_p, bad_t
+    return bad_p, bad_t
+
+
+@nb.njit(cache=True, nogil=True)
+def _confusion_tasks(p, t, c, ign, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, K); task = sample * n_chunks + piece -> one (C, C) matrix per task of
+    # [first, last), so that a few large images still keep every thread busy; allocated here
+    # (see _lut_tasks). Returns (matrices, bad pred, bad target).
+    k = t.shape[1]
+    local = np.zeros((last - first, c, c), dtype=np.int64)
+    bad_p = 0
+    bad_t = 0
+    for task in range(first, last):
+        s = task // n_chunks
+        j = task % n_chunks
+        lo = j * k // n_chunks
+        hi = (j + 1) * k // n_chunks
+        bp, bt = _confusion_chunk(p[s][lo:hi], t[s][lo:hi], 0, hi - lo, c, ign, local[task - first])
+        bad_p += bp
+        bad_t += bt
+    return local, bad_p, bad_t
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,25 +204,21 @@ def _lut_chunk(p, t, lo, hi, row, col, hist):  # type: ignore[no-untyped-def]  #
         i += 1
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _lut_stack(p, t, row, col, n_bins, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # p, t: (N, K) -> (N, n_bins) histograms; each sample cut into n_chunks pieces
-    n, k = t.shape
-    local = np.zeros((n * n_chunks, 4, n_bins), dtype=np.int64)
-    for task in nb.prange(n * n_chunks):
+@nb.njit(cache=True, nogil=True)
+def _lut_tasks(p, t, row, col, n_bins, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p, t: (N, K); task = sample * n_chunks + piece -> 4 histograms per task of [first, last),
+    # (last - first, 4, n_bins). Allocated here, not passed in: LLVM then knows that the
+    # histograms alias no input, and keeps the four increments apart (measured: 25% faster).
+    k = t.shape[1]
+    local = np.zeros((last - first, 4, n_bins), dtype=np.int64)
+    for task in range(first, last):
         s = task // n_chunks
         j = task % n_chunks
-        _lut_chunk(p[s], t[s], j * k // n_chunks, (j + 1) * k // n_chunks, row, col, local[task])
-    return local.reshape((n, n_chunks * 4, n_bins)).sum(axis=1)
-
-
-@nb.njit(cache=True, nogil=True)
-def _lut_stack_serial(p, t, row, col, n_bins):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n, k = t.shape
-    local = np.zeros((n, 4, n_bins), dtype=np.int64)
-    for s in range(n):
-        _lut_chunk(p[s], t[s], 0, k, row, col, local[s])
-    return local.sum(axis=1)
+        lo = j * k // n_chunks
+        hi = (j + 1) * k // n_chunks
+        # the piece as its own array from 0 (a literal: measured 30% faster than from `lo`)
+        _lut_chunk(p[s][lo:hi], t[s][lo:hi], 0, hi - lo, row, col, local[task - first])
+    return local
 
 
 # uint8 labels (PNG label maps): both arrays read as 64-bit words, 8 pixels at a time. A word
@@ -292,23 +253,15 @@ def _u8_chunk(p64, t64, lo, hi, lut, hist):  # type: ignore[no-untyped-def]  # p
             hist[3, lut[odd >> np.uint64(48)]] += 1
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _u8_stack(p64, t64, lut, n_bins, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # p64, t64: (N, K / 8) uint64 views of uint8 label maps -> (N, n_bins) histograms
-    n, k = t64.shape
-    local = np.zeros((n * n_chunks, 4, n_bins), dtype=np.int64)
-    for task in nb.prange(n * n_chunks):
+@nb.njit(cache=True, nogil=True)
+def _u8_tasks(p64, t64, lut, n_bins, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # p64, t64: (N, K / 8) uint64 views of uint8 label maps; as _lut_tasks
+    k = t64.shape[1]
+    local = np.zeros((last - first, 4, n_bins), dtype=np.int64)
+    for task in range(first, last):
         s = task // n_chunks
         j = task % n_chunks
-        _u8_chunk(p64[s], t64[s], j * k // n_chunks, (j + 1) * k // n_chunks, lut, local[task])
-    return local.reshape((n, n_chunks * 4, n_bins)).sum(axis=1)
-
-
-@nb.njit(cache=True, nogil=True)
-def _u8_stack_serial(p64, t64, lut, n_bins):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # one thread (worker processes, small inputs): never enters a threaded region
-    n, k = t64.shape
-    local = np.zeros((n, 4, n_bins), dtype=np.int64)
-    for s in range(n):
-        _u8_chunk(p64[s], t64[s], 0, k, lut, local[s])
-    return local.sum(axis=1)
+        lo = j * k // n_chunks
+        hi = (j + 1) * k // n_chunks
+        _u8_chunk(p64[s][lo:hi], t64[s][lo:hi], 0, hi - lo, lut, local[task - first])
+    return local

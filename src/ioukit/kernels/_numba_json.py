@@ -145,10 +145,12 @@ def _number(buf, p, pow10):  # type: ignore[no-untyped-def]  # pragma: no cover 
     return q, 3, 0.0, 0
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _skip(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The end of the value at ``p`` (-1 when malformed): strings and brackets are followed
-    (and must close), scalars are taken as the bytes up to the next delimiter."""
+    (and must close), scalars are taken as the bytes up to the next delimiter. Not inlined:
+    inlined at its three calls in :func:`_scan_range` it cost 1.4 s of compilation, and
+    runs no faster."""
     n = buf.size
     depth = 0
     while p < n:
@@ -336,36 +338,19 @@ def _scan_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return n_nums, n_rings - ring0, 0, 0
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ignore[no-untyped-def]  # pragma: no cover
+@nb.njit(cache=True, nogil=True)
+def scan_chunks(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf, starts, keys, key_off, kind, fval, vs, ve, nums, nkind, ring_off, bounds, base, used,
+    first, last,
+):  # fmt: skip
     """Columns for the wanted keys of the objects starting at ``starts`` (see the module),
-    read in ``n_chunks`` parallel chunks of consecutive objects, each writing its numbers and
-    rings in its own region (so ``nums`` may hold unused gaps). A HARD number in ``nums``
-    holds its byte offset, as a float, and its position in ``nums`` is listed (``hard``,
-    returned where the numbers' kinds would be). Byte offsets and ring numbers are stored
-    with ``index_like``'s dtype (int32 for files under 2 GiB: half the memory)."""
-    n = starts.size
-    nk = key_off.size - 1
-    kind = np.zeros((nk, n), np.int8)
-    fval = np.zeros((nk, n), np.float64)
-    vs = np.zeros((nk, n), index_like.dtype)
-    ve = np.zeros((nk, n), index_like.dtype)
-    bounds = np.zeros(n_chunks + 1, np.int64)
-    for c in range(n_chunks + 1):
-        bounds[c] = (n * c) // n_chunks
-    # a chunk's room: a number takes at least 2 bytes (a digit and a delimiter), a ring too
-    base = np.zeros(n_chunks + 1, np.int64)
-    for c in range(n_chunks):
-        lo = starts[bounds[c]] if bounds[c] < n else buf.size
-        hi = starts[bounds[c + 1]] if bounds[c + 1] < n else buf.size
-        base[c + 1] = base[c] + (hi - lo) // 2 + 2
-    nums = np.empty(base[-1], np.float64)
-    # written where a number is, never read elsewhere: no memset, so untouched pages cost no
-    # memory (a region is sized for the worst case, about half the chunk's bytes)
-    nkind = np.empty(base[-1], np.int8)
-    ring_off = np.empty(base[-1] + n_chunks, np.int64)
-    used = np.zeros((n_chunks, 4), np.int64)
-    for c in nb.prange(n_chunks):
+    chunk ``c`` of ``[first, last)`` reading the objects ``bounds[c]:bounds[c + 1]`` into the
+    rows of ``kind``, ``fval``, ``vs``, ``ve`` and into its own region of the numbers
+    ``nums`` / ``nkind`` (from ``base[c]``) and rings ``ring_off`` (from ``base[c] + c``);
+    ``used[c]`` gets (end of its numbers, rings used, status, byte offset of an error), as
+    :func:`_scan_range` returns. A HARD number in ``nums`` holds its byte offset, as a float
+    (``nkind`` says which)."""
+    for c in range(first, last):
         r0 = base[c] + c
         ring_off[r0] = base[c]
         res = _scan_range(buf, starts, bounds[c], bounds[c + 1], keys, key_off, kind, fval,
@@ -374,29 +359,6 @@ def scan_objects(buf, starts, keys, key_off, n_chunks, index_like):  # type: ign
         used[c, 1] = res[1]
         used[c, 2] = res[2]
         used[c, 3] = res[3]
-    for c in range(n_chunks):
-        if used[c, 2] != 0:
-            status, at = used[c, 2], used[c, 3]
-            return kind, fval, vs, ve, nums[:0], np.empty(0, np.int64), ring_off[:1], status, at
-    # the chunks' numbers and rings stay where they are (ring offsets are absolute, so the
-    # gaps between the chunks' regions are never read, and their untouched pages cost no
-    # memory): cut after the last chunk, so that ring_off[-1] == nums.size
-    last = n_chunks - 1
-    end = used[last, 0]
-    r_end = base[last] + last + used[last, 1]
-    # the HARD numbers (their byte offsets in nums, for the caller to convert), chunk by chunk
-    n_hard = 0
-    for c in range(n_chunks):
-        for q in range(base[c], used[c, 0]):
-            n_hard += nkind[q] == HARD
-    hard = np.empty(n_hard, np.int64)
-    n_hard = 0
-    for c in range(n_chunks):
-        for q in range(base[c], used[c, 0]):
-            if nkind[q] == HARD:
-                hard[n_hard] = q
-                n_hard += 1
-    return kind, fval, vs, ve, nums[:end], hard, ring_off[: r_end + 1], 0, 0
 
 
 @nb.njit(cache=True, nogil=True)

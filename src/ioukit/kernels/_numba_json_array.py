@@ -37,7 +37,8 @@ def _elements_from(buf, p, stop):  # type: ignore[no-untyped-def]  # pragma: no 
     while p < stop:
         if k == out.size:
             bigger = np.empty(2 * out.size, np.int64)
-            bigger[:k] = out
+            for q in range(k):  # a loop: a slice assignment compiles its error message (1 s)
+                bigger[q] = out[q]
             out = bigger
         out[k] = p
         k += 1

@@ -13,12 +13,12 @@ import numpy as np
 __all__ = ["cols01_weighted", "rows01"]
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def rows01(t, p, cols):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # t, p: (N, L) 0/1 arrays -> (N, 3): tp, predicted, true over the columns `cols`
+@nb.njit(cache=True, nogil=True)
+def rows01(t, p, cols, n_blocks, out, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # t, p: (N, L) 0/1 arrays -> out (N, 3): tp, predicted, true over the columns `cols`, for
+    # the rows of blocks [first, last) of n_blocks
     n = t.shape[0]
-    out = np.zeros((n, 3), dtype=np.int64)
-    for i in nb.prange(n):
+    for i in range(first * n // n_blocks, last * n // n_blocks):
         tp = 0
         ps = 0
         ts = 0
@@ -31,7 +31,6 @@ def rows01(t, p, cols):  # type: ignore[no-untyped-def]  # pragma: no cover - co
         out[i, 0] = tp
         out[i, 1] = ps
         out[i, 2] = ts
-    return out
 
 
 @nb.njit(cache=True, nogil=True)

@@ -323,34 +323,44 @@ def _shared_pool() -> Any:
     return _pool
 
 
-def run_chunks(kernel: Callable[..., object], n: int, threads: int, *args: Any) -> None:
-    """Call ``kernel(*args, lo, hi)`` on consecutive ranges that cover ``0 .. n``.
+def run_chunks(
+    kernel: Callable[..., Any], n: int, threads: int, *args: Any, pieces: int | None = None
+) -> list[Any]:
+    """Call ``kernel(*args, lo, hi)`` on consecutive ranges that cover ``0 .. n``; return what
+    the calls returned, in range order.
 
-    With ``threads`` 1: one call, ``kernel(*args, 0, n)``, on this thread. Otherwise
-    ``4 * threads`` ranges, taken in turn by this thread and ``threads - 1`` threads of a
-    shared pool: a serial numba kernel compiled with ``nogil=True`` then runs on several cores
-    (the mechanism of the threaded box kernels: it compiles like a serial kernel, where a
-    ``parallel=True`` twin costs seconds to compile). Each range must write its own part of the
-    outputs. ``threads`` comes from :func:`parallel_threads`, the one policy.
+    This is how every threaded kernel runs: a serial numba kernel compiled with ``nogil=True``
+    runs on several cores when a few Python threads call it on disjoint ranges. It compiles like
+    a serial kernel (a ``parallel=True`` twin costs seconds to compile in a fresh environment)
+    and the serial path is the same compiled function, called once on everything. With
+    ``threads`` 1 (or ``n`` ≤ 1): one call, ``kernel(*args, 0, n)``, on this thread. Otherwise
+    ``pieces`` ranges (default ``4 * threads``, which evens out uneven work; ``threads`` gives
+    numba's static ``prange`` schedule, one range per thread), taken in turn by this thread and
+    ``threads - 1`` threads of a shared pool. Each range must write its own part of the outputs,
+    so the result does not depend on which thread ran which range. ``threads`` comes from
+    :func:`parallel_threads`, the one policy.
 
     >>> import numpy as np
     >>> out = np.zeros(10, dtype=np.int64)
     >>> def fill(out, lo, hi):
     ...     out[lo:hi] = np.arange(lo, hi)
-    >>> run_chunks(fill, 10, 3, out); out.tolist()
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    ...     return hi - lo
+    >>> run_chunks(fill, 10, 3, out), out.tolist()
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> run_chunks(fill, 10, 3, out, pieces=3), run_chunks(fill, 10, 1, out)
+    ([3, 3, 4], [10])
     """
     if threads <= 1 or n <= 1:
-        kernel(*args, 0, n)
-        return
-    k = min(n, 4 * threads)
+        return [kernel(*args, 0, n)]
+    k = min(n, 4 * threads if pieces is None else max(pieces, 1))
     cuts = [n * c // k for c in range(k + 1)]
+    results: list[Any] = [None] * k
     counter = itertools.count()  # next() is atomic: each range is taken once
 
     def work() -> None:
         c = next(counter)
         while c < k:
-            kernel(*args, cuts[c], cuts[c + 1])
+            results[c] = kernel(*args, cuts[c], cuts[c + 1])
             c = next(counter)
 
     pool = _shared_pool()
@@ -360,3 +370,4 @@ def run_chunks(kernel: Callable[..., object], n: int, threads: int, *args: Any) 
     finally:
         for helper in helpers:
             helper.result()
+    return results

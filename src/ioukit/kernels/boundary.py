@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ioukit.kernels import numba_threads, parallel_threads
+from ioukit.kernels import parallel_threads
+from ioukit.kernels._threads import run_chunks
 
 __all__ = [
     "Bands",
@@ -54,6 +55,11 @@ def _jit() -> Any:
     return k
 
 
+def _chunks(threads: int) -> int:
+    """Chunks of the work for ``threads`` threads: 4 per thread, or 1 (a serial run)."""
+    return 4 * threads if threads > 1 else 1
+
+
 def bands(masks: _NDArray, d: int) -> _NDArray:
     """Inner boundary bands ``mask - erode(mask, (2d + 1)² square, zeros outside)`` of bool
     ``(N, H, W)`` masks, bool ``(N, H, W)``."""
@@ -84,14 +90,15 @@ def pair_band_counts(
         valid = np.zeros((0, 0, 0), dtype=np.uint8)
         valid_row = np.full(n, -1, dtype=np.int64)
     threads = parallel_threads(int(pred.size), min_work=_PARALLEL_PIXELS)
-    with numba_threads(threads):
-        _jit().pair_band_counts(
-            np.ascontiguousarray(pred, dtype=np.bool_).view(np.uint8),
-            np.ascontiguousarray(target, dtype=np.bool_).view(np.uint8),
-            np.ascontiguousarray(valid, dtype=np.bool_).view(np.uint8),
-            np.ascontiguousarray(valid_row, dtype=np.int64),
-            d, out, 4 * threads if threads > 1 else 1,
-        )  # fmt: skip
+    chunks = _chunks(threads)
+    run_chunks(
+        _jit().pair_band_counts, chunks, threads,
+        np.ascontiguousarray(pred, dtype=np.bool_).view(np.uint8),
+        np.ascontiguousarray(target, dtype=np.bool_).view(np.uint8),
+        np.ascontiguousarray(valid, dtype=np.bool_).view(np.uint8),
+        np.ascontiguousarray(valid_row, dtype=np.int64),
+        d, out, chunks, pieces=threads,
+    )  # fmt: skip
     return out
 
 
@@ -123,11 +130,38 @@ def band_intervals(
     Other masks get no interval."""
     starts, ends, ioffs, icount, _, bbox = index
     threads = parallel_threads(int(starts.size), min_work=_PARALLEL_INTERVALS)
-    with numba_threads(threads):
-        out = _jit().band_intervals(
-            starts, ends, ioffs, icount, bbox, heights, dil, need, 4 * threads if threads > 1 else 1
+    chunks = _chunks(threads)
+    k = _jit()
+    boffs, bs, be = k.band_layout(icount, bbox, need)
+    bcount = np.zeros(icount.shape[0], np.int64)
+    barea = np.zeros(icount.shape[0], np.int64)
+    args = (starts, ends, ioffs, icount, bbox, heights, dil)
+    run_chunks(
+        k.band_chunks,
+        chunks,
+        threads,
+        *args,
+        need,
+        False,
+        (bs, be, boffs, bcount, barea),
+        chunks,
+        pieces=threads,
+    )
+    over = bcount > boffs[1:] - boffs[:-1]
+    if over.any():  # masks with more intervals than room: again, with room for all
+        bs, be, boffs = k.band_refit(bs, be, boffs, bcount)
+        run_chunks(
+            k.band_chunks,
+            chunks,
+            threads,
+            *args,
+            over,
+            True,
+            (bs, be, boffs, bcount, barea),
+            chunks,
+            pieces=threads,
         )
-    return Bands(*out)
+    return Bands(bs, be, boffs, bcount, barea)
 
 
 def needed_bands(
@@ -152,8 +186,8 @@ def band_min(
     """Lower the flat mask IoUs ``iou`` of the cells in place to ``min(mask IoU, band IoU)``
     in non-crowd columns (see :func:`ioukit.kernels._numba_boundary.band_min`)."""
     threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_PAIRS)
-    with numba_threads(threads):
-        _jit().band_min(
-            iou, bbox, heights, tuple(bands), crowd, dt_off, gt_off, iou_off,
-            4 * threads if threads > 1 else 1,
-        )  # fmt: skip
+    chunks = _chunks(threads)
+    run_chunks(
+        _jit().band_min, chunks, threads,
+        iou, bbox, heights, tuple(bands), crowd, dt_off, gt_off, iou_off, chunks, pieces=threads,
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels._threads import numba_threads, parallel_threads
+from ioukit.kernels._threads import parallel_threads, run_chunks
 
 __all__ = ["accumulate", "box_ious", "by_score", "match_cells", "order_cells"]
 
@@ -57,11 +57,13 @@ def box_ious(
     """The flat IoU matrices of the cells from xywh boxes in cell order (COCO's ``bbIou``);
     cell ``c`` is ``out[iou_off[c]:iou_off[c + 1]]``, row-major (detections, ground truths)."""
     threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_MIN_PAIRS)
-    with numba_threads(threads):
-        return _jit().box_ious(  # type: ignore[no-any-return]
-            np.ascontiguousarray(dbox), np.ascontiguousarray(gbox), crowd, dt_off, gt_off,
-            iou_off, 4 * threads if threads > 1 else 1,
-        )  # fmt: skip
+    chunks = 4 * threads if threads > 1 else 1
+    out = np.empty(int(iou_off[-1]), np.float64)
+    run_chunks(
+        _jit().box_ious, chunks, threads, np.ascontiguousarray(dbox), np.ascontiguousarray(gbox),
+        crowd, dt_off, gt_off, iou_off, out, chunks, pieces=threads,
+    )  # fmt: skip
+    return out
 
 
 def match_cells(
@@ -92,11 +94,8 @@ def match_cells(
     args = (iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
             thresholds, area_ranges, status, dt_gt, regular)  # fmt: skip
     threads = parallel_threads(n_det, min_work=_PARALLEL_MIN_DETS)
-    if threads > 1:
-        with numba_threads(threads):
-            _jit().match_cells_parallel(*args, 8 * threads)
-    else:
-        _jit().match_cells(*args)
+    chunks = 8 * threads if threads > 1 else 1
+    run_chunks(_jit().match_cells, chunks, threads, *args, chunks, pieces=threads)
     return status, dt_gt, regular
 
 
@@ -121,10 +120,17 @@ def accumulate(
     # the largest down, so that one large category does not leave the other threads idle
     by_size = np.argsort(-np.diff(cat_start), kind="stable")
     schedule = np.concatenate([by_size[t::threads] for t in range(threads)])
-    with numba_threads(threads):
-        return _jit().accumulate(  # type: ignore[no-any-return]
-            dt_status, dt_score.astype(np.float64), dt_rank.astype(np.int64),
-            cat_start.astype(np.int64), regular_gt.astype(np.int64),
-            np.asarray(recall_thresholds, np.float64), np.asarray(max_dets, np.int64),
-            schedule.astype(np.int64),
-        )  # fmt: skip
+    rec_thr = np.asarray(recall_thresholds, np.float64)
+    dets = np.asarray(max_dets, np.int64)
+    n_a, n_t, n_k = dt_status.shape[0], dt_status.shape[1], cat_start.size - 1
+    precision = -np.ones((n_t, rec_thr.size, n_k, n_a, dets.size))
+    recall = -np.ones((n_t, n_k, n_a, dets.size))
+    scores = -np.ones((n_t, rec_thr.size, n_k, n_a, dets.size))
+    chunks = min(n_k, 4 * threads) if threads > 1 else 1
+    run_chunks(
+        _jit().accumulate, chunks, threads,
+        dt_status, dt_score.astype(np.float64), dt_rank.astype(np.int64),
+        cat_start.astype(np.int64), regular_gt.astype(np.int64), rec_thr, dets,
+        schedule.astype(np.int64), precision, recall, scores, max(chunks, 1), pieces=threads,
+    )  # fmt: skip
+    return precision, recall, scores

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ioukit.kernels._threads import numba_threads, parallel_threads
+from ioukit.kernels._threads import parallel_threads, run_chunks
 
 __all__ = [
     "JackPairs",
@@ -66,7 +66,7 @@ def _jit_jack() -> Any:
 
 class Plan(NamedTuple):
     """The slices of one set of metrics, concatenated (see
-    :func:`ioukit.kernels._numba_coco_boot.plan_slice`): slice ``s`` reads area range
+    :func:`ioukit.kernels._numba_coco_boot.plan_pass`): slice ``s`` reads area range
     ``area[s]``, evaluates precision when ``prec[s]`` and the thresholds where ``tneed[s]``;
     category ``k`` of slice ``s`` is at ``s * K + k`` of the offsets."""
 
@@ -123,14 +123,23 @@ def metric_table(
     )
 
 
+def _chunks(threads: int) -> int:
+    """Chunks of categories for ``threads`` threads: 4 per thread, or 1 (a serial run)."""
+    return 4 * threads if threads > 1 else 1
+
+
 def category_orders(dt_score: _NDArray, cat_start: _NDArray) -> _NDArray:
     """Absolute positions of each category's detections (``cat_start[k]:cat_start[k + 1]``)
     by decreasing score, ties in position order: the order of COCO's accumulation."""
     threads = parallel_threads(int(dt_score.size), min_work=_PARALLEL_MIN_DETS)
-    with numba_threads(threads):
-        return _jit().category_orders(  # type: ignore[no-any-return]
-            np.asarray(dt_score, np.float64), np.asarray(cat_start, np.int64)
-        )
+    order = np.empty(np.size(dt_score), np.int64)
+    chunks = _chunks(threads)
+    run_chunks(
+        _jit().category_orders, chunks, threads,
+        np.asarray(dt_score, np.float64), np.asarray(cat_start, np.int64), order, chunks,
+        pieces=threads,
+    )  # fmt: skip
+    return order
 
 
 def gt_cells(regular: _NDArray, n_k: int, n_img: int) -> tuple[_NDArray, _NDArray, _NDArray]:
@@ -160,21 +169,31 @@ def plan(
     parts = []
     rank, image = np.asarray(dt_rank, np.int64), np.asarray(dt_image, np.uint32)
     starts = np.asarray(cat_start, np.int64)
-    with numba_threads(threads):
-        for a, max_det, tneed, with_prec in slices:
-            parts.append(
-                jit.plan_slice(
-                    dt_status,
-                    rank,
-                    image,
-                    order,
-                    starts,
-                    int(a),
-                    int(max_det),
-                    np.asarray(tneed, np.bool_),
-                    bool(with_prec),
-                )
-            )
+    chunks = _chunks(threads)
+    n_k = starts.size - 1
+    for a, max_det, tneed, with_prec in slices:
+        need = np.asarray(tneed, np.bool_)
+        args = (dt_status, rank, image, order, starts, int(a), int(max_det), need, bool(with_prec))
+        counts = np.zeros((n_k, 3 + n_t), np.int64)
+        none = (np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.int64),
+                np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                np.zeros(0, np.uint32), np.zeros(0, np.int8))  # fmt: skip
+        run_chunks(
+            jit.plan_pass, chunks, threads, *args, counts, none, False, chunks, pieces=threads
+        )
+        cand_off, hit_off, ev_off = (
+            np.concatenate([[0], np.cumsum(c)]).astype(np.int64)
+            for c in (counts[:, 0], counts[:, 1], counts[:, 3:].reshape(-1))
+        )
+        counts[:, 3:] = 0
+        n_ev = int(ev_off[-1])
+        laid = (cand_off, np.empty(int(cand_off[-1]), np.uint32), hit_off,
+                np.empty(int(hit_off[-1]), np.int64), ev_off, np.empty(n_ev, np.int64),
+                np.empty(n_ev, np.uint32), np.empty(n_ev, np.int8))  # fmt: skip
+        run_chunks(
+            jit.plan_pass, chunks, threads, *args, counts, laid, True, chunks, pieces=threads
+        )
+        parts.append(laid)
     cand_base = hit_base = ev_base = 0
     cols: list[list[_NDArray]] = [[] for _ in range(8)]
     for s, (cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag) in enumerate(parts):
@@ -220,13 +239,15 @@ def replicates(
     lanes = _jit()._LANES
     buffer = 8 * lanes * the_plan.tneed.shape[1] * n_k * np.asarray(recall_thresholds).size
     n_chunks = max(1, min(threads, -(-weights.shape[0] // lanes), _BUFFER_BUDGET // max(buffer, 1)))
-    with numba_threads(threads):
-        return _jit().replicates(  # type: ignore[no-any-return]
-            weights, int(n_k), the_plan.area, the_plan.prec, the_plan.tneed, the_plan.cand_off,
-            the_plan.cimg, the_plan.hit_off, the_plan.hit_cend, the_plan.ev_off,
-            the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, *cells,
-            np.asarray(recall_thresholds, np.float64), *metrics, n_chunks,
-        )  # fmt: skip
+    out = np.empty((weights.shape[0], metrics[0].size))
+    run_chunks(
+        _jit().replicates, n_chunks, threads,
+        weights, int(n_k), the_plan.area, the_plan.prec, the_plan.tneed, the_plan.cand_off,
+        the_plan.cimg, the_plan.hit_off, the_plan.hit_cend, the_plan.ev_off,
+        the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, *cells,
+        np.asarray(recall_thresholds, np.float64), *metrics, out, n_chunks, pieces=threads,
+    )  # fmt: skip
+    return out
 
 
 class JackPairs(NamedTuple):
@@ -287,14 +308,19 @@ def jackknife_cells(
     n_t = the_plan.tneed.shape[1]
     own_pos, own_lo, own_hi = _own_candidates(n_img, n_k, the_plan, pairs)
     threads = parallel_threads(pairs.work * n_t, min_work=_PARALLEL_MIN_WORK)
-    with numba_threads(threads):
-        return _jit_jack().jackknife_cells(  # type: ignore[no-any-return]
-            int(n_img), int(n_k), the_plan.area, the_plan.prec, the_plan.tneed,
-            the_plan.cand_off, the_plan.cimg, the_plan.hit_off, the_plan.hit_cend,
-            the_plan.ev_off, the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, pairs.npig,
-            pairs.off, pairs.img, pairs.gt, own_pos, own_lo, own_hi, pairs.blk_k, pairs.blk_p0,
-            np.asarray(recall_thresholds, np.float64), max(threads, 1),
-        )  # fmt: skip
+    n_s, n_p = the_plan.area.size, pairs.img.size
+    psum, rsum = np.zeros((n_s, n_p, n_t)), np.zeros((n_s, n_p, n_t))
+    valid = np.zeros((n_s, n_p), np.bool_)
+    run_chunks(
+        _jit_jack().jackknife_cells, threads, threads,
+        int(n_img), int(n_k), the_plan.area, the_plan.prec, the_plan.tneed,
+        the_plan.cand_off, the_plan.cimg, the_plan.hit_off, the_plan.hit_cend,
+        the_plan.ev_off, the_plan.ev_hit, the_plan.ev_img, the_plan.ev_flag, pairs.npig,
+        pairs.off, pairs.img, pairs.gt, own_pos, own_lo, own_hi, pairs.blk_k, pairs.blk_p0,
+        np.asarray(recall_thresholds, np.float64), psum, rsum, valid, max(threads, 1),
+        pieces=threads,
+    )  # fmt: skip
+    return psum, rsum, valid
 
 
 def _own_candidates(

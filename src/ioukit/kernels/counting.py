@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import numba_threads, parallel_threads
+from ioukit.kernels import parallel_threads
+from ioukit.kernels._threads import run_chunks
 
 __all__ = ["binary_rows", "confusion", "confusion_rows", "confusion_stack"]
 
@@ -32,34 +33,25 @@ def _jit() -> Any:
     # imports numba: only here, when a kernel first runs
     from ioukit.kernels import _numba_counting as k
 
-    return {
-        "binary_nlk": k._binary_nlk,
-        "binary_nlk_serial": k._binary_nlk_serial,
-        "confusion_rows": k._confusion_rows,
-        "confusion_rows_serial": k._confusion_rows_serial,
-        "confusion_stack": k._confusion_stack,
-        "confusion_stack_serial": k._confusion_stack_serial,
-        "lut_stack": k._lut_stack,
-        "lut_stack_serial": k._lut_stack_serial,
-        "u8_stack": k._u8_stack,
-        "u8_stack_serial": k._u8_stack_serial,
-    }
+    return k
 
 
 def _threads(size: int) -> int:
     """Threads for an input of ``size`` elements (the policy of :mod:`ioukit.kernels._threads`);
-    1 means: run the serial kernel."""
+    1 means: one call of the kernel on all its tasks, on the calling thread."""
     return parallel_threads(size, min_work=_PARALLEL_MIN)
 
 
-def _run(name: str, threads: int, blocks: int, *args: Any) -> Any:
-    """Kernel ``name`` on ``threads`` threads, its work cut into ``blocks`` pieces (the parallel
-    kernels take it as their last argument), or its serial twin when ``threads`` is 1."""
-    kernels = _jit()
-    if threads > 1:
-        with numba_threads(threads):
-            return kernels[name](*args, blocks)
-    return kernels[name + "_serial"](*args)
+def _run(name: str, threads: int, n_tasks: int, *args: Any) -> list[Any]:
+    """Kernel ``name`` of :mod:`ioukit.kernels._numba_counting` over tasks ``0 .. n_tasks - 1``
+    on ``threads`` threads (1: one call on all of them, on the calling thread); returns what
+    the calls returned (:func:`ioukit.kernels._threads.run_chunks`)."""
+    return run_chunks(getattr(_jit(), name), n_tasks, threads, *args, pieces=threads)
+
+
+def _bads(results: list[tuple[int, int]]) -> tuple[int, int]:
+    """Sums of the (bad pred, bad target) numbers the task ranges returned."""
+    return sum(int(r[0]) for r in results), sum(int(r[1]) for r in results)
 
 
 def _prepare(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -88,7 +80,13 @@ def binary_rows(
     ign = _ign(ignore)
 
     def run(p3: Any, t3: Any, threads: int) -> tuple[Any, int, int]:
-        return _run("binary_nlk", threads, 4 * threads, p3, t3, per_sample, ign)  # type: ignore[no-any-return]
+        n_samples, labels = t3.shape[0], t3.shape[1]
+        blocks = max(1, min(4 * threads, n_samples)) if threads > 1 else 1
+        local = np.zeros((n_samples if per_sample else blocks, 4, labels), dtype=np.int64)
+        bp, bt = _bads(
+            _run("_binary_tasks", threads, blocks, p3, t3, ign, blocks, per_sample, local)
+        )
+        return (local if per_sample else local.sum(axis=0, keepdims=True)), bp, bt
 
     threads = _threads(t.size)
     if per_sample or n_labels > 1:
@@ -136,10 +134,15 @@ def confusion_rows(
     p = _prepare(pred)
     t = _prepare(target)
     threads = _threads(t.size)
-    tp, ps, ts, bad_p, bad_t = _run(
-        "confusion_rows", threads, 4 * threads, p, t, num_classes, _ign(ignore)
+    n = t.shape[0]
+    blocks = max(1, min(4 * threads, n)) if threads > 1 else 1
+    tp, ps, ts = (np.zeros((n, num_classes), dtype=np.int64) for _ in range(3))
+    ign = _ign(ignore)
+    results = _run(
+        "_confusion_rows_tasks", threads, blocks, p, t, num_classes, ign, blocks, tp, ps, ts
     )
-    return tp, ps, ts, int(bad_p), int(bad_t)
+    bad_p, bad_t = _bads(results)
+    return tp, ps, ts, bad_p, bad_t
 
 
 @lru_cache(maxsize=32)
@@ -180,6 +183,17 @@ def _byte_pair_table(num_classes: int, ignore: tuple[int, ...]) -> np.ndarray[An
     return lut.astype(np.uint32)
 
 
+def _chunks(n: int, threads: int, task_bytes: int) -> tuple[int, int]:
+    """(pieces per sample, threads) for ``n`` samples on ``threads`` threads, where each piece
+    has a buffer of ``task_bytes``: one piece on one thread for a serial run; else each sample
+    cut into ``ceil(4 * threads / n)`` pieces, within ``_LOCAL_BYTES``, and one thread when even
+    one piece per sample would not fit."""
+    if threads <= 1:
+        return 1, 1
+    n_chunks = min(-(-4 * threads // n), _LOCAL_BYTES // (task_bytes * n))
+    return (n_chunks, threads) if n_chunks >= 1 else (1, 1)
+
+
 def confusion_stack(
     pred: np.ndarray[Any, Any],
     target: np.ndarray[Any, Any],
@@ -193,26 +207,34 @@ def confusion_stack(
     n = t.shape[0]
     c = num_classes
     threads = _threads(t.size)
-    blocks = 4 * threads  # each sample cut into ceil(blocks / n) chunks, within _LOCAL_BYTES
     tables = _tables(c, ignore)
     if tables is not None and t.dtype.kind in "iub" and p.dtype.kind in "iub":
         row, col, n_bins = tables
-        n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (32 * n * n_bins))
-        th = threads if n_chunks >= 1 else 1
-        if t.dtype == p.dtype == np.uint8 and t.shape[1] % 8 == 0:
-            # one table over every (target byte, prediction byte) pair
+        n_chunks, th = _chunks(n, threads, 32 * n_bins)
+        k = t.shape[1]
+        if t.dtype == p.dtype == np.uint8 and (k % 8 == 0 or n == 1):
+            # one table over every (target byte, prediction byte) pair; one label map of any
+            # length too (the words of its first k - k % 8 bytes, and its tail here): the
+            # kernel that real label maps take is the one a tiny first call compiles
             lut = _byte_pair_table(c, ignore)
-            p64, t64 = p.view(np.uint64), t.view(np.uint64)
-            hist = _run("u8_stack", th, n_chunks, p64, t64, lut, n_bins)
+            main = k - k % 8
+            p64, t64 = p[:, :main].view(np.uint64), t[:, :main].view(np.uint64)
+            parts = _run("_u8_tasks", th, n * n_chunks, p64, t64, lut, n_bins, n_chunks)
+            tail = lut[(t[0, main:].astype(np.intp) << 8) | p[0, main:]]
+            parts[0][0, 0] += np.bincount(tail, minlength=n_bins)
         else:
-            hist = _run("lut_stack", th, n_chunks, p, t, row, col, n_bins)
+            parts = _run("_lut_tasks", th, n * n_chunks, p, t, row, col, n_bins, n_chunks)
+        local = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        hist = local.reshape(n, n_chunks * 4, n_bins).sum(axis=1)
         stride = c + 1
         grid = hist[:, : c * stride].reshape(n, c, stride)
         bad_t = int(hist[:, (c + 1) * stride :].sum())
         bad_p = int(grid[:, :, c].sum())
         return np.ascontiguousarray(grid[:, :, :c]), bad_p, bad_t
     # general path: floats cast to labels upstream, negative ignore values, huge label ranges
-    n_chunks = min(-(-blocks // n), _LOCAL_BYTES // (8 * n * c * c))
-    th = threads if n_chunks >= 1 else 1
-    cms, bad_p, bad_t = _run("confusion_stack", th, n_chunks, p, t, c, _ign(ignore))
-    return cms, int(bad_p), int(bad_t)
+    n_chunks, th = _chunks(n, threads, 8 * c * c)
+    results = _run("_confusion_tasks", th, n * n_chunks, p, t, c, _ign(ignore), n_chunks)
+    bad_p, bad_t = _bads([r[1:] for r in results])
+    local = np.concatenate([r[0] for r in results])
+    cms = local if n_chunks == 1 else local.reshape(n, n_chunks, c, c).sum(axis=1)
+    return cms, bad_p, bad_t

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels._threads import numba_threads, parallel_threads
+from ioukit.kernels._threads import numba_threads, parallel_threads, run_chunks
 
 __all__ = [
     "FLOAT",
@@ -121,6 +121,42 @@ def array_elements(buf: _NDArray, pos: int) -> tuple[_NDArray, int]:
     return starts, int(end)
 
 
+def _scan_objects(
+    buf: _NDArray, starts: _NDArray, keys: _NDArray, key_off: _NDArray, threads: int
+) -> tuple[Any, ...]:
+    """:func:`ioukit.kernels._numba_json.scan_chunks` over ``4 * threads`` chunks of
+    consecutive objects (1 on one thread): ``(kind, fval, vs, ve, nums, hard, ring_off,
+    status, at)``. Each chunk writes its numbers and rings in its own region, sized for the
+    worst case (a number takes at least 2 bytes, a digit and a delimiter; a ring too), never
+    cleared, so that untouched pages cost no memory; the regions stay where they are (ring
+    offsets are absolute, the gaps between them never read) and the arrays are cut after the
+    last chunk, so that ``ring_off[-1] == nums.size``. ``hard``: the positions in ``nums``
+    of HARD numbers (their byte offsets, for the caller to convert). Byte offsets and ring
+    numbers are int32 for files under 2 GiB (half the memory)."""
+    n, nk, chunks = starts.size, key_off.size - 1, 4 * threads if threads > 1 else 1
+    index = np.int32 if buf.size < 2**31 - 1 else np.int64
+    kind, fval = np.zeros((nk, n), np.int8), np.zeros((nk, n), np.float64)
+    vs, ve = np.zeros((nk, n), index), np.zeros((nk, n), index)
+    bounds = (n * np.arange(chunks + 1, dtype=np.int64)) // chunks
+    at = np.append(np.asarray(starts, np.int64), buf.size)[bounds]  # a chunk's first byte
+    base = np.zeros(chunks + 1, np.int64)
+    np.cumsum((at[1:] - at[:-1]) // 2 + 2, out=base[1:])
+    nums, nkind = np.empty(base[-1], np.float64), np.empty(base[-1], np.int8)
+    ring_off = np.empty(base[-1] + chunks, np.int64)
+    used = np.zeros((chunks, 4), np.int64)
+    run_chunks(
+        _jit().scan_chunks, chunks, threads,
+        buf, starts, keys, key_off, kind, fval, vs, ve, nums, nkind, ring_off, bounds, base, used,
+        pieces=threads,
+    )  # fmt: skip
+    for c in range(chunks):
+        if used[c, 2] != 0:
+            return kind, fval, vs, ve, nums[:0], np.zeros(0, np.int64), ring_off[:1], *used[c, 2:]
+    hard = [base[c] + np.flatnonzero(nkind[base[c] : used[c, 0]] == HARD) for c in range(chunks)]
+    end, r_end = used[-1, 0], base[-2] + chunks - 1 + used[-1, 1]  # the last chunk's rings
+    return kind, fval, vs, ve, nums[:end], np.concatenate(hard), ring_off[: r_end + 1], 0, 0
+
+
 def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Columns:
     """Read ``keys`` of the JSON objects starting at ``starts`` (byte offsets into ``buf``)."""
     encoded = [k.encode() for k in keys]
@@ -129,10 +165,7 @@ def object_columns(buf: _NDArray, starts: _NDArray, keys: tuple[str, ...]) -> Co
     np.cumsum([len(k) for k in encoded], out=key_off[1:])
     jit = _jit()
     threads = parallel_threads(int(buf.size), min_work=_PARALLEL_MIN_BYTES)
-    with numba_threads(threads):
-        like = np.zeros(0, np.int32 if buf.size < 2**31 - 1 else np.int64)
-        chunks = 4 * threads if threads > 1 else 1
-        out = jit.scan_objects(buf, starts, key_bytes, key_off, chunks, like)
+    out = _scan_objects(buf, starts, key_bytes, key_off, threads)
     kind, fval, vs, ve, nums, hard_n, ring_off, status, at = out
     if status == 2:
         raise Unusual(f"JSON the fast reader leaves to Python at byte {at}")

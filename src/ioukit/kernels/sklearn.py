@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import on_threads, parallel_threads
+from ioukit.kernels import parallel_threads
+from ioukit.kernels._threads import run_chunks
 
 __all__ = ["pair01", "rows01", "weighted_cols01"]
 
@@ -52,7 +53,10 @@ def rows01(
     """``(N, 3)`` int64: per row of the 0/1 ``(N, L)`` arrays (a :func:`pair01` pair), the
     numbers of true positives, predicted and true positives over the columns ``cols``."""
     threads = parallel_threads(t.shape[0] * cols.shape[0], min_work=1 << 16)
-    return on_threads(_jit().rows01, threads)(t, p, cols)  # type: ignore[no-any-return]
+    out = np.zeros((t.shape[0], 3), dtype=np.int64)
+    blocks = 4 * threads if threads > 1 else 1
+    run_chunks(_jit().rows01, blocks, threads, t, p, cols, blocks, out, pieces=threads)
+    return out
 
 
 def weighted_cols01(
