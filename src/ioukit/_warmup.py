@@ -416,6 +416,8 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
     "boundary": [boundary_band, boundary_iou, _ev.segmentation_evaluator_boundary],
     "counts": [
         _ev.multiclass_counts,
+        _ev.multiclass_counts_per_image,
+        _ev.multiclass_counts_int64,
         _ev.multiclass_confusion_matrix,
         _ev.multiclass_jaccard,
         _ev.binary_counts,
@@ -428,6 +430,7 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
     "sweep": [_ev.threshold_sweep, _ev.jaccard_curve, _ev.best_threshold, _ev.best_thresholds],
     "sklearn": [
         _ev.sklearn_jaccard_score,
+        _ev.sklearn_jaccard_score_samples,
         _ev.sklearn_confusion_matrix,
         _ev.sklearn_multilabel_confusion_matrix,
         _ev.sklearn_precision_recall_curve,
@@ -452,7 +455,7 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
         _ev.confidence_interval_coco,
         _ev.confidence_interval_coco_jackknife,
     ],
-    "panoptic": [_ev.panoptic_evaluator, _ev.panoptic_quality],
+    "panoptic": [_ev.panoptic_evaluator, _ev.panoptic_evaluator_boundary, _ev.panoptic_quality],
     "cityscapes": [_ev.cityscapes_pixel_evaluator, _ev.cityscapes_instance_evaluator],
 }
 

@@ -98,6 +98,20 @@ def multiclass_counts() -> _Thunk:
     return lambda: ioukit.multiclass_counts(p, t, num_classes=19, ignore_index=255)
 
 
+def multiclass_counts_per_image() -> _Thunk:
+    import ioukit
+
+    p, t = _labels((4, 512, 512), 19)
+    return lambda: ioukit.multiclass_counts(p, t, num_classes=19, per_sample=True)
+
+
+def multiclass_counts_int64() -> _Thunk:
+    import ioukit
+
+    p, t = _labels(_SEG, 19)
+    return lambda: ioukit.multiclass_counts(p.astype(np.int64), t, num_classes=19, ignore_index=-1)
+
+
 def multiclass_confusion_matrix() -> _Thunk:
     import ioukit
 
@@ -190,6 +204,18 @@ def sklearn_jaccard_score() -> _Thunk:
 
     p, t = _labels((200_000,), 10)
     return lambda: jaccard_score(t, p, average="macro")
+
+
+def sklearn_jaccard_score_samples() -> _Thunk:
+    from ioukit.sklearn import jaccard_score
+
+    rng = _rng(0)
+    p, t = rng.random((200_000, 8)) < 0.3, rng.random((200_000, 8)) < 0.3
+    w = rng.random(200_000)
+    return lambda: (
+        jaccard_score(t, p, average="samples", zero_division=0),
+        jaccard_score(t, p, average="macro", sample_weight=w),
+    )
 
 
 def sklearn_confusion_matrix() -> _Thunk:
@@ -406,18 +432,22 @@ def _panoptic_image(seed: int) -> tuple[Any, list[dict[str, Any]]]:
     ]
 
 
-def panoptic_evaluator() -> _Thunk:
+def panoptic_evaluator(boundary: float | None = None) -> _Thunk:
     from ioukit.panoptic import PanopticEvaluator
 
     images = [(_panoptic_image(2 * i), _panoptic_image(2 * i + 1)) for i in range(4)]
 
     def call() -> object:
-        ev = PanopticEvaluator(categories=_PANOPTIC_CATS)
+        ev = PanopticEvaluator(categories=_PANOPTIC_CATS, boundary=boundary)
         for (gt, gt_segs), (pred, pred_segs) in images:
             ev.update(pred, gt, pred_segs, gt_segs)
         return ev.compute()
 
     return call
+
+
+def panoptic_evaluator_boundary() -> _Thunk:
+    return panoptic_evaluator(boundary=0.02)
 
 
 def panoptic_quality() -> _Thunk:
