@@ -255,3 +255,33 @@ def test_evaluate_folder_reads_colour_masks(tmp_path: Path, workers: int) -> Non
     )
     assert [(p.kind, p.name) for p in ev.problems] == [("bad_labels", "0")]
     assert "(1, 2, 3) #010203 in 1 pixel(s)" in ev.problems[0].message
+
+
+def test_the_report_reads_pairs_as_the_evaluation_did(tmp_path: Path) -> None:
+    """The worst-image overlays of a folder evaluation go through its palette and label map:
+    RGB predictions are not "unreadable", labelIds targets are drawn as trainIds."""
+    pytest.importorskip("plotly")
+    from ioukit.report import render_html
+
+    rng = np.random.default_rng(5)
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    for i in range(3):
+        target = rng.choice([7, 8, 26], (12, 16)).astype(np.uint8)  # labelIds: road, sidewalk, car
+        pred = rng.choice([0, 1, 13], (12, 16))  # trainIds, colour-coded
+        Image.fromarray(_rgb(pred, PALETTE)).save(tmp_path / "pred" / f"{i}.png")
+        Image.fromarray(target).save(tmp_path / "gt" / f"{i}.png")
+    ev = evaluate_folder(
+        tmp_path / "pred",
+        tmp_path / "gt",
+        num_classes=19,
+        ignore_index=255,
+        palette=PALETTE,
+        label_map="cityscapes",
+        workers=1,
+    )
+    html = render_html(ev, intervals=False)
+    assert "colour or multi-channel" not in html
+    assert html.count("data:image/png;base64") >= 6  # two views of each of the 3 images
+    assert "ids relabelled, on the target files" in html
+    assert "colours read as class ids" in html

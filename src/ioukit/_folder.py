@@ -62,28 +62,58 @@ class Problem(NamedTuple):
 # -- the task of a worker ----------------------------------------------------------------------
 
 
+def reading(
+    label_map: Any = None, label_map_on: str = "target", palette: Any = None
+) -> dict[str, Any]:
+    """How a pair's files are read, in the small picklable form the workers take: the
+    ``palette`` (``{id: colour}``, also ``"#rrggbb"`` strings, as in a summary's ``config``)
+    packed, the ``label_map`` (``{from: to}``, keys may be strings of digits) as pairs."""
+    from ioukit._label_remap import as_label_map, as_palette, packed_palette
+
+    relabel = as_label_map("reading", label_map)
+    colours = as_palette("reading", palette)
+    return {
+        "label_map": None if relabel is None else tuple(relabel.items()),
+        "label_map_on": label_map_on,
+        "palette": None if colours is None else packed_palette(colours),
+    }
+
+
+def read_pair(
+    pred_path: str | os.PathLike[str], target_path: str | os.PathLike[str], how: dict[str, Any]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The label maps of one pair as the evaluation reads them: colours to ids (``palette``),
+    then the ``label_map`` (on ``label_map_on``); ``how`` as :func:`reading` makes it. Raises
+    :class:`~ioukit._label_remap.PaletteColourError` for a colour not in the palette, another
+    :class:`~ioukit.IoUKitError` for a file that cannot be read."""
+    from ioukit._label_remap import apply_label_map
+    from ioukit.io import read_file
+
+    palette = how.get("palette")
+    pred, target = read_file(pred_path, palette), read_file(target_path, palette)
+    relabel = how.get("label_map")
+    if relabel is not None:  # before reduce_zero_label: the map reads the files' own ids
+        on = how.get("label_map_on", "target")
+        pred = apply_label_map(pred, dict(relabel)) if on in ("pred", "both") else pred
+        target = apply_label_map(target, dict(relabel)) if on in ("target", "both") else target
+    return pred, target
+
+
 def _count_pair(pred_path: str, target_path: str, config: dict[str, Any]) -> Outcome:
     """Read one pair and count it: ``(confusion matrix, "", "")`` or ``(None, kind, message)``.
 
     Returns a ``(C, C)`` int64 matrix, a few kilobytes, never the label maps.
     """
     from ioukit import multiclass_confusion_matrix
-    from ioukit._label_remap import PaletteColourError, apply_label_map
-    from ioukit.io import read_file, reduce_zero_label
+    from ioukit._label_remap import PaletteColourError
+    from ioukit.io import reduce_zero_label
 
-    palette = config.get("palette")
     try:
-        pred = read_file(pred_path, palette)
-        target = read_file(target_path, palette)
+        pred, target = read_pair(pred_path, target_path, config)
     except PaletteColourError as exc:
         return None, "bad_labels", str(exc)
     except IoUKitError as exc:
         return None, "unreadable", str(exc)
-    relabel = config.get("label_map")
-    if relabel is not None:  # before reduce_zero_label: the map reads the files' own ids
-        on = config.get("label_map_on", "target")
-        pred = apply_label_map(pred, dict(relabel)) if on in ("pred", "both") else pred
-        target = apply_label_map(target, dict(relabel)) if on in ("target", "both") else target
     if pred.shape != target.shape:
         return (
             None,

@@ -356,7 +356,7 @@ def evaluate_folder(
     1
     """
     from ioukit._folder import check_class_names, ordered_ignore
-    from ioukit._label_remap import as_label_map, as_palette, label_map_class_names, packed_palette
+    from ioukit._label_remap import as_label_map, as_palette, label_map_class_names
     from ioukit._pairing import pair_with_hint
     from ioukit._pool import check_run_options
     from ioukit._quality_bands import check_quality_bands, parse_quality_bands
@@ -422,7 +422,7 @@ def evaluate_folder(
     def make() -> SegmentationEvaluator:
         return SegmentationEvaluator(c, ignore_index=ignore, class_names=names)
 
-    from ioukit._folder import Checkpoint, PerImageCsv, count_all, with_total
+    from ioukit._folder import Checkpoint, PerImageCsv, count_all, reading, with_total
 
     saver = None if checkpoint is None else Checkpoint(checkpoint, config)
     ev = make() if saver is None else saver.load(make)
@@ -439,9 +439,7 @@ def evaluate_folder(
         "num_classes": c,
         "ignore_index": ignore,
         "reduce_zero_label": bool(reduce_zero_label),
-        "label_map": None if relabel is None else tuple(relabel.items()),
-        "label_map_on": label_map_on,
-        "palette": None if colours is None else packed_palette(colours),
+        **reading(relabel, label_map_on, colours),
     }
     rows = None
     try:

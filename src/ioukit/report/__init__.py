@@ -295,8 +295,13 @@ def _check(obj: Any, o: dict[str, Any]) -> tuple[str, Any, Options]:
             )
     extra: dict[str, Any] = {"reduce_zero_label": o["reduce_zero_label"]}
     if type(result).__name__ == "FolderEvaluation":
+        from ioukit._folder import reading
+
         cfg = result.config
+        relabel, palette = cfg.get("label_map"), cfg.get("palette")
+        on = cfg.get("label_map_on") or "target"
         extra = {
+            "reading": reading(relabel, on, palette),
             "reduce_zero_label": bool(cfg["reduce_zero_label"]),
             "problems": tuple(result.problems),
             "source": (
@@ -305,6 +310,11 @@ def _check(obj: Any, o: dict[str, Any]) -> tuple[str, Any, Options]:
                 ("file name suffixes", f"prediction {cfg['pred_suffix']!r}, target "
                                        f"{cfg['target_suffix']!r}"),
                 ("reduce_zero_label", "yes" if cfg["reduce_zero_label"] else "no"),
+                ("label map", "none" if relabel is None else
+                 f"{len(relabel)} ids relabelled, on the {on} files" if on != "both" else
+                 f"{len(relabel)} ids relabelled, on both sides"),
+                ("palette", "none" if palette is None else
+                 f"{len(palette)} colours read as class ids (RGB masks)"),
                 ("files", f"{result.num_pairs:,} pairs found, {result.num_evaluated:,} "
                           f"evaluated, {len(result.problems):,} problems"),
             ),

@@ -62,6 +62,8 @@ class Options:
     thumbnail_budget: int = 4_000_000
     tide: Any = None
     reduce_zero_label: bool = False
+    # how a folder evaluation read its pairs (palette, label map): the overlays read them alike
+    reading: dict[str, Any] | None = None
     problems: tuple[Any, ...] = ()
     source: tuple[tuple[str, str], ...] = ()  # where the result came from, in words
 

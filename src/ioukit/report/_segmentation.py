@@ -297,12 +297,13 @@ def _views(
         return LEFT_OUT
     photo = find_image(opts.images, name) if opts.images is not None else None
     pair = None if opts.pairs is None else opts.pairs.get(name)
-    from ioukit.io import read_label_map, reduce_zero_label
+    from ioukit._folder import read_pair
+    from ioukit.io import reduce_zero_label
 
     try:
         if pair is None:
             return embed(budget, [photo_thumbnail(photo)] if photo is not None else [])
-        pred, target = read_label_map(pair[0]), read_label_map(pair[1])
+        pred, target = read_pair(pair[0], pair[1], opts.reading or {})
         if opts.reduce_zero_label:
             target = reduce_zero_label(target)
     except IoUKitError as exc:
