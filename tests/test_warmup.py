@@ -82,7 +82,6 @@ _NOT_REACHED: dict[str, str] = {
     # warm calls slow (the parallel path starts at these sizes)
     "_numba_masks._aligned_counts": "mask_iou_aligned above 2**20 words (64 M pixels)",
     "_numba_rle_codec.parse_strings": "compressed RLE strings above 1 MiB in one call",
-    "_numba_rle_intervals.index_runs": "uncompressed RLE above 2**20 runs in one call",
     "_numba_rle_intervals.string_areas_boxes": "COCO JSON with RLE strings above 1 MiB",
     # taken only when the data is unusual or large
     "_numba_boundary.band_refit": "a mask with more band intervals than the first guess",

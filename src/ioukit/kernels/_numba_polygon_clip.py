@@ -1,8 +1,10 @@
 """The convex clipping kernel of rotated-box and polygon IoU, compiled on first use.
 
 Only :mod:`ioukit.kernels.polygons` imports this module (it imports numba), when a kernel first
-runs. The kernels live at module level (numba's disk cache keys closures by their cells, which
-differ in every process).
+runs; it allocates the outputs and calls :func:`iou_range` (no ``parallel=True`` twin and no
+allocating wrapper: each costs a compilation of its own at the first call). The kernels live
+at module level (numba's disk cache keys closures by their cells, which differ in every
+process).
 
 Data layout shared by the polygon kernels: a set of polygons is ``rel`` ``(N, K, 2)`` float64,
 the vertices *relative to an anchor point* of each polygon (the centre of a rotated box, the
@@ -28,12 +30,13 @@ import numpy as np
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, start, stop, out
+def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, out, start, stop
 ):
     """Write the IoU of pairs ``start:stop`` into ``out``: pair ``p`` is ``(p // M, p % M)``
     (row-major ``(N * M,)``), or ``(p, p)`` when ``aligned``. A pair whose clipping outgrew the
-    ``cap``-vertex buffers gets -1.0 (the caller recomputes it).
+    ``cap``-vertex buffers gets -1.0 (the caller recomputes it). One thread; the wrapper runs
+    ranges of pairs on several (``run_chunks``: this kernel releases the GIL).
 
     The per-pair work is written out in this loop on purpose: numba reference-counts every
     array passed to a function (atomic operations), which costs more than a rejected pair, so
@@ -169,36 +172,3 @@ def _iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             if inter > 0.0:
                 value = inter / ((area_a + area_b) - inter)
         out[p] = value
-
-
-@nb.njit(cache=True, nogil=True)
-def iou_serial(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned
-):
-    """IoU of every pair ``(i, j)``, flat row-major ``(N * M,)``, or, when ``aligned``, of the
-    pairs ``(i, i)``, ``(N,)``; one thread. See :func:`_iou_range`."""
-    total = rel1.shape[0] if aligned else rel1.shape[0] * rel2.shape[0]
-    out = np.empty(total, dtype=np.float64)
-    _iou_range(
-        rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, 0, total, out
-    )
-    return out
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def iou_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, n_blocks
-):
-    """As :func:`iou_serial`, the pairs split into ``n_blocks`` contiguous blocks for the
-    threads."""
-    total = rel1.shape[0] if aligned else rel1.shape[0] * rel2.shape[0]
-    out = np.empty(total, dtype=np.float64)
-    step = (total + n_blocks - 1) // n_blocks
-    for blk in nb.prange(n_blocks):
-        start = blk * step
-        stop = min(total, start + step)
-        _iou_range(
-            rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, aligned, start, stop,
-            out,
-        )  # fmt: skip
-    return out

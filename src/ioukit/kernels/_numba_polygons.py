@@ -1,17 +1,20 @@
 """The per-shape kernels of rotated-box and polygon IoU, and the fused aligned kernels.
 
 Compiled on first use: only :mod:`ioukit.kernels.polygons` imports this module (it imports
-numba), when a kernel first runs. :func:`box_polygons` turns rotated boxes, and
-:func:`classify` polygons, into the layout of the clipping kernel
-(:mod:`ioukit.kernels._numba_polygon_clip`, which describes it).
+numba), when a kernel first runs; it allocates the outputs and calls these range kernels (no
+``parallel=True`` twins and no allocating wrappers: each would cost a compilation of its own at
+the first call). :func:`box_range` turns rotated boxes, and :func:`classify_range` polygons,
+into the layout of the clipping kernel (:mod:`ioukit.kernels._numba_polygon_clip`, which
+describes it).
 
-Row-aligned pairs also have fused kernels (:func:`box_iou_aligned`, :func:`polygon_iou_aligned`):
-the same per-shape pass and the same clipping, run block by block on a few hundred pairs whose
-shapes stay in the cache, so a call writes only its ``(N,)`` result. They give the same values
-bit for bit; any pair that needs more (invalid input, a non-convex polygon, an overflow) makes
-them report ``trouble`` and the caller runs the general path. They call the clipping kernel of
-the other module, whose changes numba's disk cache does not see: clear the ``__pycache__``
-folder after editing it.
+Row-aligned pairs also have fused kernels (:func:`box_aligned_range`,
+:func:`polygon_aligned_range`): the same per-shape pass and the same clipping, run block by
+block on a few hundred pairs whose shapes stay in the cache, so a call writes only its part of
+the ``(N,)`` result. They give the same values bit for bit; any pair that needs more (invalid
+input, a non-convex polygon, an overflow) makes them report ``trouble`` and the caller runs the
+general path. All of them release the GIL: the wrapper runs ranges on several threads
+(``run_chunks``). They call the clipping kernel of the other module, whose changes numba's disk
+cache does not see: clear the ``__pycache__`` folder after editing it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ioukit.kernels._numba_polygon_clip import _iou_range
+from ioukit.kernels._numba_polygon_clip import iou_range
 from ioukit.kernels._polygon_codes import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
 
 #: relative tolerance of the "collinear" test of consecutive edges (the sine of the angle)
@@ -49,11 +52,17 @@ def _sincosd(deg: float) -> tuple[float, float]:  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     boxes, start, stop, rel, area, lo, hi, bad
 ):
-    """Rows ``start:stop`` of :func:`box_polygons`, written to rows ``0:stop - start`` of
-    ``rel``, ``area``, ``lo``, ``hi``, ``bad``; returns the number of invalid boxes."""
+    """Corner offsets from the centre ``rel`` ``(N, 4, 2)``, shoelace areas ``area``, bounding
+    boxes ``lo``, ``hi`` ``(N, 2)`` and invalid flags ``bad`` (non-finite value, negative size)
+    of the rotated boxes ``boxes[start:stop]`` ``(N, 5)`` in one pass, written to rows
+    ``0:stop - start`` of the outputs; returns the number of invalid boxes.
+
+    Width axis ``u = (cos θ, -sin θ)``, height axis ``v = (sin θ, cos θ)``; corners
+    ``-a-b, a-b, a+b, -a+b`` with ``a = w/2 u``, ``b = h/2 v``: positive shoelace area. Invalid
+    boxes get zeros (area 0: they score 0 and the caller applies ``on_invalid``)."""
     n_bad = 0
     for i in range(start, stop):
         r = i - start
@@ -95,7 +104,7 @@ def _box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         rel[r, 3, 1] = -y1
         a = 0.0
         if w > 0.0 and h > 0.0:
-            acc = 0.0  # shoelace, summed in the same order as in `_iou_range`
+            acc = 0.0  # shoelace, summed in the same order as in `iou_range`
             prev = 3
             for k in range(4):
                 acc += rel[r, prev, 0] * rel[r, k, 1] - rel[r, k, 0] * rel[r, prev, 1]
@@ -111,31 +120,13 @@ def _box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return n_bad
 
 
-@nb.njit(cache=True, nogil=True)
-def box_polygons(boxes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Corner offsets ``(N, 4, 2)`` from the centre, shoelace areas, bounding boxes and the
-    invalid flags (non-finite value, negative size) of rotated boxes ``(N, 5)`` in one pass.
-
-    Width axis ``u = (cos θ, -sin θ)``, height axis ``v = (sin θ, cos θ)``; corners
-    ``-a-b, a-b, a+b, -a+b`` with ``a = w/2 u``, ``b = h/2 v``: positive shoelace area. Invalid
-    boxes get zeros (area 0: they score 0 and the caller applies ``on_invalid``)."""
-    n = boxes.shape[0]
-    rel = np.empty((n, 4, 2))
-    area = np.empty(n)
-    lo = np.empty((n, 2))
-    hi = np.empty((n, 2))
-    bad = np.empty(n, dtype=np.bool_)
-    _box_range(boxes, 0, n, rel, area, lo, hi, bad)
-    return rel, area, lo, hi, bad
-
-
 #: pairs per block of the fused aligned kernels: the block's shapes stay in the L1/L2 cache
 _BLOCK = 256
 
 
 @nb.njit(cache=True, nogil=True)
-def _box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    boxes1, boxes2, cap, start, stop, out
+def box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    boxes1, boxes2, cap, out, start, stop
 ):
     """Write the IoU of the aligned pairs ``start:stop`` of rotated boxes into ``out``, block
     by block; returns ``trouble`` (see :func:`box_iou_aligned`), stopping at the first."""
@@ -155,8 +146,8 @@ def _box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - co
     for lo in range(start, stop, _BLOCK):
         hi = min(stop, lo + _BLOCK)
         m = hi - lo
-        trouble += _box_range(boxes1, lo, hi, rel1, area1, lo1, hi1, bad)
-        trouble += _box_range(boxes2, lo, hi, rel2, area2, lo2, hi2, bad)
+        trouble += box_range(boxes1, lo, hi, rel1, area1, lo1, hi1, bad)
+        trouble += box_range(boxes2, lo, hi, rel2, area2, lo2, hi2, bad)
         if trouble:
             break
         for r in range(m):
@@ -165,7 +156,7 @@ def _box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - co
             anc2[r, 0] = boxes2[lo + r, 0]
             anc2[r, 1] = boxes2[lo + r, 1]
         view = out[lo:hi]
-        _iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, 0, m, view)
+        iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, view, 0, m)
         for r in range(m):
             if view[r] < 0.0:
                 trouble += 1
@@ -173,46 +164,27 @@ def _box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - co
 
 
 @nb.njit(cache=True, nogil=True)
-def box_iou_aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    boxes1, boxes2, cap
-):
-    """IoU of the row-aligned pairs of rotated boxes ``(N, 5)``: :func:`box_polygons` of both
-    sets and :func:`iou_serial` fused block by block (the same arithmetic, bit for bit, without
-    the ``(N, 4, 2)`` intermediate arrays).
-
-    Returns ``(out, trouble)``: ``trouble`` counts the invalid boxes and the pairs whose
-    clipping outgrew the ``cap``-vertex buffers; when it is not 0, ``out`` is incomplete and
-    the caller takes the general path (``on_invalid``, exact recomputation)."""
-    out = np.empty(boxes1.shape[0])
-    trouble = _box_aligned_range(boxes1, boxes2, cap, 0, boxes1.shape[0], out)
-    return out, trouble
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def box_iou_aligned_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    boxes1, boxes2, cap, n_chunks
-):
-    """As :func:`box_iou_aligned`, the pairs split into ``n_chunks`` contiguous chunks for
-    the threads."""
-    n = boxes1.shape[0]
-    out = np.empty(n)
-    step = (n + n_chunks - 1) // n_chunks
-    trouble = np.zeros(n_chunks, dtype=np.int64)
-    for c in nb.prange(n_chunks):
-        start = min(n, c * step)
-        stop = min(n, start + step)
-        if stop > start:
-            trouble[c] = _box_aligned_range(boxes1, boxes2, cap, start, stop, out)
-    return out, trouble.sum()
-
-
-@nb.njit(cache=True, nogil=True)
-def _classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     data, start, stop, rel, anchor, status, area, lo, hi, bad, counts
 ):
-    """Polygons ``start:stop`` of :func:`classify`, written to rows ``0:stop - start`` of its
-    outputs; adds to ``counts`` ``(4,)`` the invalid, degenerate (invalid included),
-    non-convex and self-intersecting polygons."""
+    """Move the polygons ``data[start:stop]`` (``data`` ``(N, K, 2)``) to their vertex mean,
+    normalise their orientation (counter-clockwise: positive shoelace area) and classify each
+    one, in one pass, written to rows ``0:stop - start`` of the outputs.
+
+    Outputs: ``rel`` (vertices relative to ``anchor``), ``anchor`` ``(N, 2)``, ``status`` (int8:
+    CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING), the absolute ``area`` (shoelace), the
+    bounding boxes ``lo``, ``hi`` ``(N, 2)``, ``bad`` (a NaN/inf coordinate; such polygons
+    get zeros and status DEGENERATE); adds to ``counts`` ``(4,)`` int64 the numbers of invalid,
+    degenerate (invalid included), non-convex and self-intersecting polygons.
+
+    The turning test: over the non-zero edges, the sum of the turning angles is ``2π w`` with
+    ``w`` the turning number; a simple polygon has ``w = ±1`` (``+1`` after normalisation). A
+    convex polygon turns the same way at every vertex; consecutive edges whose angle has a sine
+    below ``_COLLINEAR`` (relative) count as collinear and are allowed, unless they fold back (a
+    zero-width spike). For such polygons ``w`` is counted exactly, as the number of times the
+    edge direction passes the +x direction; otherwise it is the rounded sum of ``atan2`` turns.
+    NaN/inf is looked for only where a polygon's coordinate sum is not finite.
+    """
     k = data.shape[1]
     xs = np.empty(k)
     ys = np.empty(k)
@@ -251,7 +223,7 @@ def _classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         oy = sy / k
         anchor[r, 0] = ox
         anchor[r, 1] = oy
-        a = 0.0  # shoelace, summed in the same order as in `_iou_range`
+        a = 0.0  # shoelace, summed in the same order as in `iou_range`
         prx = data[i, k - 1, 0] - ox
         pry = data[i, k - 1, 1] - oy
         for q in range(k):
@@ -362,44 +334,15 @@ def _classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
 
 
 @nb.njit(cache=True, nogil=True)
-def classify(data):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Move polygons ``data`` ``(N, K, 2)`` to their vertex mean, normalise their orientation
-    (counter-clockwise: positive shoelace area) and classify each one, in one pass.
-
-    Returns ``rel`` (vertices relative to ``anchor``), ``anchor`` ``(N, 2)``, ``status`` (int8:
-    CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING), the absolute ``area`` (shoelace), the
-    bounding boxes ``lo``, ``hi`` ``(N, 2)``, ``bad`` (a NaN/inf coordinate; such polygons
-    get zeros and status DEGENERATE) and ``counts`` ``(4,)`` int64: the numbers of invalid,
-    degenerate (invalid included), non-convex and self-intersecting polygons.
-
-    The turning test: over the non-zero edges, the sum of the turning angles is ``2π w`` with
-    ``w`` the turning number; a simple polygon has ``w = ±1`` (``+1`` after normalisation). A
-    convex polygon turns the same way at every vertex; consecutive edges whose angle has a sine
-    below ``_COLLINEAR`` (relative) count as collinear and are allowed, unless they fold back (a
-    zero-width spike). For such polygons ``w`` is counted exactly, as the number of times the
-    edge direction passes the +x direction; otherwise it is the rounded sum of ``atan2`` turns.
-    NaN/inf is looked for only where a polygon's coordinate sum is not finite.
-    """
-    n = data.shape[0]
-    k = data.shape[1]
-    rel = np.empty((n, k, 2))
-    anchor = np.empty((n, 2))
-    status = np.empty(n, dtype=np.int8)
-    area = np.empty(n)
-    lo = np.empty((n, 2))
-    hi = np.empty((n, 2))
-    bad = np.empty(n, dtype=np.bool_)
-    counts = np.zeros(4, dtype=np.int64)
-    _classify_range(data, 0, n, rel, anchor, status, area, lo, hi, bad, counts)
-    return rel, anchor, status, area, lo, hi, bad, counts
-
-
-@nb.njit(cache=True, nogil=True)
-def _polygon_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    data1, data2, cap, start, stop, out
+def polygon_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    data1, data2, cap, out, start, stop
 ):
     """Write the IoU of the aligned pairs ``start:stop`` of polygons into ``out``, block by
-    block; returns ``trouble`` (see :func:`polygon_iou_aligned`), stopping at the first."""
+    block; returns ``trouble``, stopping at the first: the invalid, non-convex and
+    self-intersecting polygons and the pairs whose clipping outgrew the ``cap``-vertex buffers.
+    When it is not 0, ``out`` is incomplete and the caller takes the general path (errors,
+    ``on_invalid``, shapely, exact recomputation); degenerate polygons score 0. The same
+    arithmetic as :func:`classify_range` then :func:`iou_range`, bit for bit."""
     k1 = data1.shape[1]
     k2 = data2.shape[1]
     blk = min(stop - start, _BLOCK)
@@ -421,50 +364,15 @@ def _polygon_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover 
     for lo in range(start, stop, _BLOCK):
         hi = min(stop, lo + _BLOCK)
         m = hi - lo
-        _classify_range(data1, lo, hi, rel1, anc1, st1, area1, lo1, hi1, bad, counts)
-        _classify_range(data2, lo, hi, rel2, anc2, st2, area2, lo2, hi2, bad, counts)
+        classify_range(data1, lo, hi, rel1, anc1, st1, area1, lo1, hi1, bad, counts)
+        classify_range(data2, lo, hi, rel2, anc2, st2, area2, lo2, hi2, bad, counts)
         if counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING]:
             break
         view = out[lo:hi]
-        _iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, 0, m, view)
+        iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, view, 0, m)
         for r in range(m):
             if view[r] < 0.0:
                 overflows += 1
         if overflows:
             break
     return counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING] + overflows
-
-
-@nb.njit(cache=True, nogil=True)
-def polygon_iou_aligned(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    data1, data2, cap
-):
-    """IoU of the row-aligned pairs of polygons ``(N, K1, 2)``, ``(N, K2, 2)``: :func:`classify`
-    of both sets and :func:`iou_serial` fused block by block (the same arithmetic, bit for bit,
-    without the ``(N, K, 2)`` intermediate arrays).
-
-    Returns ``(out, trouble)``: ``trouble`` counts the invalid, non-convex and
-    self-intersecting polygons and the pairs whose clipping outgrew the ``cap``-vertex
-    buffers; when it is not 0, ``out`` is incomplete and the caller takes the general path
-    (errors, ``on_invalid``, shapely, exact recomputation). Degenerate polygons score 0."""
-    out = np.empty(data1.shape[0])
-    trouble = _polygon_aligned_range(data1, data2, cap, 0, data1.shape[0], out)
-    return out, trouble
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def polygon_iou_aligned_parallel(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    data1, data2, cap, n_chunks
-):
-    """As :func:`polygon_iou_aligned`, the pairs split into ``n_chunks`` contiguous chunks for
-    the threads."""
-    n = data1.shape[0]
-    out = np.empty(n)
-    step = (n + n_chunks - 1) // n_chunks
-    trouble = np.zeros(n_chunks, dtype=np.int64)
-    for c in nb.prange(n_chunks):
-        start = min(n, c * step)
-        stop = min(n, start + step)
-        if stop > start:
-            trouble[c] = _polygon_aligned_range(data1, data2, cap, start, stop, out)
-    return out, trouble.sum()

@@ -62,45 +62,17 @@ def _index_one(runs, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no-u
 
 
 @nb.njit(cache=True, nogil=True)
-def _index_layout(roffs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    n = roffs.shape[0] - 1
-    ioffs = np.zeros(n + 1, np.int64)
-    for s in range(n):
-        ioffs[s + 1] = ioffs[s] + (roffs[s + 1] - roffs[s]) // 2
-    return (
-        np.empty(ioffs[n], np.int64),
-        np.empty(ioffs[n], np.int64),
-        ioffs,
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty((n, 4), np.int64),
-    )
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def index_runs(runs, roffs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Intervals, areas and bboxes of a batch of runs.
-
-    Returns ``(starts, ends, ioffs, icount, area, bbox)`` with ``bbox`` int64 ``(N, 4)``
-    pixel-inclusive ``(x0, y0, x1, y1)``.
-    """
-    starts, ends, ioffs, icount, area, bbox = _index_layout(roffs)
-    for s in nb.prange(roffs.shape[0] - 1):
+def index_runs_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    runs, roffs, heights, starts, ends, ioffs, icount, area, bbox, lo, hi
+):
+    """Intervals, areas and bboxes of the items ``lo:hi`` of a batch of runs, written into
+    ``starts``, ``ends`` (from ``ioffs[s]``), ``icount``, ``area`` and ``bbox`` int64 ``(N, 4)``
+    pixel-inclusive ``(x0, y0, x1, y1)``; the wrapper allocates them (``ioffs[s + 1] - ioffs[s]
+    = (roffs[s + 1] - roffs[s]) // 2``, room for every interval) and runs ranges on threads."""
+    for s in range(lo, hi):
         c, a = _index_one(runs, roffs[s], roffs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s)
         icount[s] = c
         area[s] = a
-    return starts, ends, ioffs, icount, area, bbox
-
-
-@nb.njit(cache=True, nogil=True)
-def index_runs_serial(runs, roffs, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`index_runs` on one thread."""
-    starts, ends, ioffs, icount, area, bbox = _index_layout(roffs)
-    for s in range(roffs.shape[0] - 1):
-        c, a = _index_one(runs, roffs[s], roffs[s + 1], heights[s], starts, ends, ioffs[s], bbox, s)
-        icount[s] = c
-        area[s] = a
-    return starts, ends, ioffs, icount, area, bbox
 
 
 # ---------------------------------------------------------------------------- iou
@@ -140,19 +112,10 @@ def _intersection(starts, ends, a0, a1, b0, b1, lo, hi):  # type: ignore[no-unty
 
 
 @nb.njit(cache=True, nogil=True)
-def _spans_layout(bbox):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def partnered(bbox, nd, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Set ``out[s]`` (all False on entry) for the masks whose bbox meets the bbox of a mask
+    of the other side (items ``0..nd-1`` against ``nd..N-1``)."""
     n = bbox.shape[0]
-    soffs = np.zeros(n + 1, np.int64)
-    for s in range(n):
-        soffs[s + 1] = soffs[s] + max(bbox[s, 2] - bbox[s, 0] + 1, 0)
-    return soffs, np.zeros(soffs[n], np.int32), np.zeros(soffs[n], np.int32), np.ones(n, np.bool_)
-
-
-@nb.njit(cache=True, nogil=True)
-def _partnered(bbox, nd):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # which masks have a bbox that meets the bbox of a mask of the other side
-    n = bbox.shape[0]
-    out = np.zeros(n, np.bool_)
     for d in range(nd):
         for gi in range(nd, n):
             if max(bbox[d, 0], bbox[gi, 0]) <= min(bbox[d, 2], bbox[gi, 2]) and max(
@@ -160,7 +123,6 @@ def _partnered(bbox, nd):  # type: ignore[no-untyped-def]  # pragma: no cover - 
             ) <= min(bbox[d, 3], bbox[gi, 3]):
                 out[d] = True
                 out[gi] = True
-    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -235,45 +197,36 @@ def _iou_row(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             out[d, g] = inter / (area[d] + area[gi] - inter)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """``(nd, N - nd)`` IoU of items ``0..nd-1`` (dt) against ``nd..N-1`` (gt), one height.
-
-    Masks whose columns hold one run of ones at most are first turned into per-column row
-    spans, and a pair of such masks is intersected column by column over the columns their
-    bboxes share; any other pair walks both interval lists over those columns.
-    """
-    soffs, top, bot, simple = _spans_layout(bbox)
-    needed = _partnered(bbox, nd)
-    for s in nb.prange(icount.shape[0]):
+@nb.njit(cache=True, nogil=True)
+def spans_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    starts, ends, ioffs, icount, bbox, h, needed, top, bot, soffs, simple, lo, hi
+):
+    """Per-column row spans (``top``, ``bot`` int32 from ``soffs[s]``, zeros on entry) of the
+    ``needed`` items ``lo:hi``; ``simple[s]`` (True on entry) becomes False for a mask with a
+    column of two runs of ones or more. First step of the IoU matrix (see :func:`iou_rows`)."""
+    for s in range(lo, hi):
         if needed[s]:
             simple[s] = _spans_one(
                 starts, ends, ioffs[s], icount[s], h, bbox[s, 0], top, bot, soffs[s]
             )
-    out = np.empty((nd, icount.shape[0] - nd), np.float64)
-    for d in nb.prange(nd):
-        _iou_row(
-            d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
-        )
-    return out
 
 
 @nb.njit(cache=True, nogil=True)
-def iou_matrix_serial(starts, ends, ioffs, icount, area, bbox, h, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`iou_matrix` on one thread (small inputs, where starting threads costs more)."""
-    soffs, top, bot, simple = _spans_layout(bbox)
-    needed = _partnered(bbox, nd)
-    for s in range(icount.shape[0]):
-        if needed[s]:
-            simple[s] = _spans_one(
-                starts, ends, ioffs[s], icount[s], h, bbox[s, 0], top, bot, soffs[s]
-            )
-    out = np.empty((nd, icount.shape[0] - nd), np.float64)
-    for d in range(nd):
+def iou_rows(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple, lo, hi
+):
+    """Rows ``lo:hi`` of the ``(nd, N - nd)`` IoU of items ``0..nd-1`` (dt) against
+    ``nd..N-1`` (gt), one height ``h``, into ``out``.
+
+    Masks whose columns hold one run of ones at most are first turned into per-column row
+    spans (:func:`spans_range`, for the masks that :func:`partnered` marks), and a pair of such
+    masks is intersected column by column over the columns their bboxes share; any other pair
+    walks both interval lists over those columns.
+    """
+    for d in range(lo, hi):
         _iou_row(
             d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
         )
-    return out
 
 
 # ---------------------------------------------------------------------------- merge
@@ -435,85 +388,18 @@ def _index_string(buf, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no
 
 
 @nb.njit(cache=True, nogil=True)
-def _strings_layout(lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    n = lo.shape[0]
-    ioffs = np.zeros(n + 1, np.int64)
-    for s in range(n):  # a run takes one character at least, an interval two runs
-        ioffs[s + 1] = ioffs[s] + (hi[s] - lo[s]) // 2
-    return (
-        np.empty(ioffs[n], np.int64),
-        np.empty(ioffs[n], np.int64),
-        ioffs,
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty((n, 4), np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-    )
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def index_strings(buf, lo, hi, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`index_runs` straight from compressed strings ``buf[lo[i]:hi[i]]``, plus
-    ``(totals, err)``."""
-    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(lo, hi)
-    for s in nb.prange(lo.shape[0]):
-        c, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, ioffs[s], bbox, s)
+def index_strings_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf, slo, shi, heights, starts, ends, ioffs, icount, area, bbox, totals, err, lo, hi
+):
+    """:func:`index_runs_range` straight from compressed strings ``buf[slo[s]:shi[s]]``, plus
+    ``totals`` (sums of the runs) and ``err`` (codec errors); ``ioffs[s + 1] - ioffs[s] =
+    (shi[s] - slo[s]) // 2`` (a run takes one character at least, an interval two runs)."""
+    for s in range(lo, hi):
+        c, a, t, e = _index_string(buf, slo[s], shi[s], heights[s], starts, ends, ioffs[s], bbox, s)
         icount[s] = c
         area[s] = a
         totals[s] = t
         err[s] = e
-    return starts, ends, ioffs, icount, area, bbox, totals, err
-
-
-@nb.njit(cache=True, nogil=True)
-def index_strings_serial(buf, lo, hi, heights):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`index_strings` on one thread."""
-    starts, ends, ioffs, icount, area, bbox, totals, err = _strings_layout(lo, hi)
-    for s in range(lo.shape[0]):
-        c, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, ioffs[s], bbox, s)
-        icount[s] = c
-        area[s] = a
-        totals[s] = t
-        err[s] = e
-    return starts, ends, ioffs, icount, area, bbox, totals, err
-
-
-@nb.njit(cache=True, nogil=True)
-def _valid(err, totals, total):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    for s in range(err.shape[0]):  # noqa: SIM110 - numba compiles loops, not generators
-        if err[s] != 0 or totals[s] != total:
-            return False
-    return True
-
-
-@nb.njit(cache=True, nogil=True)
-def iou_strings_serial(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """IoU of compressed strings of one size ``(h, w)``, items ``0..nd-1`` against the rest.
-
-    One call for the common case (index the strings, then the pairs). Returns ``(iou, ok)``;
-    ``ok`` is False when a string is malformed or its runs do not add up to ``h * w`` (the
-    caller then validates in detail to say which).
-    """
-    heights = np.full(offs.shape[0] - 1, h, np.int64)
-    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings_serial(
-        buf, offs[:-1], offs[1:], heights
-    )
-    if not _valid(err, totals, h * w):
-        return np.empty((0, 0), np.float64), False
-    return iou_matrix_serial(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
-
-
-@nb.njit(cache=True, nogil=True)
-def iou_strings(buf, offs, h, w, nd, crowd):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`iou_strings_serial` with the threaded kernels."""
-    heights = np.full(offs.shape[0] - 1, h, np.int64)
-    starts, ends, ioffs, icount, area, bbox, totals, err = index_strings(
-        buf, offs[:-1], offs[1:], heights
-    )
-    if not _valid(err, totals, h * w):
-        return np.empty((0, 0), np.float64), False
-    return iou_matrix(starts, ends, ioffs, icount, area, bbox, h, nd, crowd), True
 
 
 # ---------------------------------------------------------------------------- cells

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import on_threads, parallel_threads
 from ioukit.kernels._polygon_codes import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
+from ioukit.kernels._threads import parallel_threads, run_chunks
 
 __all__ = [
     "CONVEX",
@@ -64,7 +64,12 @@ def box_polygons(boxes: _NDArray) -> tuple[_NDArray, ...]:
     """Corners of rotated boxes ``(N, 5)`` float64 relative to their centres ``(N, 4, 2)``,
     shoelace areas ``(N,)``, bounding boxes ``lo``, ``hi`` ``(N, 2)`` and the invalid flags
     ``(N,)`` (non-finite value, negative size; such boxes get zeros)."""
-    return _jit()[0].box_polygons(boxes)  # type: ignore[no-any-return]
+    n = boxes.shape[0]
+    rel, area = np.empty((n, 4, 2)), np.empty(n)
+    lo, hi = np.empty((n, 2)), np.empty((n, 2))
+    bad = np.empty(n, dtype=np.bool_)
+    _jit()[0].box_range(boxes, 0, n, rel, area, lo, hi, bad)
+    return rel, area, lo, hi, bad
 
 
 def classify(polys: _NDArray) -> tuple[_NDArray, ...]:
@@ -72,8 +77,14 @@ def classify(polys: _NDArray) -> tuple[_NDArray, ...]:
     classified: ``(rel, anchor, status, area, lo, hi, bad, counts)``, ``status`` one of
     :data:`CONVEX`, :data:`DEGENERATE`, :data:`NONCONVEX`, :data:`SELF_INTERSECTING` and
     ``counts`` the numbers of invalid, degenerate, non-convex and self-intersecting polygons
-    (see :func:`ioukit.kernels._numba_polygons.classify`)."""
-    return _jit()[0].classify(polys)  # type: ignore[no-any-return]
+    (see :func:`ioukit.kernels._numba_polygons.classify_range`)."""
+    n, k = polys.shape[0], polys.shape[1]
+    rel, anchor = np.empty((n, k, 2)), np.empty((n, 2))
+    status, area = np.empty(n, dtype=np.int8), np.empty(n)
+    lo, hi = np.empty((n, 2)), np.empty((n, 2))
+    bad, counts = np.empty(n, dtype=np.bool_), np.zeros(4, dtype=np.int64)
+    _jit()[0].classify_range(polys, 0, n, rel, anchor, status, area, lo, hi, bad, counts)
+    return rel, anchor, status, area, lo, hi, bad, counts
 
 
 def iou(shapes1: tuple[_NDArray, ...], shapes2: tuple[_NDArray, ...], aligned: bool) -> _NDArray:
@@ -86,30 +97,32 @@ def iou(shapes1: tuple[_NDArray, ...], shapes2: tuple[_NDArray, ...], aligned: b
     cap = _buffer_size(shapes1[0].shape[1], shapes2[0].shape[1])
     n, m = shapes1[0].shape[0], shapes2[0].shape[0]
     total = n if aligned else n * m
-    clip = _jit()[1]
+    out = np.empty(total, dtype=np.float64)
     threads = parallel_threads(total, min_work=_PARALLEL_MIN)
-    if threads > 1:
-        return on_threads(clip.iou_parallel, threads)(*shapes1, *shapes2, cap, aligned, 4 * threads)  # type: ignore[no-any-return]
-    return clip.iou_serial(*shapes1, *shapes2, cap, aligned)  # type: ignore[no-any-return]
+    run_chunks(_jit()[1].iou_range, total, threads, *shapes1, *shapes2, cap, aligned, out)
+    return out
 
 
 def _fused(kernel: str, d1: _NDArray, d2: _NDArray, cap: int) -> tuple[_NDArray, int]:
-    k = _jit()[0]
-    threads = parallel_threads(d1.shape[0], min_work=_PARALLEL_MIN)
-    if threads > 1:
-        out, trouble = on_threads(getattr(k, kernel + "_parallel"), threads)(
-            d1, d2, cap, 4 * threads
-        )
-    else:
-        out, trouble = getattr(k, kernel)(d1, d2, cap)
-    return out, int(trouble)
+    """Run the fused aligned ``kernel`` (``(d1, d2, cap, out, lo, hi) -> trouble``) over
+    ranges of the pairs; ``trouble`` summed over the ranges."""
+    run = getattr(_jit()[0], kernel)
+    n = d1.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    troubles: list[int] = []  # list.append is atomic: one entry per range
+
+    def chunk(lo: int, hi: int) -> None:
+        troubles.append(int(run(d1, d2, cap, out, lo, hi)))
+
+    run_chunks(chunk, n, parallel_threads(n, min_work=_PARALLEL_MIN))
+    return out, sum(troubles)
 
 
 def box_iou_aligned(boxes1: _NDArray, boxes2: _NDArray) -> tuple[_NDArray, int]:
     """IoU of the row-aligned pairs of rotated boxes ``(N, 5)`` float64 in one fused pass:
     ``(out, trouble)``. ``trouble`` counts invalid boxes and pairs that overflowed the work
     buffers; when it is not 0, ``out`` is incomplete and the caller takes the general path."""
-    return _fused("box_iou_aligned", boxes1, boxes2, _buffer_size(4, 4))
+    return _fused("box_aligned_range", boxes1, boxes2, _buffer_size(4, 4))
 
 
 def polygon_iou_aligned(polys1: _NDArray, polys2: _NDArray) -> tuple[_NDArray, int]:
@@ -118,4 +131,4 @@ def polygon_iou_aligned(polys1: _NDArray, polys2: _NDArray) -> tuple[_NDArray, i
     self-intersecting polygons and overflowing pairs; when it is not 0, ``out`` is incomplete
     and the caller takes the general path."""
     cap = _buffer_size(polys1.shape[1], polys2.shape[1])
-    return _fused("polygon_iou_aligned", polys1, polys2, cap)
+    return _fused("polygon_aligned_range", polys1, polys2, cap)

@@ -67,15 +67,12 @@ def _jit() -> dict[str, Any]:
         "encode_flat": c.ENCODE_FLAT,
         "decode_stack": c.decode_stack,
         "decode_stack_serial": c.decode_stack_serial,
-        "index_runs": i.index_runs,
-        "index_runs_serial": i.index_runs_serial,
-        "index_strings": i.index_strings,
-        "index_strings_serial": i.index_strings_serial,
-        "iou_matrix": i.iou_matrix,
-        "iou_matrix_serial": i.iou_matrix_serial,
-        "iou_strings": i.iou_strings,
-        "iou_strings_serial": i.iou_strings_serial,
         "merge_intervals": i.merge_intervals,
+        "index_runs_range": i.index_runs_range,
+        "index_strings_range": i.index_strings_range,
+        "partnered": i.partnered,
+        "spans_range": i.spans_range,
+        "iou_rows": i.iou_rows,
         "cell_mask_ious": i.cell_mask_ious,
         "string_areas_boxes": i.string_areas_boxes,
         "polygons_to_string": r.polygons_to_string,
@@ -151,11 +148,37 @@ def decode(
     return decoder(starts, ends, ioffs, icount, h, w)  # type: ignore[no-any-return]
 
 
+def _threads(parallel: bool) -> int:
+    """Threads for a kernel whose work is at a threshold of this module (``parallel``) or not:
+    the one policy (:func:`ioukit.kernels.num_threads`) or 1."""
+    return num_threads() if parallel else 1
+
+
+def _index_layout(n: int, ioffs: _NDArray, extra: int) -> tuple[_NDArray, ...]:
+    """``(starts, ends, ioffs, icount, area, bbox, *extra)``: the outputs of an index of ``n``
+    items with room for ``ioffs[s]:ioffs[s + 1]`` intervals each, ``extra`` more ``(n,)``."""
+    total = int(ioffs[-1])
+    starts, ends = np.empty(total, np.int64), np.empty(total, np.int64)
+    rest = tuple(np.empty(n, np.int64) for _ in range(2 + extra))
+    return (starts, ends, ioffs, *rest[:2], np.empty((n, 4), np.int64), *rest[2:])
+
+
+def _room(lo: _NDArray, hi: _NDArray) -> _NDArray:
+    """``ioffs``: ``(hi[s] - lo[s]) // 2`` intervals at most for item ``s``, cumulated."""
+    ioffs = np.zeros(lo.shape[0] + 1, np.int64)
+    np.cumsum((hi - lo) // 2, out=ioffs[1:])
+    return ioffs
+
+
 def index_runs(runs: _NDArray, roffs: _NDArray, heights: _NDArray) -> tuple[_NDArray, ...]:
     """Intervals of ones, areas and bounding boxes of a batch of runs: ``(starts, ends, ioffs,
     icount, area, bbox)``, ``bbox`` int64 ``(N, 4)`` pixel-inclusive ``(x0, y0, x1, y1)``
     (``x1 = -1`` for an empty mask)."""
-    return _kernel("index_runs", runs.size >= _PARALLEL_RUNS)(runs, roffs, heights)  # type: ignore[no-any-return]
+    n = roffs.shape[0] - 1
+    out = _index_layout(n, _room(roffs[:-1], roffs[1:]), 0)
+    threads = _threads(runs.size >= _PARALLEL_RUNS)
+    run_chunks(_jit()["index_runs_range"], n, threads, runs, roffs, heights, *out)
+    return out
 
 
 def index_strings(buf: _NDArray, offs: _NDArray, heights: _NDArray) -> tuple[_NDArray, ...]:
@@ -166,14 +189,34 @@ def index_strings(buf: _NDArray, offs: _NDArray, heights: _NDArray) -> tuple[_ND
 
 
 def index_string_slices(
-    buf: _NDArray, lo: _NDArray, hi: _NDArray, heights: _NDArray
+    buf: _NDArray, lo: _NDArray, hi: _NDArray, heights: _NDArray, *, threads: int | None = None
 ) -> tuple[_NDArray, ...]:
     """:func:`index_strings` of the strings ``buf[lo[i]:hi[i]]``, read where they lie (in any
     order, without gathering them first)."""
-    work = int((hi - lo).sum())
-    return _kernel("index_strings", work >= 8 * _PARALLEL_RUNS)(  # type: ignore[no-any-return]
-        buf, lo.astype(np.int64), hi.astype(np.int64), heights
-    )
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    if threads is None:
+        threads = _threads(int((hi - lo).sum()) >= 8 * _PARALLEL_RUNS)
+    out = _index_layout(lo.shape[0], _room(lo, hi), 2)
+    run_chunks(_jit()["index_strings_range"], lo.shape[0], threads, buf, lo, hi, heights, *out)
+    return out
+
+
+def _iou_matrix(
+    index: tuple[_NDArray, ...], h: int, nd: int, crowd: _NDArray, threads: int
+) -> _NDArray:
+    starts, ends, ioffs, icount, _, bbox = index
+    n = icount.shape[0]
+    soffs = np.zeros(n + 1, np.int64)
+    np.cumsum(np.maximum(bbox[:, 2] - bbox[:, 0] + 1, 0), out=soffs[1:])
+    top, bot = np.zeros(int(soffs[-1]), np.int32), np.zeros(int(soffs[-1]), np.int32)
+    simple, needed = np.ones(n, np.bool_), np.zeros(n, np.bool_)
+    k = _jit()
+    k["partnered"](bbox, nd, needed)
+    run_chunks(k["spans_range"], n, threads, starts, ends, ioffs, icount, bbox, h, needed, top,
+               bot, soffs, simple)  # fmt: skip
+    out = np.empty((nd, n - nd), np.float64)
+    run_chunks(k["iou_rows"], nd, threads, out, *index, h, nd, crowd, top, bot, soffs, simple)
+    return out
 
 
 def iou_matrix(
@@ -190,9 +233,8 @@ def iou_matrix(
     """``(nd, N - nd)`` float64 IoU of indexed items ``0..nd-1`` (detections) against the
     others (ground truths, whose ``crowd`` flags make the union the detection's area)."""
     ng = icount.shape[0] - nd
-    parallel = nd * ng >= _PARALLEL_PAIRS and starts.size >= _PARALLEL_INTERVALS
-    kernel = _kernel("iou_matrix", parallel)
-    return kernel(starts, ends, ioffs, icount, area, bbox, h, nd, crowd)  # type: ignore[no-any-return]
+    threads = _threads(nd * ng >= _PARALLEL_PAIRS and starts.size >= _PARALLEL_INTERVALS)
+    return _iou_matrix((starts, ends, ioffs, icount, area, bbox), h, nd, crowd, threads)
 
 
 def iou_strings(
@@ -202,9 +244,12 @@ def iou_strings(
     ``(iou, ok)``. ``ok`` is False when a string is malformed or its runs do not add up to
     ``h * w`` (the caller then validates in detail to say which)."""
     ng = offs.shape[0] - 1 - nd
-    parallel = nd * ng >= _PARALLEL_PAIRS and buf.size >= _PARALLEL_BYTES
-    out, ok = _kernel("iou_strings", parallel)(buf, offs, h, w, nd, crowd)
-    return out, bool(ok)
+    threads = _threads(nd * ng >= _PARALLEL_PAIRS and buf.size >= _PARALLEL_BYTES)
+    heights = np.full(offs.shape[0] - 1, h, np.int64)
+    *index, totals, err = index_string_slices(buf, offs[:-1], offs[1:], heights, threads=threads)
+    if err.any() or (totals != h * w).any():
+        return np.empty((0, 0), np.float64), False
+    return _iou_matrix(tuple(index), h, nd, crowd, threads), True
 
 
 def merge_intervals(
