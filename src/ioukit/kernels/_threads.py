@@ -5,18 +5,18 @@ the thread that shares that core gets a time slice now and then, and the region 
 (while OpenMP's idle threads spin): on 2 cores beside one busy process,
 ``rotated_box_iou_aligned`` on 10k pairs took 13 ms on 2 threads and 2 ms on one. Threads pay
 off on cores that are free, and only above a work size where waking them costs less than it
-saves. So every call site asks :func:`parallel_threads` once per call, and runs the threaded kernel
-on that many threads (:func:`numba_threads` sets numba's thread-local count for a block,
-:func:`on_threads` for each call of one kernel)::
+saves. So every call site asks :func:`parallel_threads` once per call, and runs the kernel on
+that many threads. Most kernels are one serial ``nogil`` numba function over a range of tasks,
+which :func:`run_chunks` calls on a few Python threads (it compiles like a serial kernel: a
+``parallel=True`` twin costs seconds to compile in a fresh environment, once per
+environment); the ``parallel=True`` kernels left (bit-packed masks, a few RLE and JSON paths
+taken only on large inputs) use numba's own threads (:func:`numba_threads` sets numba's
+thread-local count for a block, :func:`on_threads` for each call of one kernel)::
 
     threads = parallel_threads(work, min_work=_PARALLEL_MIN)
-    if threads > 1:
-        with numba_threads(threads):
-            out = kernel_parallel(*args, 4 * threads)
-    else:
-        out = kernel_serial(*args)
-    # a parallel kernel without a serial twin: on one thread below min_work or when busy
-    on_threads(kernel_parallel, parallel_threads(work, min_work=_PARALLEL_MIN))(*args)
+    run_chunks(kernel_range, n_tasks, threads, *args)   # kernel_range(*args, lo, hi)
+    # a parallel=True kernel: on one thread below min_work or when busy
+    on_threads(kernel_parallel, threads)(*args)
 
 The rule (:func:`choose_threads`, a pure function)::
 
