@@ -98,50 +98,47 @@ def _bands(masks, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover -
 
 
 @nb.njit(cache=True, nogil=True)
-def _pair_counts(p, t, v, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # out[:] = |band(p) ∩ band(t)|, |band(p)|, |band(t)| over the pixels where v (H, W) is set,
-    # or over all pixels when v is (0, 0); p, t: (H, W) uint8 (0/1)
-    py0, py1, px0, px1 = _box(p)
-    ty0, ty1, tx0, tx1 = _box(t)
-    bp = np.zeros((py1 - py0, px1 - px0), dtype=np.bool_)
-    bt = np.zeros((ty1 - ty0, tx1 - tx0), dtype=np.bool_)
-    _band_box(p, py0, py1, px0, px1, d, bp)
-    _band_box(t, ty0, ty1, tx0, tx1, d, bt)
-    masked = v.shape[0] > 0
-    n_p = 0
-    for y in range(py1 - py0):
-        for x in range(px1 - px0):
-            if bp[y, x] and (not masked or v[py0 + y, px0 + x]):
-                n_p += 1
-    n_t = 0
-    for y in range(ty1 - ty0):
-        for x in range(tx1 - tx0):
-            if bt[y, x] and (not masked or v[ty0 + y, tx0 + x]):
-                n_t += 1
-    inter = 0
-    for y in range(max(py0, ty0), min(py1, ty1)):
-        for x in range(max(px0, tx0), min(px1, tx1)):
-            if bp[y - py0, x - px0] and bt[y - ty0, x - tx0] and (not masked or v[y, x]):
-                inter += 1
-    out[0] = inter
-    out[1] = n_p
-    out[2] = n_t
-
-
-@nb.njit(cache=True, nogil=True)
 def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``out[i] = (|B(pred[i]) ∩ B(target[i])|, |B(pred[i])|, |B(target[i])|)`` (int64), the
     bands ``B`` of ``(N, H, W)`` uint8 (0/1) masks computed inside each mask's box; pixels
     counted only where ``valid[vrow[i]]`` is set, or everywhere when ``vrow[i] < 0``. The
     pairs of chunks ``[first, last)`` of ``n_chunks``."""
+    # Both masks of a pair go through one loop, and the pair's counting is written here, not
+    # in a helper: every call site of a kernel, and every level of calls, compiles its callees'
+    # code again (numba links and optimises them into the caller).
     n = pred.shape[0]
-    none = np.zeros((0, 0), dtype=np.uint8)
+    box = np.empty((2, 4), np.int64)  # y0, y1, x0, x1 of the pred mask, then of the target
+    size = np.empty(3, np.int64)  # offsets of their bands in buf
+    size[0] = 0
     for ch in range(first, last):
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
-            if vrow[i] < 0:
-                _pair_counts(pred[i], target[i], none, d, out[i])
-            else:
-                _pair_counts(pred[i], target[i], valid[vrow[i]], d, out[i])
+            masked = vrow[i] >= 0
+            v = valid[max(vrow[i], 0)]  # read only where masked
+            for k in range(2):
+                y0, y1, x0, x1 = _box(pred[i] if k == 0 else target[i])
+                box[k, 0], box[k, 1], box[k, 2], box[k, 3] = y0, y1, x0, x1
+                size[k + 1] = size[k] + (y1 - y0) * (x1 - x0)
+            buf = np.zeros(size[2], dtype=np.bool_)
+            for k in range(2):
+                y0, y1, x0, x1 = box[k, 0], box[k, 1], box[k, 2], box[k, 3]
+                band = buf[size[k] : size[k + 1]].reshape((y1 - y0, x1 - x0))
+                _band_box(pred[i] if k == 0 else target[i], y0, y1, x0, x1, d, band)
+                c = 0
+                for y in range(y1 - y0):
+                    for x in range(x1 - x0):
+                        if band[y, x] and (not masked or v[y0 + y, x0 + x]):
+                            c += 1
+                out[i, k + 1] = c
+            py0, px0, ty0, tx0 = box[0, 0], box[0, 2], box[1, 0], box[1, 2]
+            pw = box[0, 3] - px0
+            tw = box[1, 3] - tx0
+            c = 0
+            for y in range(max(py0, ty0), min(box[0, 1], box[1, 1])):
+                for x in range(max(px0, tx0), min(box[0, 3], box[1, 3])):
+                    both = buf[(y - py0) * pw + x - px0] and buf[size[1] + (y - ty0) * tw + x - tx0]
+                    if both and (not masked or v[y, x]):
+                        c += 1
+            out[i, 0] = c
 
 
 @nb.njit(cache=True, nogil=True)
@@ -153,6 +150,7 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
     h, w = ids.shape
     s = segs.shape[0]
     box = np.empty((s, 4), np.int64)  # y0, y1, x0, x1 (ends exclusive)
+    zero = np.int64(0)  # not a literal 0: _band_box keeps the signature of its other callers
     box[:, 0] = h
     box[:, 1] = 0
     box[:, 2] = w
@@ -165,7 +163,14 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
             out[y, x] = 0 if v == 0 else -1
             if v != last:  # a new run: look its segment up once
                 last = v
-                k = np.searchsorted(segs, v)
+                lo = 0  # the first k with segs[k] >= v (np.searchsorted compiles slowly)
+                k = s
+                while lo < k:
+                    mid = (lo + k) >> 1
+                    if segs[mid] < v:
+                        lo = mid + 1
+                    else:
+                        k = mid
                 if k >= s or segs[k] != v:
                     k = -1
             if k >= 0:
@@ -182,7 +187,7 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
             for x in range(x1 - x0):
                 m[y, x] = ids[y0 + y, x0 + x] == segs[k]
         band = np.zeros((y1 - y0, x1 - x0), np.bool_)
-        _band_box(m, 0, y1 - y0, 0, x1 - x0, d, band)
+        _band_box(m, zero, y1 - y0, zero, x1 - x0, d, band)
         n = 0
         for y in range(y1 - y0):
             for x in range(x1 - x0):

@@ -25,7 +25,9 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: key * 2**64 / golden 
 
 @nb.njit(cache=True, nogil=True)
 def _new_table(bits: int) -> Any:  # pragma: no cover - compiled
-    keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
+    keys = np.empty(1 << bits, dtype=np.int64)
+    for i in range(keys.size):  # a loop compiles faster than np.full
+        keys[i] = _EMPTY
     counts = np.zeros(1 << bits, dtype=np.int64)
     return keys, counts
 
@@ -108,12 +110,14 @@ def _scan(t, p, mask, keys, counts, bits, st):  # type: ignore[no-untyped-def]  
 
 
 @nb.njit(cache=True, nogil=True)
-def _pairs(t, p, mask):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _pairs(t, p, mask, bits):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # t, p: flat id maps of the same size (see _scan for mask) -> (keys, counts) of the pairs,
-    # unsorted, and the number of pixels whose ids are outside [0, 2**31) (not counted)
-    bits = 10
+    # unsorted, and the number of pixels whose ids are outside [0, 2**31) (not counted); the
+    # table starts with 2**bits slots. bits is an argument, not a literal 10 here: a literal
+    # would compile _new_table, _grow and _scan twice (for the literal and for int64).
     keys, counts = _new_table(bits)
-    st = np.array([0, 0, -1, 0, 0], dtype=np.int64)
+    st = np.zeros(5, dtype=np.int64)  # not np.array([...]): a list literal compiles slowly
+    st[2] = -1
     while True:
         _scan(t, p, mask, keys, counts, bits, st)
         if st[0] == t.size and 2 * st[1] <= keys.size:

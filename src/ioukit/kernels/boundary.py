@@ -87,7 +87,7 @@ def pair_band_counts(
     if pred.size == 0:
         return out
     if valid is None or valid_row is None:
-        valid = np.zeros((0, 0, 0), dtype=np.uint8)
+        valid = np.zeros((1, 0, 0), dtype=np.uint8)  # one empty row, never read
         valid_row = np.full(n, -1, dtype=np.int64)
     threads = parallel_threads(int(pred.size), min_work=_PARALLEL_PIXELS)
     chunks = _chunks(threads)

@@ -21,6 +21,8 @@ __all__ = ["pair_counts", "pair_counts_rgb"]
 NDArray = np.ndarray[Any, Any]
 Pairs = tuple[NDArray, NDArray, NDArray]
 _LOW24 = 0xFFFFFF
+#: The hash table of pairs starts with 2**_BITS slots (and doubles when half full).
+_BITS = 10
 
 
 @cache
@@ -43,7 +45,7 @@ def pair_counts(target: NDArray, pred: NDArray) -> tuple[NDArray, NDArray, NDArr
     number of pixels whose ids are outside ``[0, 2**31)`` (not counted)."""
     t = np.ascontiguousarray(target).reshape(-1)
     p = np.ascontiguousarray(pred).reshape(-1)
-    (keys, counts), bad = _jit()._pairs(t, p, -1)
+    (keys, counts), bad = _jit()._pairs(t, p, -1, _BITS)
     return (*_sorted(keys, counts), int(bad))
 
 
@@ -65,7 +67,7 @@ def pair_counts_rgb(target: NDArray, pred: NDArray, *, bgr: bool = False) -> Pai
     ``R + 256 G + 256**2 B``; ``bgr=True`` for maps in OpenCV's channel order."""
     t = np.ascontiguousarray(target, dtype=np.uint8).reshape(-1)
     p = np.ascontiguousarray(pred, dtype=np.uint8).reshape(-1)
-    (keys, counts), _ = _jit()._pairs(_words(t), _words(p), _LOW24)
+    (keys, counts), _ = _jit()._pairs(_words(t), _words(p), _LOW24, _BITS)
     if t.size:  # the last pixel: its word would read past the end
         last = [int(x[-3]) | int(x[-2]) << 8 | int(x[-1]) << 16 for x in (t, p)]
         key = last[0] << 32 | last[1]
