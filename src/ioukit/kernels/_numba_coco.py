@@ -288,7 +288,9 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     (scores that differ only below those bits, rare). -0.0 and 0.0 are equal, as for the
     comparison sort."""
     n = score.size
-    s = score + 0.0  # -0.0 becomes 0.0
+    s = np.empty(n, np.float64)  # loops, not array expressions: less code to compile
+    for i in range(n):
+        s[i] = score[i] + 0.0  # -0.0 becomes 0.0
     bits = s.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
     mask = np.uint64((1 << _DIGIT) - 1)
@@ -297,7 +299,9 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         v = bits[i]
         ascending = ~v if v & sign else v | sign
         key[i] = (~ascending) >> np.uint64(64 - 3 * _DIGIT)
-    order = np.arange(n)
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[i] = i
     spare = np.empty(n, np.int64)
     count = np.empty((1 << _DIGIT) + 1, np.int64)
     for p in range(3):

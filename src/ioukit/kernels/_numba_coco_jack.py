@@ -82,11 +82,12 @@ def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         any_prec |= slice_prec[s]
         for k in range(n_k):
             top = max(top, npig[slice_area[s], k])
-    thr_sorted = True
+    thr_sorted = np.bool_(True)  # a bool, not a literal: the replicates' signatures
     for r in range(n_r - 1):
         thr_sorted &= rec_thr[r] <= rec_thr[r + 1]
     n_table = np.int64(top) + 1 if thr_sorted and any_prec else 1
     n_blocks = blk_k.size
+    k0 = np.int64(0)  # not a literal: the signature of block_category in the replicates
     for ch in range(first, last):
         wt = np.ones((n_img + 1, _LANES))
         pref = np.empty((max_h, _LANES))
@@ -119,7 +120,7 @@ def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
                     _prefix_without(sk, s, p0, nl, cand_off, hit_off, hit_cend, own_pos, own_lo,
                                     own_hi, ptr, pref)  # fmt: skip
                 block_category(
-                    sk, 0, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img,
+                    sk, k0, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img,
                     ev_flag, rec_thr, thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot,
                     tp,
                 )  # fmt: skip

@@ -38,7 +38,10 @@ MISSING, INT, FLOAT, HARD, STRING, NUMBERS, RINGS, OTHER = 0, 1, 2, 3, 4, 5, 6, 
 _POW10 = np.array([10.0**i for i in range(23)])
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+# _ws and _string_end are not inlined by numba (about 15 and 3 calls in _scan_range: each
+# inlined copy is typed and lowered again, ~2 s of compilation); LLVM inlines them still, so
+# the scan is as fast.
+@nb.njit(cache=True, nogil=True)
 def _ws(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n = buf.size
     while p < n:
@@ -49,7 +52,7 @@ def _ws(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return p
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _string_end(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``p`` just after the opening quote; returns (position of the closing quote or -1,
     whether the string holds a backslash)."""
