@@ -162,7 +162,7 @@ ALIGNED = tuple(_aligned(kind) for kind in (IOU, GIOU, DIOU, CIOU))
 # ----------------------------------------------------------------------------- sparse
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _cell(v, origin, inv, g):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # monotonic in v: v1 <= v2 gives _cell(v1) <= _cell(v2) (rounding is monotonic)
     if g == 1:
@@ -315,7 +315,7 @@ def _sort_segment(js, vs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no
             vs[lo] = vs[lo + end]
             js[lo + end] = j
             vs[lo + end] = v
-            _sift(js, vs, lo, 0, end)
+            _sift(js, vs, lo, np.int64(0), end)  # not a literal 0: a second compilation
 
 
 @nb.njit(cache=True, nogil=True)

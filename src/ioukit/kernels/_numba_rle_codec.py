@@ -236,20 +236,22 @@ def _row_words(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compile
     # the rows of the C-ordered (H, W) uint8 mask m as uint64 words, zero-padded to a multiple
     # of 8 bytes when needed
     h, w = m.shape
-    if w % 8 == 0:
-        return m.view(np.uint64)
-    padded = np.zeros((h, 8 * ((w + 7) // 8)), np.uint8)
-    for y in range(h):  # loops, not a slice assignment: its shape check compiles for seconds
-        _copy(padded[y], 0, m[y], 0, w)
-    return padded.view(np.uint64)
+    a = m
+    if w % 8 != 0:
+        a = np.zeros((h, 8 * ((w + 7) // 8)), np.uint8)
+        for y in range(h):  # loops, not a slice assignment: its shape check compiles for seconds
+            _copy(a[y], 0, m[y], 0, w)
+    return a.view(np.uint64)  # one view: each costs its own compilation
 
 
 @nb.njit(cache=True, nogil=True)
-def _row_changes(words, slot, pos, h, fill):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _row_changes(words, slot, pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover
     # Walk the changes between each row and the row above, eight pixels (one word) at a time,
-    # looking byte by byte only into words that differ. fill=False: count them per column into
-    # slot[x + 1]; fill=True: write x * h + y at pos[slot[x]] and advance slot[x]. Returns the
-    # OR of all words (to find values other than 0/1).
+    # looking byte by byte only into words that differ. An empty pos: count them per column
+    # into slot[x + 1]; else write x * h + y at pos[slot[x]] and advance slot[x] (an empty
+    # pos that is to be filled has no change to write). Returns the OR of all words (to find
+    # values other than 0/1). Not a literal flag argument: each literal is a compilation.
+    fill = pos.shape[0] > 0
     nw = words.shape[1]
     bad = np.uint64(0)
     for k in range(nw):
@@ -287,7 +289,7 @@ def _positions_rows(m):  # type: ignore[no-untyped-def]  # pragma: no cover - co
     for x in range(w):
         top[x] = m[0, x] != (m[h - 1, x - 1] if x > 0 else np.uint8(0))
         slot[x + 1] += top[x]
-    bad = _row_changes(words, slot, slot, h, False)
+    bad = _row_changes(words, slot, np.empty(0, np.int64), h)
     for x in range(w):
         slot[x + 1] += slot[x]
     pos = np.empty(slot[w], np.int64)
@@ -295,7 +297,7 @@ def _positions_rows(m):  # type: ignore[no-untyped-def]  # pragma: no cover - co
         if top[x]:
             pos[slot[x]] = x * h
             slot[x] += 1
-    _row_changes(words, slot, pos, h, True)
+    _row_changes(words, slot, pos, h)
     return pos, (bad & _HIGH_BITS) != 0
 
 
@@ -327,12 +329,11 @@ def _positions_flat(f):  # type: ignore[no-untyped-def]  # pragma: no cover - co
     # value-change positions of the column-major flat uint8 mask f, and whether a value other
     # than 0/1 was seen (count, then fill)
     total = f.shape[0]
-    if total % 8 == 0:
-        words = f.view(np.uint64)
-    else:
-        padded = np.zeros(8 * ((total + 7) // 8), np.uint8)
-        _copy(padded, 0, f, 0, total)
-        words = padded.view(np.uint64)
+    a = f
+    if total % 8 != 0:
+        a = np.zeros(8 * ((total + 7) // 8), np.uint8)
+        _copy(a, 0, f, 0, total)
+    words = a.view(np.uint64)  # one view: each costs its own compilation
     n, bad = _flat_changes(words, total, np.empty(0, np.int64), False)
     pos = np.empty(n, np.int64)
     _flat_changes(words, total, pos, True)

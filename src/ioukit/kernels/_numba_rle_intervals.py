@@ -78,7 +78,7 @@ def index_runs_range(  # type: ignore[no-untyped-def]  # pragma: no cover - comp
 # ---------------------------------------------------------------------------- iou
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _first_ending_after(ends, lo, hi, v):  # type: ignore[no-untyped-def]  # pragma: no cover
     # first k in [lo, hi) with ends[k] > v (binary search; ends is increasing)
     while lo < hi:
@@ -299,7 +299,7 @@ def merge_intervals(starts, ends, ioffs, icount, intersect):  # type: ignore[no-
 # ---------------------------------------------------------------------------- fused iou
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _column_of(col, base, p, h):  # type: ignore[no-untyped-def]  # pragma: no cover
     # (column, first position of the column) of position p >= base, from the column of base:
     # a step or two without dividing in the common case (a mask's runs move column by column)

@@ -15,16 +15,7 @@ from ioukit.kernels._numba_rle_codec import _copy, intervals_to_string
 from ioukit.kernels._numba_rle_intervals import _union
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _grow(a, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    if n < a.shape[0]:
-        return a
-    b = np.empty(2 * a.shape[0], a.dtype)
-    _copy(b, 0, a, 0, n)
-    return b
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _row(v, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # the toggle row of an upsampled y: ceil((v + 0.5) / 5 - 0.5) clamped to [0, h]
     yd = (v + 0.5) / 5.0 - 0.5
@@ -35,7 +26,7 @@ def _row(v, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return np.int64(np.ceil(yd))
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _past(xs, slope, t, b, rising):  # type: ignore[no-untyped-def]  # pragma: no cover
     # is the rounded column of step t of a steep edge past the boundary b (b + 1 and up when
     # the column rises along the edge, b and down when it falls)?
@@ -43,7 +34,7 @@ def _past(xs, slope, t, b, rising):  # type: ignore[no-untyped-def]  # pragma: n
     return u > b if rising else u <= b
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
     # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: a toggle when
     # the boundary between them is a pixel-centre column inside the image; pos must have room
@@ -56,7 +47,7 @@ def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pr
     return n
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _column(p, h, scale):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # p // h for 0 <= p < 2**52, by a product and one correction instead of a division
     c = np.int64(p * scale)
@@ -119,7 +110,12 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         py[j] = np.int64(5.0 * xy[j, 1] + 0.5)
     px[k] = px[0]
     py[k] = py[0]
-    pos = np.empty(64, np.int64)
+    # room for every toggle: an edge toggles at most once per 5 upsampled steps along its
+    # longer axis, plus its junction (a bound, so the loop below never grows the array)
+    cap = 1
+    for j in range(k):
+        cap += max(abs(px[j + 1] - px[j]), abs(py[j + 1] - py[j])) // 5 + 3
+    pos = np.empty(cap, np.int64)
     n = 0
     first = True
     pu = np.int64(0)
@@ -142,7 +138,6 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
             cu = t_first + xs
             cv = np.int64(ys + slope * t_first + 0.5)
             if not first and cu != pu:  # the junction with the previous edge
-                pos = _grow(pos, n)
                 n = _toggle(pos, n, cu, cv, pu, pv, h, w)
             # pairs (t - 1, t), t = 1..steps, with xi = xs + t - 1 = 2 (mod 5)
             t = 1 + ((2 - (xs + 0)) % 5)
@@ -152,7 +147,6 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
                 if xd >= 0 and xd <= w - 1:
                     v0 = np.int64(ys + slope * (t - 1) + 0.5)
                     v1 = np.int64(ys + slope * t + 0.5)
-                    pos = _grow(pos, n)
                     pos[n] = xd * h + _row(min(v0, v1), h)
                     n += 1
                 t += 5
@@ -167,7 +161,6 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         t_first = steps if flip else 0
         cu = np.int64(xs + slope * t_first + 0.5)
         if not first and cu != pu:  # the junction with the previous edge
-            pos = _grow(pos, n)
             n = _toggle(pos, n, cu, t_first + ys, pu, pv, h, w)
         c0 = np.int64(xs + slope * 0 + 0.5)
         c1 = np.int64(xs + slope * steps + 0.5)
@@ -185,7 +178,6 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
                 lo_t -= 1
             while lo_t < steps and not _past(xs, slope, lo_t, b, rising):
                 lo_t += 1
-            pos = _grow(pos, n)
             pos[n] = ((b - 2) // 5) * h + _row(ys + lo_t - 1, h)
             n += 1
             b += 5
@@ -208,7 +200,12 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
     if m & 1:
         tog[m] = total
         m += 1
-    return tog[0:m:2].copy(), tog[1:m:2].copy()
+    starts = np.empty(m // 2, np.int64)  # loops, not strided slices (less code to compile)
+    ends = np.empty(m // 2, np.int64)
+    for q in range(m // 2):
+        starts[q] = tog[2 * q]
+        ends[q] = tog[2 * q + 1]
+    return starts, ends
 
 
 @nb.njit(cache=True, nogil=True)
