@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,10 @@ def test_scheduler_addresses() -> None:
 
 def test_without_dask_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'ioukit\[dask\]'"):
+    from ioukit._errors import install_hint
+
+    hint = install_hint("dask", "'dask[distributed]'")
+    with pytest.raises(MissingDependencyError, match=re.escape(hint)):
         DaskExecutor("local:1")
 
 
