@@ -136,31 +136,16 @@ def band_intervals(
     bcount = np.zeros(icount.shape[0], np.int64)
     barea = np.zeros(icount.shape[0], np.int64)
     args = (starts, ends, ioffs, icount, bbox, heights, dil)
-    run_chunks(
-        k.band_chunks,
-        chunks,
-        threads,
-        *args,
-        need,
-        False,
-        (bs, be, boffs, bcount, barea),
-        chunks,
-        pieces=threads,
-    )
+
+    def bands(masks: _NDArray, refit: bool) -> None:
+        out = (bs, be, boffs, bcount, barea)
+        run_chunks(k.band_chunks, chunks, threads, *args, masks, refit, out, chunks, pieces=threads)
+
+    bands(need, False)
     over = bcount > boffs[1:] - boffs[:-1]
     if over.any():  # masks with more intervals than room: again, with room for all
         bs, be, boffs = k.band_refit(bs, be, boffs, bcount)
-        run_chunks(
-            k.band_chunks,
-            chunks,
-            threads,
-            *args,
-            over,
-            True,
-            (bs, be, boffs, bcount, barea),
-            chunks,
-            pieces=threads,
-        )
+        bands(over, True)
     return Bands(bs, be, boffs, bcount, barea)
 
 
