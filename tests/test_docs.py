@@ -43,12 +43,13 @@ NEEDS = {"ioukit.losses": "torch", "ioukit.plot": "plotly", "ioukit.report": "pl
 
 FENCE = re.compile(r"^(?P<indent> *)(?P<ticks>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=ticks) *$",
                    re.M | re.S)
-# what a shell block may hold without running at build time: installing, serving the site, and
-# reproducing a measurement (a benchmark takes minutes; its table is shown as measured)
+# what a shell block may hold without running at build time: installing, serving the site,
+# running the test suite, and reproducing a measurement (a benchmark takes minutes; its table is
+# shown as measured)
 SETUP = re.compile(
-    r"^(pip install |python3? -m pip install |python3? -m venv |\. \.venv/bin/activate"
+    r"^(pip install |python3? -m pip install |python3? -m venv |\. \S+/bin/activate"
     r"|source \.venv/bin/activate|git clone |cd |mkdocs serve|python3? -m mkdocs serve"
-    r"|python3? benchmarks/\w+\.py|#|$)"
+    r"|python3? -m pytest|python3? benchmarks/\w+\.py|#|$)"
 )
 
 
