@@ -262,10 +262,7 @@ def iou(
 ) -> np.ndarray[Any, Any]:
     """Pairwise IoU of RLE masks, with COCO's crowd rule (``pycocotools.mask.iou``).
 
-    .. math::
-
-        \\mathrm{IoU}(d, g) = \\frac{|d \\cap g|}{|d \\cup g|}, \\qquad
-        \\text{or } \\frac{|d \\cap g|}{|d|} \\text{ if } g \\text{ is a crowd region.}
+    ``IoU(d, g) = |d ∩ g| / |d ∪ g|``, or ``|d ∩ g| / |d|`` when ``g`` is a crowd region.
 
     A crowd ground truth (``crowd[g]`` true, COCO's ``iscrowd``) is a region in which any
     detection counts as inside: the union is replaced by the detection's area. A pair that does
