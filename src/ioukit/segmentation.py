@@ -490,8 +490,15 @@ class SegmentationEvaluator:
 
     # -- distributed ---------------------------------------------------------------------
     def all_reduce(self, group: Any = None) -> SegmentationEvaluator:
-        """Sum the state across the ranks of ``torch.distributed`` (in place); every rank then
-        holds the whole evaluation, per-image rows in rank order. Returns ``self``."""
+        """Combine the state of every rank of ``torch.distributed`` (in place); every rank then
+        holds the whole evaluation, per-image rows in rank order. Returns ``self``.
+
+        The per-image counts are gathered with ``torch.distributed.all_gather_object``
+        (pickled, so any backend works; with NCCL, call ``torch.cuda.set_device`` first), so
+        the message grows with the number of images, ``4·C`` int64 per image. Every rank must
+        use the same configuration. An image seen on two ranks is counted twice: PyTorch's
+        ``DistributedSampler`` repeats images to even out the ranks unless the dataset's size
+        divides by their number, so evaluate with a sampler that does not pad."""
         try:
             import torch.distributed as dist
         except ImportError as exc:  # pragma: no cover - depends on the environment
