@@ -2,6 +2,9 @@
 
 - ``assets/plotly.min.js``: the Plotly bundle of the installed ``plotly`` package, served once
   for every page, so that the figures embedded with ``include_plotlyjs=False`` work offline.
+- ``PATH``: the shell examples call ``ioukit``; the folder of the Python that builds the site
+  comes first on ``PATH``, so ``python -m mkdocs build`` from a venv that is not activated runs
+  that venv's ``ioukit``.
 - ``sample-report.html``: the HTML report of the README's main command, made from the sample
   data at build time, so that the page that links to it shows what the command writes today.
 """
@@ -10,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pathlib
+import sys
 import tempfile
 from typing import Any
 
@@ -42,6 +47,12 @@ def _sample_report() -> bytes:
         if code not in (0, None) or not out.is_file():
             raise RuntimeError(f"the sample report was not written (exit code {code})")
         return out.read_bytes()
+
+
+def on_config(config: Any) -> Any:
+    bin_dir = str(pathlib.Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    return config
 
 
 def on_files(files: Files, config: Any) -> Files:

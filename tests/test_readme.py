@@ -22,7 +22,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
 def test_readme_has_python_blocks() -> None:
-    assert len(BLOCKS) >= 5
+    assert len(BLOCKS) >= 1
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
@@ -43,16 +43,25 @@ def test_readme_block_runs_and_shows_true_results(
 
 def test_readme_shows_results() -> None:
     """The blocks show their numbers: a block that stopped showing them would check nothing."""
-    assert sum(block.count("# →") for block in BLOCKS) >= 15
+    assert sum(block.count("# →") for block in BLOCKS) >= 5
 
 
 def test_the_folder_example_gives_the_table_of_command_1() -> None:
     """The mIoU of ``evaluate_folder`` on the sample data is the one the README's table shows."""
+    import ioukit
+
     table = re.search(r"mIoU (\d\.\d{4}) \(ioukit\)", README)
-    shown = re.search(r"run\.result\.miou +# → (\S+)", README)
     assert table
-    assert shown
-    assert matches(shown.group(1), table.group(1))
+    sample = ROOT / "examples" / "sample_data"
+    run = ioukit.evaluate_folder(sample / "pred", sample / "target", num_classes=5,
+                                 ignore_index=255, workers=1)
+    assert f"{run.result.miou:.4f}" == table.group(1)
+
+
+def test_the_readme_points_to_the_documentation_site() -> None:
+    assert "python -m mkdocs serve" in README
+    assert "`site/`" in README
+    assert (ROOT / "mkdocs.yml").is_file()
 
 
 def test_a_wrong_result_fails() -> None:
@@ -68,8 +77,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "awk '/^# 2\\./" in ci
     assert 'exec bash -c "$cmd"' in ci
     lines = README.splitlines()
-    command = lines[lines.index("# 2. Install the test dependencies, then run the tests") + 1]
-    assert command.endswith("python -m pytest")
+    command = lines[[line.startswith("# 2. ") for line in lines].index(True) + 1]
+    assert "--group test --group docs" in command
+    assert command.endswith("&& python -m pytest && python -m mkdocs build --strict")
     nodeps = ROOT / "tests" / "requirements-no-deps.txt"
     assert f"--no-deps -r {nodeps.relative_to(ROOT).as_posix()}" in command
     for line in nodeps.read_text(encoding="utf-8").splitlines():
