@@ -195,7 +195,8 @@ def test_vs_loop(xp: Any, spatial: tuple[int, ...]) -> None:
 
 
 def test_counts_vs_matmul_large_parallel(idle_machine: None) -> None:
-    # large enough for the threaded packer and pair kernel (N*M*words >= 2**20)
+    # a larger case with speckled masks (the threaded ranges are tested, forced, in
+    # tests/kernels/test_masks_threads.py)
     rng = np.random.default_rng(1)
     a = rectangles(rng, 70, 128, 130)
     b = rectangles(rng, 60, 128, 130)

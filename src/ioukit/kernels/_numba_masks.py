@@ -7,6 +7,11 @@ intersection of two masks is then ``Σ popcount(a[w] & b[w])``, 64 pixel pairs p
 that hold its pixels, so a pair only reads the words where both masks may be non-zero: two
 small objects far apart cost nothing, as in pycocotools' bounding-box early exit, but exactly.
 
+Every kernel is serial, ``nogil``, and works on a range ``lo .. hi`` of rows, writing only
+those rows of outputs that the caller allocated: :func:`ioukit.kernels._threads.run_chunks`
+runs it on a few threads, or once on every row. A ``parallel=True`` twin of each (the parfor
+pass, a gufunc per ``prange``) cost more than a second of compile time in a fresh environment.
+
 This module imports numba, so only :mod:`ioukit.kernels.masks` imports it, when a kernel first
 runs. The kernels live at module level so that numba's disk cache (``cache=True``) works across
 processes.
@@ -54,72 +59,45 @@ def _finish_row(words, row, info):  # type: ignore[no-untyped-def]  # pragma: no
     info[row, 2] = hi
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _row_bad(x, row, mask):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # OR of the row's elements (an OR-reduction that LLVM vectorises), then a test against
-    # `mask`, the bits that a 0/1 byte never has (0xFE in every byte)
-    acc = x[row, 0]
-    for i in range(1, x.shape[1]):
-        acc |= x[row, i]
-    return (acc & mask) != 0
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _check_bytes(x, mask, bad):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # x: (N, P) uint8 or (N, P / 8) uint64 view of uint8/int8 masks; bad[row]: the row holds a
-    # value other than 0/1
-    for row in nb.prange(x.shape[0]):
-        bad[row] = _row_bad(x, row, mask)
+@nb.njit(cache=True, nogil=True)
+def _check_bytes(x, mask, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # rows lo .. hi of x: (N, P) uint8 or (N, P / 8) uint64 view of uint8/int8 masks;
+    # bad[row]: the row holds a value other than 0/1. The OR of the row's elements is a
+    # reduction that LLVM vectorises; `mask` holds the bits that a 0/1 byte never has (0xFE in
+    # every byte).
+    for row in range(lo, hi):
+        acc = x[row, 0]
+        for i in range(1, x.shape[1]):
+            acc |= x[row, i]
+        bad[row] = (acc & mask) != 0
 
 
 @nb.njit(cache=True, nogil=True)
-def _check_bytes_serial(x, mask, bad):  # type: ignore[no-untyped-def]  # pragma: no cover
-    for row in range(x.shape[0]):
-        bad[row] = _row_bad(x, row, mask)
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _finish(words, info):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # (area, lo, hi) of masks packed elsewhere (np.packbits)
-    for row in nb.prange(words.shape[0]):
+def _finish(words, info, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # (area, lo, hi) of rows lo .. hi of masks packed elsewhere (np.packbits)
+    for row in range(lo, hi):
         _finish_row(words, row, info)
 
 
 @nb.njit(cache=True, nogil=True)
-def _finish_serial(words, info):  # type: ignore[no-untyped-def]  # pragma: no cover
-    for row in range(words.shape[0]):
-        _finish_row(words, row, info)
-
-
-@nb.njit(cache=True, nogil=True)
-def _pack_any_row(m, row, words, info):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _pack_any(m, words, info, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # rows lo .. hi of m: (N, P) of any real dtype; non-zero is a set pixel, values other than
+    # 0/1 flagged in bad
     p = m.shape[1]
-    bad = False
-    for w in range(words.shape[1]):
-        acc = np.uint64(0)
-        first = w * 64
-        last = min(first + 64, p)
-        for i in range(first, last):
-            v = m[row, i]
-            nz = v != 0
-            bad |= nz & (v != 1)
-            acc |= np.uint64(nz) << np.uint64(i - first)
-        words[row, w] = acc
-    _finish_row(words, row, info)
-    return bad
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _pack_any(m, words, info, bad):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # m: (N, P) of any real dtype; non-zero is a set pixel, values other than 0/1 flagged in bad
-    for row in nb.prange(m.shape[0]):
-        bad[row] = _pack_any_row(m, row, words, info)
-
-
-@nb.njit(cache=True, nogil=True)
-def _pack_any_serial(m, words, info, bad):  # type: ignore[no-untyped-def]  # pragma: no cover
-    for row in range(m.shape[0]):
-        bad[row] = _pack_any_row(m, row, words, info)
+    for row in range(lo, hi):
+        flagged = False
+        for w in range(words.shape[1]):
+            acc = np.uint64(0)
+            first = w * 64
+            last = min(first + 64, p)
+            for i in range(first, last):
+                v = m[row, i]
+                nz = v != 0
+                flagged |= nz & (v != 1)
+                acc |= np.uint64(nz) << np.uint64(i - first)
+            words[row, w] = acc
+        _finish_row(words, row, info)
+        bad[row] = flagged
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -131,10 +109,10 @@ def _and_count(a, i, b, j, lo, hi):  # type: ignore[no-untyped-def]  # pragma: n
 
 
 @nb.njit(cache=True, nogil=True)
-def _pair_rows(a, ia, b, ib, first, last, tile, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # rows [first, last) of the intersection counts of packed masks a (N, W) and b (M, W);
-    # ia, ib: (area, lo, hi) per mask. b is walked in tiles of `tile` masks that stay in the
-    # core's cache while every row of the block is compared with them.
+def _pair_counts(a, ia, b, ib, tile, out, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # rows [first, last) of out (N, M), the intersection counts of packed masks a (N, W) and
+    # b (M, W); ia, ib: (area, lo, hi) per mask. b is walked in tiles of `tile` masks that stay
+    # in the core's cache while every row of the range is compared with them.
     m = b.shape[0]
     for j0 in range(0, m, tile):
         j1 = min(j0 + tile, m)
@@ -147,43 +125,10 @@ def _pair_rows(a, ia, b, ib, first, last, tile, out):  # type: ignore[no-untyped
                 out[i, j] = _and_count(a, i, b, j, lo, hi) if hi > lo else 0
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _pair_counts(a, ia, b, ib, n_blocks, tile):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n = a.shape[0]
-    out = np.empty((n, b.shape[0]), dtype=np.int64)
-    n_blocks = max(1, min(n_blocks, n))
-    for blk in nb.prange(n_blocks):
-        _pair_rows(a, ia, b, ib, blk * n // n_blocks, (blk + 1) * n // n_blocks, tile, out)
-    return out
-
-
 @nb.njit(cache=True, nogil=True)
-def _pair_counts_serial(a, ia, b, ib, tile):  # type: ignore[no-untyped-def]  # pragma: no cover
-    out = np.empty((a.shape[0], b.shape[0]), dtype=np.int64)
-    _pair_rows(a, ia, b, ib, 0, a.shape[0], tile, out)
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _aligned_rows(a, ia, b, ib, first, last, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _aligned_counts(a, ia, b, ib, out, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # out[i] for i in [first, last): the intersection count of packed masks a[i] and b[i]
     for i in range(first, last):
         lo = max(ia[i, 1], ib[i, 1])
         hi = min(ia[i, 2], ib[i, 2])
         out[i] = _and_count(a, i, b, i, lo, hi) if hi > lo else 0
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _aligned_counts(a, ia, b, ib, n_blocks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n = a.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    n_blocks = max(1, min(n_blocks, n))
-    for blk in nb.prange(n_blocks):
-        _aligned_rows(a, ia, b, ib, blk * n // n_blocks, (blk + 1) * n // n_blocks, out)
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _aligned_counts_serial(a, ia, b, ib):  # type: ignore[no-untyped-def]  # pragma: no cover
-    out = np.empty(a.shape[0], dtype=np.int64)
-    _aligned_rows(a, ia, b, ib, 0, a.shape[0], out)
-    return out

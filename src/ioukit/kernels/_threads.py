@@ -9,8 +9,8 @@ saves. So every call site asks :func:`parallel_threads` once per call, and runs 
 that many threads. Most kernels are one serial ``nogil`` numba function over a range of tasks,
 which :func:`run_chunks` calls on a few Python threads (it compiles like a serial kernel: a
 ``parallel=True`` twin costs seconds to compile in a fresh environment, once per
-environment); the ``parallel=True`` kernels left (bit-packed masks, a few RLE and JSON paths
-taken only on large inputs) use numba's own threads (:func:`numba_threads` sets numba's
+environment); the one ``parallel=True`` kernel left (the chunked read of a JSON array above
+1 MiB) uses numba's own threads (:func:`numba_threads` sets numba's
 thread-local count for a block, :func:`on_threads` for each call of one kernel)::
 
     threads = parallel_threads(work, min_work=_PARALLEL_MIN)

@@ -17,14 +17,32 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import on_threads, parallel_threads
+from ioukit.kernels import parallel_threads
+from ioukit.kernels._threads import run_chunks
 
 __all__ = ["aligned_counts", "pack", "pair_counts"]
 
 _NDArray = np.ndarray[Any, Any]
 
-#: Below this much work (pixels to pack, words of pair work) the kernels use one thread.
+# Below these amounts of work a kernel runs on one thread (``parallel_threads``' min_work).
+# Threads pay off from ~0.2 ms of serial work: a ``run_chunks`` call on 2 threads costs 15 µs
+# more than one call when its pool thread is awake, up to ~0.1 ms when the thread must be woken
+# (numba's own parallel regions cost ~2 µs, but seconds of compile time in a fresh
+# environment). Serial costs on one core: packing other dtypes ~0.8 ns per element, checking
+# bytes ~35 ps per byte, finishing packed words ~0.7 ns per word, pair and aligned counts
+# ≤ 60 ps per word before pruning. (With one threshold of 1 M pixels for everything, the
+# threaded ``_finish`` made a 32 × 256² pack slower than the serial one.)
+#: Elements packed one by one (``_pack_any``).
 _PARALLEL_MIN = 1 << 20
+#: Bytes checked for values other than 0/1 (``_check_bytes``).
+_PARALLEL_BYTES = 1 << 23
+#: Packed words whose areas and ranges are read (``_finish``).
+_PARALLEL_WORDS = 1 << 18
+#: Words of pair work, before pruning (``_pair_counts``, ``_aligned_counts``).
+_PARALLEL_PAIR_WORDS = 1 << 22
+#: The bits that a 0/1 byte never has, in every byte of a load (see ``_check_bytes``).
+_HIGH_BITS_64 = np.uint64(0xFEFEFEFEFEFEFEFE)
+_HIGH_BITS_8 = np.uint8(0xFE)
 #: Bytes of packed masks2 kept in a core's cache while rows of masks1 are compared with them.
 _TILE_BYTES = 1 << 19
 
@@ -52,28 +70,28 @@ def pack(flat: _NDArray) -> tuple[_NDArray, _NDArray, _NDArray]:
     if n == 0 or p == 0:
         return words, info, bad
     k = _jit()
-    threads = parallel_threads(n * p if n > 1 else 0, min_work=_PARALLEL_MIN)
-    parallel = threads > 1
+    work = n * p if n > 1 else 0
     if flat.dtype.itemsize == 1 and flat.dtype.kind in "biu" and sys.byteorder == "little":
         # bool, uint8, int8: check for bytes other than 0/1 (bool never has any), then NumPy's
         # SIMD packbits, then the areas and word ranges
         u8 = np.ascontiguousarray(flat).view(np.uint8)
         if flat.dtype != np.bool_:
-            check = on_threads(k._check_bytes, threads) if parallel else k._check_bytes_serial
+            threads = parallel_threads(work, min_work=_PARALLEL_BYTES)
             if p % 8 == 0 and u8.flags.aligned:  # eight bytes per load
-                check(u8.view(np.uint64), np.uint64(0xFEFEFEFEFEFEFEFE), bad)
+                run_chunks(k._check_bytes, n, threads, u8.view(np.uint64), _HIGH_BITS_64, bad)
             else:
-                check(u8, np.uint8(0xFE), bad)
+                run_chunks(k._check_bytes, n, threads, u8, _HIGH_BITS_8, bad)
             if bool(bad.any()):
                 return words, info, bad
         words.view(np.uint8)[:, : -(-p // 8)] = np.packbits(
             u8.view(np.bool_), axis=1, bitorder="little"
         )
-        (on_threads(k._finish, threads) if parallel else k._finish_serial)(words, info)
+        threads = parallel_threads(n * words.shape[1] if n > 1 else 0, min_work=_PARALLEL_WORDS)
+        run_chunks(k._finish, n, threads, words, info)
         return words, info, bad
     src = flat.astype(np.float32) if flat.dtype == np.float16 else flat
-    kernel = on_threads(k._pack_any, threads) if parallel else k._pack_any_serial
-    kernel(np.ascontiguousarray(src), words, info, bad)
+    threads = parallel_threads(work, min_work=_PARALLEL_MIN)
+    run_chunks(k._pack_any, n, threads, np.ascontiguousarray(src), words, info, bad)
     return words, info, bad
 
 
@@ -85,21 +103,19 @@ def pair_counts(a: _NDArray, ia: _NDArray, b: _NDArray, ib: _NDArray) -> _NDArra
         return np.zeros((n, m), dtype=np.int64)
     if n < m:  # parallelise over the longer side
         return np.ascontiguousarray(pair_counts(b, ib, a, ia).T)
-    k = _jit()
     tile = max(1, _TILE_BYTES // max(1, 8 * w))
-    threads = parallel_threads(n * m * w if n > 1 else 0, min_work=_PARALLEL_MIN)
-    if threads > 1:
-        return on_threads(k._pair_counts, threads)(a, ia, b, ib, 4 * threads, tile)  # type: ignore[no-any-return]
-    return k._pair_counts_serial(a, ia, b, ib, tile)  # type: ignore[no-any-return]
+    threads = parallel_threads(n * m * w if n > 1 else 0, min_work=_PARALLEL_PAIR_WORDS)
+    out = np.empty((n, m), dtype=np.int64)
+    run_chunks(_jit()._pair_counts, n, threads, a, ia, b, ib, tile, out)
+    return out
 
 
 def aligned_counts(a: _NDArray, ia: _NDArray, b: _NDArray, ib: _NDArray) -> _NDArray:
     """``(N,)`` int64 intersection counts of the packed masks ``a[i]`` and ``b[i]``."""
     n, w = a.shape
+    out = np.empty(n, dtype=np.int64)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    k = _jit()
-    threads = parallel_threads(n * w if n > 1 else 0, min_work=_PARALLEL_MIN)
-    if threads > 1:
-        return on_threads(k._aligned_counts, threads)(a, ia, b, ib, 4 * threads)  # type: ignore[no-any-return]
-    return k._aligned_counts_serial(a, ia, b, ib)  # type: ignore[no-any-return]
+        return out
+    threads = parallel_threads(n * w if n > 1 else 0, min_work=_PARALLEL_PAIR_WORDS)
+    run_chunks(_jit()._aligned_counts, n, threads, a, ia, b, ib, out)
+    return out
