@@ -78,11 +78,9 @@ def test_cold_warmup_fills_the_cache_and_a_second_run_finds_it(tmp_path: Path) -
 # Dispatchers that no call of the list reaches cheaply, each with the reason. Kernels marked
 # inline="always" need no entry: they are compiled inside their callers.
 _NOT_REACHED: dict[str, str] = {
-    # threaded twins whose serial twin the list compiles; their work sizes would make the
-    # warm calls slow (the parallel path starts at these sizes)
-    "_numba_masks._aligned_counts": "mask_iou_aligned above 2**20 words (64 M pixels)",
-    "_numba_rle_codec.parse_strings": "compressed RLE strings above 1 MiB in one call",
-    "_numba_rle_intervals.string_areas_boxes": "COCO JSON with RLE strings above 1 MiB",
+    # taken only by calls the list does not make
+    "_numba_rle_intervals.string_areas_boxes_range": "COCO JSON results holding compressed "
+    "RLE strings (the list's files hold polygons)",
     # taken only when the data is unusual or large
     "_numba_boundary.band_refit": "a mask with more band intervals than the first guess",
     "_numba_boundary._bands_refit": "the same refit (compiled inside band_refit)",

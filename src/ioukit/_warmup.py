@@ -324,6 +324,13 @@ def rle_merge() -> _Thunk:
     return lambda: rle.merge(r)
 
 
+def rle_merge_intersect() -> _Thunk:
+    from ioukit import rle
+
+    r = _rles(16)
+    return lambda: rle.merge(r, intersect=True)
+
+
 def rle_area() -> _Thunk:
     from ioukit import rle
 
@@ -407,6 +414,7 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
         rle_iou_small,
         rle_iou_uncompressed,
         rle_merge,
+        rle_merge_intersect,
         rle_area,
         rle_to_bbox,
         rle_from_boxes,

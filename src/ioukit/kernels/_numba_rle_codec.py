@@ -16,8 +16,6 @@ Representations shared by the RLE kernels (all column-major, as COCO's RLE):
 
 from __future__ import annotations
 
-from typing import Any
-
 import numba as nb
 import numpy as np
 
@@ -25,11 +23,12 @@ import numpy as np
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _put(out, p, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # Append the signed value x as 5-bit chunks, least significant first: bit 0x20 of a chunk
-    # says "more chunks follow", the last chunk's bit 0x10 is the sign, and every chunk is
-    # offset by 48 to land on a printable character. Writes past the end of `out` are
-    # counted but not made, so a caller can size its buffer from the returned end.
+def _put(out, p, end, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # Append the signed value x at out[p] as 5-bit chunks, least significant first: bit 0x20
+    # of a chunk says "more chunks follow", the last chunk's bit 0x10 is the sign, and every
+    # chunk is offset by 48 to land on a printable character. Writes at or past `end` are
+    # counted but not made, so a caller can size its buffer from the returned end. Inlined
+    # (a loop of a few instructions): each kernel calls it from one place only.
     more = True
     while more:
         c = x & 0x1F
@@ -37,220 +36,202 @@ def _put(out, p, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         more = (x != -1) if (c & 0x10) else (x != 0)
         if more:
             c |= 0x20
-        if p < out.shape[0]:
+        if p < end:
             out[p] = c + 48
         p += 1
     return p
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _put_run(out, p, i, r, r2):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # run i is stored as the difference to run i - 2 from the fourth run on (COCO's rule)
-    return _put(out, p, r - r2 if i > 2 else r)
-
-
 @nb.njit(cache=True, nogil=True)
-def _scan_chars(buf, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # (number of runs, error) of the string buf[lo:hi]; error 1: a byte outside '0'..'o',
-    # 2: the last chunk says that more follow
-    k = 0
-    last = 0
-    for p in range(lo, hi):
-        c = np.int64(buf[p]) - 48
-        if c < 0 or c > 63:
-            return k, 1
-        last = c
-        if (c & 0x20) == 0:
-            k += 1
-    if hi > lo and (last & 0x20) != 0:
-        return k, 2
-    return k, 0
+def parse_range(buf, offs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Runs of the compressed strings ``buf[offs[s]:offs[s + 1]]``, ``s`` in ``lo .. hi``.
 
-
-@nb.njit(cache=True, nogil=True)
-def _decode_chars(buf, lo, hi, runs, r0):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # decode buf[lo:hi] into runs[r0:]; returns (error, sum of runs); error 3: a negative run,
-    # 4: a value of more than 12 chunks (60 bits)
-    m = 0
-    x = np.int64(0)
-    k = 0
-    total = np.int64(0)
-    for p in range(lo, hi):
-        c = np.int64(buf[p]) - 48
-        if k == 12:
-            return 4, total
-        x |= (c & 0x1F) << (5 * k)
-        k += 1
-        if (c & 0x20) == 0:
-            if (c & 0x10) != 0:
-                x |= np.int64(-1) << (5 * k)
-            if m > 2:
-                x += runs[r0 + m - 2]
-            if x < 0:
-                return 3, total
-            runs[r0 + m] = x
-            total += x
-            m += 1
-            x = np.int64(0)
-            k = 0
-    return 0, total
-
-
-@nb.njit(cache=True, nogil=True)
-def _parse_layout(nruns):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    n = nruns.shape[0]
-    roffs = np.zeros(n + 1, np.int64)
-    for s in range(n):
-        roffs[s + 1] = roffs[s] + nruns[s]
-    return roffs, np.empty(roffs[n], np.int64)
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def parse_strings(buf, offs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Runs of the compressed strings ``buf[offs[i]:offs[i + 1]]``.
-
-    Returns ``(runs, roffs, err, totals)``; ``err[i]`` is 0 when string ``i`` is valid.
+    Returns ``(runs, roffs, err, totals)`` of those strings (``roffs`` from 0); ``err[s - lo]``
+    is 0 when string ``s`` is valid, 1 for a byte outside '0'..'o', 2 when the last chunk says
+    that more follow, 3 for a negative run, 4 for a value of more than 12 chunks (60 bits).
+    Serial, without the GIL: threads run ranges of strings
+    (:func:`ioukit.kernels._threads.run_chunks`) and the wrapper joins their runs. One function
+    (the scan and the decoding written out, not called): each separate helper is compiled
+    again inside every caller.
     """
-    n = offs.shape[0] - 1
-    nruns = np.empty(n, np.int64)
-    err = np.zeros(n, np.int64)
-    totals = np.zeros(n, np.int64)
-    for s in nb.prange(n):
-        k, e = _scan_chars(buf, offs[s], offs[s + 1])
-        nruns[s] = k
+    n = hi - lo
+    roffs = np.empty(n + 1, np.int64)
+    err = np.empty(n, np.int64)
+    totals = np.empty(n, np.int64)
+    roffs[0] = 0
+    for s in range(n):  # the number of runs of each string (a chunk without bit 0x20 ends one)
+        k = 0
+        last = 0
+        e = 0
+        for p in range(offs[lo + s], offs[lo + s + 1]):
+            c = np.int64(buf[p]) - 48
+            if c < 0 or c > 63:
+                e = 1
+                break
+            last = c
+            if (c & 0x20) == 0:
+                k += 1
+        if e == 0 and (last & 0x20) != 0:
+            e = 2
+        roffs[s + 1] = roffs[s] + k
         err[s] = e
-    roffs, runs = _parse_layout(nruns)
-    for s in nb.prange(n):
-        if err[s] == 0:
-            e, t = _decode_chars(buf, offs[s], offs[s + 1], runs, roffs[s])
-            err[s] = e
-            totals[s] = t
-    return runs, roffs, err, totals
-
-
-@nb.njit(cache=True, nogil=True)
-def parse_strings_serial(buf, offs):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`parse_strings` on one thread."""
-    n = offs.shape[0] - 1
-    nruns = np.empty(n, np.int64)
-    err = np.zeros(n, np.int64)
-    totals = np.zeros(n, np.int64)
-    for s in range(n):
-        k, e = _scan_chars(buf, offs[s], offs[s + 1])
-        nruns[s] = k
-        err[s] = e
-    roffs, runs = _parse_layout(nruns)
-    for s in range(n):
-        if err[s] == 0:
-            e, t = _decode_chars(buf, offs[s], offs[s + 1], runs, roffs[s])
-            err[s] = e
-            totals[s] = t
+        totals[s] = 0
+    runs = np.empty(roffs[n], np.int64)
+    for s in range(n):  # decode the valid strings into their runs
+        if err[s] != 0:
+            continue
+        r0 = roffs[s]
+        m = 0
+        x = np.int64(0)
+        k = 0
+        total = np.int64(0)
+        for p in range(offs[lo + s], offs[lo + s + 1]):
+            c = np.int64(buf[p]) - 48
+            if k == 12:
+                err[s] = 4
+                break
+            x |= (c & 0x1F) << (5 * k)
+            k += 1
+            if (c & 0x20) == 0:
+                if (c & 0x10) != 0:
+                    x |= np.int64(-1) << (5 * k)
+                if m > 2:
+                    x += runs[r0 + m - 2]
+                if x < 0:
+                    err[s] = 3
+                    break
+                runs[r0 + m] = x
+                total += x
+                m += 1
+                x = np.int64(0)
+                k = 0
+        totals[s] = total
     return runs, roffs, err, totals
 
 
 @nb.njit(cache=True, nogil=True)
 def runs_to_strings(runs, roffs):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Compressed strings of the runs of each item: ``(buf, offs)``."""
+    """Compressed strings of the runs of each item: ``(buf, offs)``. Run ``i`` of an item is
+    stored as the difference to run ``i - 2`` from the fourth run on (COCO's rule); a first
+    pass sizes the strings, a second writes them (one call of :func:`_put`)."""
     n = roffs.shape[0] - 1
-    offs = np.zeros(n + 1, np.int64)
-    empty = np.empty(0, np.uint8)
-    for s in range(n):  # sizes first
-        p = 0
-        for j in range(roffs[s], roffs[s + 1]):
-            i = j - roffs[s]
-            p = _put_run(empty, p, i, runs[j], runs[j - 2] if i > 2 else 0)
-        offs[s + 1] = offs[s] + p
-    buf = np.empty(offs[n], np.uint8)
-    for s in range(n):
-        out = buf[offs[s] : offs[s + 1]]
-        p = 0
-        for j in range(roffs[s], roffs[s + 1]):
-            i = j - roffs[s]
-            p = _put_run(out, p, i, runs[j], runs[j - 2] if i > 2 else 0)
+    offs = np.empty(n + 1, np.int64)
+    offs[0] = 0
+    buf = np.empty(0, np.uint8)
+    for fill in range(2):
+        if fill:
+            buf = np.empty(offs[n], np.uint8)
+        for s in range(n):
+            p = offs[s] if fill else 0
+            end = offs[s + 1] if fill else 0
+            for j in range(roffs[s], roffs[s + 1]):
+                i = j - roffs[s]
+                p = _put(buf, p, end, runs[j] - runs[j - 2] if i > 2 else runs[j])
+            if not fill:
+                offs[s + 1] = offs[s] + p
     return buf, offs
 
 
 @nb.njit(cache=True, nogil=True)
-def _intervals_to_chars(starts, ends, lo, hi, total, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # the canonical runs of the intervals [lo, hi) written as a string to out; returns its end
+def intervals_to_string(starts, ends, total):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The compressed string (uint8 array) of one mask of ``total`` pixels given by its
+    intervals: their canonical runs (zeros first, a last run of zeros when the ones stop
+    before the end), sized in a first pass and written in a second (one call of
+    :func:`_put`)."""
+    n = 2 * starts.shape[0]
+    last = n + 1 if (n == 0 or ends[starts.shape[0] - 1] < total) else n
+    out = np.empty(0, np.uint8)
+    end = 0
     p = 0
-    i = 0
-    r1 = np.int64(0)
-    r2 = np.int64(0)
-    pos = np.int64(0)
-    for k in range(lo, hi):
-        for r in (starts[k] - pos, ends[k] - starts[k]):
-            p = _put_run(out, p, i, r, r2)
+    for fill in range(2):
+        if fill:
+            end = p
+            out = np.empty(end, np.uint8)
+        p = 0
+        pos = np.int64(0)
+        r1 = np.int64(0)
+        r2 = np.int64(0)
+        for i in range(last):  # run i: zeros before interval i // 2, its ones, last zeros
+            if i == n:
+                r = total - pos
+            elif i & 1:
+                r = ends[i >> 1] - starts[i >> 1]
+                pos = ends[i >> 1]
+            else:
+                r = starts[i >> 1] - pos
+            p = _put(out, p, end, r - r2 if i > 2 else r)
             r2 = r1
             r1 = r
-            i += 1
-        pos = ends[k]
-    if pos < total or i == 0:
-        p = _put_run(out, p, i, total - pos, r2)
-    return p
-
-
-@nb.njit(cache=True, nogil=True)
-def intervals_to_string(starts, ends, total):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The compressed string (uint8 array) of one mask's intervals."""
-    n = _intervals_to_chars(starts, ends, 0, starts.shape[0], total, np.empty(0, np.uint8))
-    out = np.empty(n, np.uint8)
-    _intervals_to_chars(starts, ends, 0, starts.shape[0], total, out)
     return out
 
 
 # ---------------------------------------------------------------------------- encode
-
-
-@nb.njit(cache=True, nogil=True)
-def _positions_to_chars(pos, n, total, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # string of the runs between the sorted value-change positions pos[:n] (the value before
-    # position 0 is 0); returns its length
-    p = 0
-    prev = np.int64(0)
-    r1 = np.int64(0)
-    r2 = np.int64(0)
-    for i in range(n):
-        r = pos[i] - prev
-        prev = pos[i]
-        p = _put_run(out, p, i, r, r2)
-        r2 = r1
-        r1 = r
-    return _put_run(out, p, n, total - prev, r2)
-
+#
+# Each encoder is one kernel with its loops written out (but for the row walk, see
+# _row_changes): a separate helper is compiled once on its own and again (optimised and
+# emitted) inside every caller, and an array allocated with another dtype or shape, a view or a
+# reshape each compile their own code. So the masks come as uint64 words viewed by the wrapper
+# when each row (or flat mask) is a whole number of words, else they are packed into words
+# here, one mask at a time; scratch arrays are int64 or uint64, and the string is written
+# where it goes.
 
 _HIGH_BITS = np.uint64(0xFEFEFEFEFEFEFEFE)
 _BYTE = np.uint64(0xFF)
 
 
-@nb.njit(cache=True, nogil=True)
-def _copy(dst, d0, src, s0, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """``dst[d0 : d0 + n] = src[s0 : s0 + n]`` as a loop. A slice assignment compiles numba's
-    shape check with its formatted message (string formatting: seconds of compilation)."""
-    for k in range(n):
-        dst[d0 + k] = src[s0 + k]
+@nb.njit(cache=True, nogil=True, inline="always")
+def _pack(src, n, dst, d0):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # the n bytes of src as little-endian uint64 words at dst[d0:], the last zero-padded
+    for k in range(n >> 3):
+        v = np.uint64(0)
+        for b in range(8):
+            v |= np.uint64(src[8 * k + b]) << np.uint64(8 * b)
+        dst[d0 + k] = v
+    if n & 7:
+        v = np.uint64(0)
+        for b in range(n & 7):
+            v |= np.uint64(src[(n & ~7) + b]) << np.uint64(8 * b)
+        dst[d0 + (n >> 3)] = v
 
 
-@nb.njit(cache=True, nogil=True)
-def _row_words(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # the rows of the C-ordered (H, W) uint8 mask m as uint64 words, zero-padded to a multiple
-    # of 8 bytes when needed
-    h, w = m.shape
-    a = m
-    if w % 8 != 0:
-        a = np.zeros((h, 8 * ((w + 7) // 8)), np.uint8)
-        for y in range(h):  # loops, not a slice assignment: its shape check compiles for seconds
-            _copy(a[y], 0, m[y], 0, w)
-    return a.view(np.uint64)  # one view: each costs its own compilation
+@nb.njit(cache=True, nogil=True, inline="always")
+def _write_chars(pos, n, total, buf, i):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # The string of the runs between the sorted value-change positions pos[:n] (the value
+    # before position 0 is 0) into buf[i] (COCO's rule of _put_run; chunks past the end of the
+    # row are counted, not written); returns its length. Inlined: one call site per encoder.
+    cap = buf.shape[1]
+    p = 0
+    prev = np.int64(0)
+    r1 = np.int64(0)
+    r2 = np.int64(0)
+    for j in range(n + 1):
+        v = pos[j] if j < n else total
+        r = v - prev
+        prev = v
+        x = r - r2 if j > 2 else r
+        r2 = r1
+        r1 = r
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if (c & 0x10) else (x != 0)
+            if more:
+                c |= 0x20
+            if p < cap:
+                buf[i, p] = c + 48
+            p += 1
+    return p
 
 
 @nb.njit(cache=True, nogil=True)
 def _row_changes(words, slot, pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # Walk the changes between each row and the row above, eight pixels (one word) at a time,
-    # looking byte by byte only into words that differ. An empty pos: count them per column
-    # into slot[x + 1]; else write x * h + y at pos[slot[x]] and advance slot[x] (an empty
-    # pos that is to be filled has no change to write). Returns the OR of all words (to find
-    # values other than 0/1). Not a literal flag argument: each literal is a compilation.
+    # Walk the changes between each row of the (h, nw) words and the row above, eight pixels
+    # (one word) at a time, looking byte by byte only into words that differ. An empty pos:
+    # count them per column into slot[x + 1]; else write x * h + y at pos[slot[x]] and advance
+    # slot[x] (an empty pos that is to be filled has no change to write). Returns the OR of
+    # all words. A function of its own, shaped as it was before the encoder was one kernel:
+    # written out inside it, or with a flag argument, this loop ran 10% slower.
     fill = pos.shape[0] > 0
     nw = words.shape[1]
     bad = np.uint64(0)
@@ -274,160 +255,143 @@ def _row_changes(words, slot, pos, h):  # type: ignore[no-untyped-def]  # pragma
 
 
 @nb.njit(cache=True, nogil=True)
-def _positions_rows(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # Column-major value-change positions of the C-ordered (H, W) uint8 mask m, sorted, and
-    # whether a value other than 0/1 was seen. Two passes over the rows: count the changes
-    # per column, then write each at its place (the rows come in increasing y, so each
-    # column's positions come out sorted). The top pixel of a column is compared with the
-    # bottom pixel of the previous column.
-    h, w = m.shape
-    if h == 0 or w == 0:
-        return np.empty(0, np.int64), False
-    words = _row_words(m)
-    slot = np.zeros(words.shape[1] * 8 + 1, np.int64)
-    top = np.zeros(w, np.bool_)
-    for x in range(w):
-        top[x] = m[0, x] != (m[h - 1, x - 1] if x > 0 else np.uint8(0))
-        slot[x + 1] += top[x]
-    bad = _row_changes(words, slot, np.empty(0, np.int64), h)
-    for x in range(w):
-        slot[x + 1] += slot[x]
-    pos = np.empty(slot[w], np.int64)
-    for x in range(w):
-        if top[x]:
-            pos[slot[x]] = x * h
-            slot[x] += 1
-    _row_changes(words, slot, pos, h)
-    return pos, (bad & _HIGH_BITS) != 0
+def encode_rows(masks, words, buf, lens, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Strings of the masks ``lo .. hi`` of C-ordered ``(N, h, w)`` uint8 ``masks``;
+    ``words`` is their ``(N, h * w / 8)`` uint64 view when ``w`` is a multiple of 8, else
+    ``(0, 0)`` (each mask's rows are then packed into zero-padded words here).
+
+    Writes ``buf (N, cap) uint8``, ``lens (N,)``, ``bad (N,)``: mask ``i``'s string is
+    ``buf[i, :lens[i]]`` when ``lens[i] <= cap`` (else encode it again with a larger cap);
+    ``bad[i]`` says that it holds a value other than 0 or 1. Serial, without the GIL: threads
+    run ranges of masks (:func:`ioukit.kernels._threads.run_chunks`).
+
+    Column-major value-change positions, in two passes over the rows: count the changes per
+    column, then write each at its place (the rows come in increasing y, so each column's
+    positions come out sorted). Each row is compared with the row above eight pixels (one
+    word) at a time, looking byte by byte only into words that differ. The top pixel of a
+    column is compared with the bottom pixel of the previous column.
+    """
+    h = masks.shape[1]
+    w = masks.shape[2]
+    nw = (w + 7) >> 3
+    packed = words.shape[0] == 0
+    # the words read: the wrapper's view (row i of it for mask i), or one mask packed here
+    src = np.empty((1, h, nw), np.uint64) if packed else words
+    slot = np.empty(8 * nw + 1, np.int64)
+    pos = np.empty(0, np.int64)
+    empty = pos
+    for i in range(lo, hi):
+        n = 0
+        acc = np.uint64(0)
+        if h > 0 and w > 0:
+            r = 0 if packed else i
+            if packed:
+                for y in range(h):
+                    _pack(masks[i, y], w, src[0, y], 0)
+            for x in range(w + 1):
+                slot[x] = 0
+            for fill in range(2):  # 0: count into slot[x + 1]; 1: write at pos[slot[x]]
+                if fill:
+                    for x in range(w):
+                        slot[x + 1] += slot[x]
+                    pos = np.empty(slot[w], np.int64)
+                for x in range(w):  # the top pixel against the bottom of the previous column
+                    top = masks[i, 0, x] != (masks[i, h - 1, x - 1] if x > 0 else np.uint8(0))
+                    if top:
+                        if fill:
+                            pos[slot[x]] = x * h
+                            slot[x] += 1
+                        else:
+                            slot[x + 1] += 1
+                acc |= _row_changes(src[r], slot, pos if fill else empty, h)
+            n = pos.shape[0]
+        bad[i] = (acc & _HIGH_BITS) != 0
+        lens[i] = _write_chars(pos, n, h * w, buf, i)
 
 
 @nb.njit(cache=True, nogil=True)
-def _flat_changes(words, total, pos, fill):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # value changes of the flat column-major mask (as words): each word is compared with
-    # itself shifted by one byte, the top byte of the previous word coming in (the value
-    # before position 0 is 0). Returns (number of changes, OR of all words).
-    n = 0
-    bad = np.uint64(0)
-    prev = np.uint64(0)
-    for k in range(words.shape[0]):
-        v = words[k]
-        bad |= v
-        d = v ^ ((v << np.uint64(8)) | (prev >> np.uint64(56)))
-        prev = v
-        if d != 0:
-            for b in range(8):
-                p = 8 * k + b
-                if (d >> np.uint64(8 * b)) & _BYTE and p < total:
-                    if fill:
-                        pos[n] = p
-                    n += 1
-    return n, bad
+def encode_flat(masks, words, h, buf, lens, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`encode_rows` of column-major masks: ``masks`` ``(N, h * w)`` uint8 holds each
+    mask's pixels in column-major order (``h`` rows); ``words`` is its uint64 view when
+    ``h * w`` is a multiple of 8, else ``(0, 0)`` (each mask is then packed here).
 
-
-@nb.njit(cache=True, nogil=True)
-def _positions_flat(f):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # value-change positions of the column-major flat uint8 mask f, and whether a value other
-    # than 0/1 was seen (count, then fill)
-    total = f.shape[0]
-    a = f
-    if total % 8 != 0:
-        a = np.zeros(8 * ((total + 7) // 8), np.uint8)
-        _copy(a, 0, f, 0, total)
-    words = a.view(np.uint64)  # one view: each costs its own compilation
-    n, bad = _flat_changes(words, total, np.empty(0, np.int64), False)
-    pos = np.empty(n, np.int64)
-    _flat_changes(words, total, pos, True)
-    return pos, (bad & _HIGH_BITS) != 0
-
-
-def _encoder(rows: bool) -> Any:
-    """The encoder of C-ordered masks (``rows``) or of transposed ones, each compiled only
-    when used."""
-
-    @nb.njit(cache=True, nogil=True)
-    def encode(masks, cap, buf, lens, bad, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
-        """Strings of the masks ``lo .. hi`` of ``(N, H, W)`` uint8 masks, C-contiguous.
-
-        ``rows=True``: the masks are C-ordered ``(N, H, W)``. ``rows=False``: the array holds
-        the transposed masks ``(N, W, H)`` (each mask column-major). Writes ``buf (N, cap)
-        uint8``, ``lens (N,)``, ``bad (N,)``: mask ``i``'s string is ``buf[i, :lens[i]]``
-        when ``lens[i] <= cap`` (else encode it again with a larger cap); ``bad[i]`` says that
-        it holds a value other than 0 or 1. Serial, without the GIL: threads run ranges of
-        masks (:func:`ioukit.kernels._threads.run_chunks`).
-        """
-        total = masks.shape[1] * masks.shape[2]
-        for i in range(lo, hi):
-            if rows:
-                pos, b = _positions_rows(masks[i])
-            else:
-                pos, b = _positions_flat(masks[i].reshape(-1))
-            bad[i] = b
-            lens[i] = _positions_to_chars(pos, pos.shape[0], total, buf[i])
-
-    return encode
-
-
-#: the encoders of C-ordered (``rows``) and of transposed masks
-ENCODE_ROWS = _encoder(True)
-ENCODE_FLAT = _encoder(False)
+    Each word is compared with itself shifted by one byte, the top byte of the previous word
+    coming in (the value before position 0 is 0): count the changes, then write them.
+    """
+    total = masks.shape[1]
+    nw = (total + 7) >> 3
+    packed = words.shape[0] == 0
+    wd = np.empty(nw if packed else 0, np.uint64)
+    pos = np.empty(0, np.int64)
+    for i in range(lo, hi):
+        if packed:
+            _pack(masks[i], total, wd, 0)
+        else:
+            wd = words[i]
+        n = 0
+        acc = np.uint64(0)
+        for fill in range(2):
+            if fill:
+                pos = np.empty(n, np.int64)
+                n = 0
+            prev = np.uint64(0)
+            for k in range(nw):
+                v = wd[k]
+                acc |= v
+                d = v ^ ((v << np.uint64(8)) | (prev >> np.uint64(56)))
+                prev = v
+                if d != 0:
+                    for b in range(8):
+                        p = 8 * k + b
+                        if (d >> np.uint64(8 * b)) & _BYTE and p < total:
+                            if fill:
+                                pos[n] = p
+                            n += 1
+        bad[i] = (acc & _HIGH_BITS) != 0
+        lens[i] = _write_chars(pos, n, total, buf, i)
 
 
 # ---------------------------------------------------------------------------- decode
 
 
 @nb.njit(cache=True, nogil=True)
-def _decode_one(starts, ends, a0, cnt, h, w, o):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # Paint the intervals into the C-ordered (h, w) array o (zeros on entry) row by row: row 0
-    # holds the value at the top of each column; every other row is the row above with the
-    # columns flipped where an interval starts or ends at that row.
-    if cnt == 0:
+def decode_range(starts, ends, ioffs, icount, h, w, out, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Paint the intervals of items ``lo .. hi`` into the C-ordered ``(N, h, w)`` uint8
+    ``out`` (zeros on entry, allocated by the wrapper), row by row: row 0 holds the value at
+    the top of each column; every other row is the row above with the columns flipped where an
+    interval starts or ends at that row. Serial, without the GIL: threads run ranges of items
+    (:func:`ioukit.kernels._threads.run_chunks`)."""
+    if h == 0 or w == 0:
         return
-    per_row = np.zeros(h + 1, np.int64)
-    for k in range(a0, a0 + cnt):
-        s = starts[k]
-        e = ends[k]
-        for x in range((s + h - 1) // h, (e - 1) // h + 1):
-            o[0, x] = 1
-        if s % h != 0:
-            per_row[s % h + 1] += 1
-        if e % h != 0:
-            per_row[e % h + 1] += 1
-    for y in range(h):
-        per_row[y + 1] += per_row[y]
-    cols = np.empty(per_row[h], np.int64)
-    for k in range(a0, a0 + cnt):
-        for p in (starts[k], ends[k]):
+    per_row = np.empty(h + 1, np.int64)
+    for i in range(lo, hi):
+        a0 = ioffs[i]
+        cnt = icount[i]
+        if cnt == 0:
+            continue
+        for y in range(h + 1):
+            per_row[y] = 0
+        for k in range(a0, a0 + cnt):
+            s = starts[k]
+            e = ends[k]
+            for x in range((s + h - 1) // h, (e - 1) // h + 1):
+                out[i, 0, x] = 1
+            if s % h != 0:
+                per_row[s % h + 1] += 1
+            if e % h != 0:
+                per_row[e % h + 1] += 1
+        for y in range(h):
+            per_row[y + 1] += per_row[y]
+        cols = np.empty(per_row[h], np.int64)
+        for k in range(2 * a0, 2 * (a0 + cnt)):  # each start, then its end
+            p = ends[k >> 1] if k & 1 else starts[k >> 1]
             y = p % h
             if y != 0:
                 cols[per_row[y]] = p // h
                 per_row[y] += 1
-    # per_row[y] is now the end of row y's flips, i.e. the start of row y + 1's
-    for y in range(1, h):
-        for x in range(w):
-            o[y, x] = o[y - 1, x]
-        for k in range(per_row[y - 1], per_row[y]):
-            o[y, cols[k]] ^= 1
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def decode_stack(starts, ends, ioffs, icount, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """C-ordered ``(N, h, w)`` uint8 masks of a batch of intervals."""
-    n = icount.shape[0]
-    out = np.zeros((n, h, w), np.uint8)
-    if h == 0 or w == 0:
-        return out
-    for i in nb.prange(n):
-        _decode_one(starts, ends, ioffs[i], icount[i], h, w, out[i])
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def decode_stack_serial(starts, ends, ioffs, icount, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """:func:`decode_stack` on one thread."""
-    n = icount.shape[0]
-    out = np.zeros((n, h, w), np.uint8)
-    if h == 0 or w == 0:
-        return out
-    for i in range(n):
-        _decode_one(starts, ends, ioffs[i], icount[i], h, w, out[i])
-    return out
+        # per_row[y] is now the end of row y's flips, i.e. the start of row y + 1's
+        for y in range(1, h):
+            for x in range(w):
+                out[i, y, x] = out[i, y - 1, x]
+            for k in range(per_row[y - 1], per_row[y]):
+                out[i, y, cols[k]] ^= 1

@@ -14,11 +14,12 @@ import numpy as np
 # ---------------------------------------------------------------------------- runs → intervals
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _index_one(runs, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no-untyped-def]  # pragma: no cover
     # intervals of the runs[lo:hi] (empty runs dropped, touching intervals joined) written
     # from starts/ends[i0]; the pixel-inclusive bbox (x0, y0, x1, y1) into bbox[s] ((0, 0, -1,
-    # -1) when empty); returns (number of intervals, area)
+    # -1) when empty); returns (number of intervals, area). Inlined into its one caller: a
+    # separate helper is compiled once on its own and again inside every caller.
     pos = np.int64(0)
     cnt = 0
     area = np.int64(0)
@@ -125,7 +126,7 @@ def partnered(bbox, nd, out):  # type: ignore[no-untyped-def]  # pragma: no cove
                 out[gi] = True
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _spans_one(starts, ends, a0, cnt, h, x0, top, bot, o0):  # type: ignore[no-untyped-def]  # pragma: no cover
     # Rows [top, bot) of the ones of each column x (at top/bot[o0 + x - x0]), for a mask whose
     # columns hold at most one run of ones each (blobs, polygons: most masks); returns False
@@ -148,7 +149,7 @@ def _spans_one(starts, ends, a0, cnt, h, x0, top, bot, o0):  # type: ignore[no-u
     return True
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _span_intersection(top, bot, ja, jb, n):  # type: ignore[no-untyped-def]  # pragma: no cover
     # sum over n columns of the overlap of two column spans (slices: LLVM vectorises this)
     ta = top[ja : ja + n]
@@ -162,7 +163,7 @@ def _span_intersection(top, bot, ja, jb, n):  # type: ignore[no-untyped-def]  # 
     return inter
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _iou_row(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     d, out, starts, ends, ioffs, icount, area, bbox, h, nd, crowd, top, bot, soffs, simple
 ):
@@ -282,17 +283,25 @@ def _intersect(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no c
 
 
 @nb.njit(cache=True, nogil=True)
-def merge_intervals(starts, ends, ioffs, icount, intersect):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Union (or intersection) of all items' intervals: ``(starts, ends)``."""
+def merge_union(starts, ends, ioffs, icount):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Union of all items' intervals: ``(starts, ends)``. A kernel each for the union and
+    the intersection: a call compiles only the merge it makes."""
     cs = starts[ioffs[0] : ioffs[0] + icount[0]].copy()
     ce = ends[ioffs[0] : ioffs[0] + icount[0]].copy()
     for k in range(1, icount.shape[0]):
-        bs = starts[ioffs[k] : ioffs[k] + icount[k]]
-        be = ends[ioffs[k] : ioffs[k] + icount[k]]
-        if intersect:
-            cs, ce = _intersect(cs, ce, bs, be)
-        else:
-            cs, ce = _union(cs, ce, bs, be)
+        a = ioffs[k]
+        cs, ce = _union(cs, ce, starts[a : a + icount[k]], ends[a : a + icount[k]])
+    return cs, ce
+
+
+@nb.njit(cache=True, nogil=True)
+def merge_intersection(starts, ends, ioffs, icount):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Intersection of all items' intervals: ``(starts, ends)`` (as :func:`merge_union`)."""
+    cs = starts[ioffs[0] : ioffs[0] + icount[0]].copy()
+    ce = ends[ioffs[0] : ioffs[0] + icount[0]].copy()
+    for k in range(1, icount.shape[0]):
+        a = ioffs[k]
+        cs, ce = _intersect(cs, ce, starts[a : a + icount[k]], ends[a : a + icount[k]])
     return cs, ce
 
 
@@ -312,11 +321,13 @@ def _column_of(col, base, p, h):  # type: ignore[no-untyped-def]  # pragma: no c
     return col, base
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _index_string(buf, lo, hi, h, starts, ends, i0, bbox, s):  # type: ignore[no-untyped-def]  # pragma: no cover
     # One pass over the string buf[lo:hi]: decode the runs and write the intervals of ones
     # from starts/ends[i0], the bbox into bbox[s] (as _index_one). Returns (number of
-    # intervals, area, sum of runs, error) with the errors of _scan_chars/_decode_chars.
+    # intervals, area, sum of runs, error) with the errors of
+    # ioukit.kernels._numba_rle_codec.parse_range. Inlined: each of its two callers is the
+    # kernel of another call, which would otherwise compile it twice (alone and inside).
     m = 0
     x = np.int64(0)
     k = 0
@@ -419,64 +430,48 @@ def pair_intersection(starts, ends, ioffs, icount, bbox, i, j, h):  # type: igno
 
 
 @nb.njit(cache=True, nogil=True)
-def _cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    c, out, starts, ends, ioffs, icount, area, bbox, h, crowd, dt_off, gt_off, iou_off, nd
+def cell_mask_ious_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    out, starts, ends, ioffs, icount, area, bbox, heights, crowd, dt_off, gt_off, iou_off, lo, hi
 ):
-    o = iou_off[c]
-    for i in range(dt_off[c], dt_off[c + 1]):
-        for j in range(gt_off[c], gt_off[c + 1]):
-            inter = pair_intersection(starts, ends, ioffs, icount, bbox, i, nd + j, h)
-            if inter == 0:
-                out[o] = 0.0
-            elif crowd[j]:
-                out[o] = inter / area[i]
-            else:
-                out[o] = inter / (area[i] + area[nd + j] - inter)
-            o += 1
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def cell_mask_ious(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    starts, ends, ioffs, icount, area, bbox, heights, crowd, dt_off, gt_off, iou_off, n_chunks
-):
-    """The flat mask IoU matrices of (image, category) cells, pycocotools' ``maskUtils.iou``
-    bit for bit: one index holds the detections (``0:nd``, cell ``c``'s at
+    """The flat mask IoU matrices of the (image, category) cells ``lo .. hi``, pycocotools'
+    ``maskUtils.iou`` bit for bit: one index holds the detections (``0:nd``, cell ``c``'s at
     ``dt_off[c]:dt_off[c + 1]``) then the ground truths (``nd + gt_off[c]:...``), cell ``c``'s
     image height is ``heights[c]``, a crowd ground truth divides by the detection's area. Cell
-    ``c`` is ``out[iou_off[c]:iou_off[c + 1]]``, row-major; cells in ``n_chunks`` parallel
-    chunks."""
-    n_cells = heights.shape[0]
-    nd = dt_off[n_cells]
-    out = np.empty(iou_off[n_cells], np.float64)
-    for ch in nb.prange(n_chunks):
-        for c in range((n_cells * ch) // n_chunks, (n_cells * (ch + 1)) // n_chunks):
-            _cell_mask_ious(c, out, starts, ends, ioffs, icount, area, bbox, heights[c], crowd,
-                            dt_off, gt_off, iou_off, nd)  # fmt: skip
-    return out
+    ``c`` is ``out[iou_off[c]:iou_off[c + 1]]``, row-major (``out`` allocated by the wrapper).
+    Serial, without the GIL: threads run ranges of cells
+    (:func:`ioukit.kernels._threads.run_chunks`)."""
+    nd = dt_off[heights.shape[0]]
+    for c in range(lo, hi):
+        h = heights[c]
+        o = iou_off[c]
+        for i in range(dt_off[c], dt_off[c + 1]):
+            for j in range(gt_off[c], gt_off[c + 1]):
+                inter = pair_intersection(starts, ends, ioffs, icount, bbox, i, nd + j, h)
+                if inter == 0:
+                    out[o] = 0.0
+                elif crowd[j]:
+                    out[o] = inter / area[i]
+                else:
+                    out[o] = inter / (area[i] + area[nd + j] - inter)
+                o += 1
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def string_areas_boxes(buf, lo, hi, heights, n_chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Areas, pixel-inclusive boxes ``(N, 4)``, sums of runs and errors of compressed strings
-    ``buf[lo[i]:hi[i]]`` (as :func:`index_strings`), without keeping their intervals: each
-    chunk of items reuses one scratch buffer, so memory does not grow with the number of
-    masks."""
-    n = lo.shape[0]
-    area = np.empty(n, np.int64)
-    bbox = np.empty((n, 4), np.int64)
-    totals = np.empty(n, np.int64)
-    err = np.empty(n, np.int64)
-    for ch in nb.prange(n_chunks):
-        i0 = (n * ch) // n_chunks
-        i1 = (n * (ch + 1)) // n_chunks
-        longest = 0
-        for s in range(i0, i1):
-            longest = max(longest, hi[s] - lo[s])
-        starts = np.empty(longest // 2 + 1, np.int64)
-        ends = np.empty(longest // 2 + 1, np.int64)
-        for s in range(i0, i1):
-            _, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, 0, bbox, s)
-            area[s] = a
-            totals[s] = t
-            err[s] = e
-    return area, bbox, totals, err
+@nb.njit(cache=True, nogil=True)
+def string_areas_boxes_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    buf, lo, hi, heights, area, bbox, totals, err, first, last
+):
+    """Areas, pixel-inclusive boxes ``(N, 4)``, sums of runs and errors of the compressed
+    strings ``buf[lo[i]:hi[i]]``, ``i`` in ``first .. last`` (as :func:`index_strings_range`),
+    written into the wrapper's arrays, without keeping their intervals: a range reuses one
+    scratch buffer, so memory does not grow with the number of masks. Serial, without the GIL:
+    threads run ranges of strings (:func:`ioukit.kernels._threads.run_chunks`)."""
+    longest = 0
+    for s in range(first, last):
+        longest = max(longest, hi[s] - lo[s])
+    starts = np.empty(longest // 2 + 1, np.int64)
+    ends = np.empty(longest // 2 + 1, np.int64)
+    for s in range(first, last):
+        _, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, 0, bbox, s)
+        area[s] = a
+        totals[s] = t
+        err[s] = e

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ioukit.kernels._numba_rle_codec import _copy, intervals_to_string
+from ioukit.kernels._numba_rle_codec import intervals_to_string
 from ioukit.kernels._numba_rle_intervals import _union
 
 
@@ -35,16 +35,16 @@ def _past(xs, slope, t, b, rising):  # type: ignore[no-untyped-def]  # pragma: n
 
 
 @nb.njit(cache=True, nogil=True)
-def _toggle(pos, n, cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: a toggle when
-    # the boundary between them is a pixel-centre column inside the image; pos must have room
+def _toggle(cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: the toggle's
+    # position when the boundary between them is a pixel-centre column inside the image, else
+    # -1 (no count argument: a literal 0 at the first call would compile a second copy)
     xi = cu if cu < pu else cu - 1
     if (xi - 2) % 5 == 0:
         xd = (xi - 2) // 5
         if xd >= 0 and xd <= w - 1:
-            pos[n] = xd * h + _row(min(cv, pv), h)
-            return n + 1
-    return n
+            return xd * h + _row(min(cv, pv), h)
+    return np.int64(-1)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -73,7 +73,9 @@ def _sort_toggles(pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover -
             p_lo = min(p_lo, out[i])
             p_hi = max(p_hi, out[i])
         c_lo = np.int64(p_lo * scale)
-        count = np.zeros(np.int64(p_hi * scale) - c_lo + 2, np.int64)
+        count = np.empty(np.int64(p_hi * scale) - c_lo + 2, np.int64)
+        for c in range(count.size):  # a loop, not np.zeros: one allocator less to compile
+            count[c] = 0
         for i in range(n):
             count[np.int64(pos[i] * scale) - c_lo + 1] += 1
         for c in range(count.size - 1):
@@ -138,7 +140,10 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
             cu = t_first + xs
             cv = np.int64(ys + slope * t_first + 0.5)
             if not first and cu != pu:  # the junction with the previous edge
-                n = _toggle(pos, n, cu, cv, pu, pv, h, w)
+                q = _toggle(cu, cv, pu, pv, h, w)
+                if q >= 0:
+                    pos[n] = q
+                    n += 1
             # pairs (t - 1, t), t = 1..steps, with xi = xs + t - 1 = 2 (mod 5)
             t = 1 + ((2 - (xs + 0)) % 5)
             while t <= steps:
@@ -161,7 +166,10 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         t_first = steps if flip else 0
         cu = np.int64(xs + slope * t_first + 0.5)
         if not first and cu != pu:  # the junction with the previous edge
-            n = _toggle(pos, n, cu, t_first + ys, pu, pv, h, w)
+            q = _toggle(cu, t_first + ys, pu, pv, h, w)
+            if q >= 0:
+                pos[n] = q
+                n += 1
         c0 = np.int64(xs + slope * 0 + 0.5)
         c1 = np.int64(xs + slope * steps + 0.5)
         rising = c1 > c0
@@ -206,6 +214,14 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         starts[q] = tog[2 * q]
         ends[q] = tog[2 * q + 1]
     return starts, ends
+
+
+@nb.njit(cache=True, nogil=True)
+def _copy(dst, d0, src, s0, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``dst[d0 : d0 + n] = src[s0 : s0 + n]`` as a loop. A slice assignment compiles numba's
+    shape check with its formatted message (string formatting: seconds of compilation)."""
+    for k in range(n):
+        dst[d0 + k] = src[s0 + k]
 
 
 @nb.njit(cache=True, nogil=True)

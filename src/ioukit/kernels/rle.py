@@ -1,9 +1,12 @@
 """COCO run-length encoding kernels on the CPU (numba), behind plain functions.
 
 The representations (runs, intervals of ones, compressed strings) are described in
-:mod:`ioukit.kernels._numba_rle_codec`. Each function picks the threaded kernel or its
-one-thread twin from the size of the work: below the thresholds here, waking the threads costs
-more than it saves (and much more on a busy machine). Used by :mod:`ioukit.geometry.rle`.
+:mod:`ioukit.kernels._numba_rle_codec`. Each kernel is serial and releases the GIL; a function
+runs it on ranges of its items on the threads of the one policy
+(:func:`ioukit.kernels._threads.run_chunks`), or once on everything below the thresholds here,
+where waking the threads costs more than it saves (and much more on a busy machine). Outputs
+are allocated here, so that the kernels compile little besides their loops. Used by
+:mod:`ioukit.geometry.rle`.
 
 numba is imported when a kernel first runs, never at ``import ioukit``; compiled code is cached
 on disk (``cache=True``).
@@ -18,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ioukit.kernels import num_threads, on_threads
-from ioukit.kernels._threads import numba_threads, parallel_threads, run_chunks
+from ioukit.kernels import num_threads
+from ioukit.kernels._threads import parallel_threads, run_chunks
 
 __all__ = [
     "decode",
@@ -59,39 +62,47 @@ def _jit() -> dict[str, Any]:
     from ioukit.kernels import _numba_rle_raster as r
 
     return {
-        "parse_strings": c.parse_strings,
-        "parse_strings_serial": c.parse_strings_serial,
+        "parse_range": c.parse_range,
         "runs_to_strings": c.runs_to_strings,
         "intervals_to_string": c.intervals_to_string,
-        "encode_rows": c.ENCODE_ROWS,
-        "encode_flat": c.ENCODE_FLAT,
-        "decode_stack": c.decode_stack,
-        "decode_stack_serial": c.decode_stack_serial,
-        "merge_intervals": i.merge_intervals,
+        "encode_rows": c.encode_rows,
+        "encode_flat": c.encode_flat,
+        "decode_range": c.decode_range,
+        "merge_union": i.merge_union,
+        "merge_intersection": i.merge_intersection,
         "index_runs_range": i.index_runs_range,
         "index_strings_range": i.index_strings_range,
         "partnered": i.partnered,
         "spans_range": i.spans_range,
         "iou_rows": i.iou_rows,
-        "cell_mask_ious": i.cell_mask_ious,
-        "string_areas_boxes": i.string_areas_boxes,
+        "cell_mask_ious_range": i.cell_mask_ious_range,
+        "string_areas_boxes_range": i.string_areas_boxes_range,
         "polygons_to_string": r.polygons_to_string,
         "polygon_index": r.polygon_index,
     }
 
 
-def _kernel(name: str, parallel: bool) -> Any:
-    """The threaded kernel ``name`` or its one-thread twin ``name_serial``."""
-    threads = num_threads() if parallel else 1
-    return on_threads(_jit()[name], threads) if threads > 1 else _jit()[f"{name}_serial"]
+def _threads(parallel: bool) -> int:
+    """Threads for a kernel whose work is at a threshold of this module (``parallel``) or not:
+    the one policy (:func:`ioukit.kernels.num_threads`) or 1."""
+    return num_threads() if parallel else 1
 
 
 def parse_strings(buf: _NDArray, offs: _NDArray) -> tuple[_NDArray, _NDArray, _NDArray, _NDArray]:
     """Runs of the compressed strings ``buf[offs[i]:offs[i + 1]]`` (uint8):
     ``(runs, roffs, err, totals)``; ``err[i]`` is 0 when string ``i`` is valid, otherwise 1 (a
     character outside '0'..'o'), 2 (truncated), 3 (a negative run) or 4 (a value over 60 bits);
-    ``totals[i]`` is the sum of its runs."""
-    return _kernel("parse_strings", buf.size >= 8 * _PARALLEL_RUNS)(buf, offs)  # type: ignore[no-any-return]
+    ``totals[i]`` is the sum of its runs. Ranges of strings on threads, their runs joined."""
+    threads = _threads(buf.size >= 8 * _PARALLEL_RUNS)
+    parts = run_chunks(_jit()["parse_range"], offs.shape[0] - 1, threads, buf, offs)
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[no-any-return]
+    base = np.cumsum([0] + [int(q[1][-1]) for q in parts])
+    roffs = np.concatenate([q[1][:-1] + b for q, b in zip(parts, base, strict=False)])
+    return (
+        np.concatenate([q[0] for q in parts]), np.append(roffs, base[-1]),
+        np.concatenate([q[2] for q in parts]), np.concatenate([q[3] for q in parts]),
+    )  # fmt: skip
 
 
 def runs_to_strings(runs: _NDArray, roffs: _NDArray) -> tuple[_NDArray, _NDArray]:
@@ -104,6 +115,17 @@ def intervals_to_string(starts: _NDArray, ends: _NDArray, total: int) -> _NDArra
     return _jit()["intervals_to_string"](starts, ends, total)  # type: ignore[no-any-return]
 
 
+def _views(masks: _NDArray, rows: bool) -> tuple[_NDArray, _NDArray]:
+    """The arguments of the encoders: the masks (``(N, H, W)`` rows, or each mask flat) and
+    their uint64 words when a row (a flat mask) is a whole number of 8-byte words, else an
+    empty ``(0, 0)`` array (the kernel then packs each mask into padded words)."""
+    if not rows:
+        masks = masks.reshape(masks.shape[0], masks.shape[1] * masks.shape[2])
+    if masks.shape[-1] % 8:
+        return masks, np.empty((0,) * masks.ndim, np.uint64)
+    return masks, masks.view(np.uint64)
+
+
 def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
     """Compressed strings of uint8 masks, C-contiguous: ``(N, H, W)`` when ``rows``, else the
     transposed masks ``(N, W, H)`` (each mask column-major).
@@ -112,17 +134,19 @@ def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
     any mask is flagged, no string is returned (the caller raises).
     """
     n = masks.shape[0]
+    h = masks.shape[1] if rows else masks.shape[2]
     size = masks.shape[1] * masks.shape[2]
     cap = min(_ENCODE_CAP, 7 * (size + 1) + 8)
     kernel = _jit()["encode_rows" if rows else "encode_flat"]
     threads = num_threads() if n > 1 and n * size >= _PARALLEL_PIXELS else 1
+    extra = () if rows else (h,)
 
     def encoder(masks: _NDArray, cap: int, threads: int) -> tuple[_NDArray, _NDArray, _NDArray]:
         k = masks.shape[0]
         buf = np.empty((k, cap), np.uint8)
         lens = np.empty(k, np.int64)
         bad = np.zeros(k, np.bool_)
-        run_chunks(kernel, k, threads, masks, cap, buf, lens, bad)
+        run_chunks(kernel, k, threads, *_views(masks, rows), *extra, buf, lens, bad)
         return buf, lens, bad
 
     buf, lens, bad = encoder(masks, cap, threads)
@@ -142,16 +166,13 @@ def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
 def decode(
     starts: _NDArray, ends: _NDArray, ioffs: _NDArray, icount: _NDArray, h: int, w: int
 ) -> _NDArray:
-    """C-ordered ``(N, h, w)`` uint8 masks of a batch of intervals."""
+    """C-ordered ``(N, h, w)`` uint8 masks of a batch of intervals (ranges of masks on
+    threads)."""
     n = icount.shape[0]
-    decoder = _kernel("decode_stack", n > 1 and n * h * w >= _PARALLEL_PIXELS)
-    return decoder(starts, ends, ioffs, icount, h, w)  # type: ignore[no-any-return]
-
-
-def _threads(parallel: bool) -> int:
-    """Threads for a kernel whose work is at a threshold of this module (``parallel``) or not:
-    the one policy (:func:`ioukit.kernels.num_threads`) or 1."""
-    return num_threads() if parallel else 1
+    out = np.zeros((n, h, w), np.uint8)
+    threads = _threads(n > 1 and n * h * w >= _PARALLEL_PIXELS)
+    run_chunks(_jit()["decode_range"], n, threads, starts, ends, ioffs, icount, h, w, out)
+    return out
 
 
 def _index_layout(n: int, ioffs: _NDArray, extra: int) -> tuple[_NDArray, ...]:
@@ -256,7 +277,8 @@ def merge_intervals(
     starts: _NDArray, ends: _NDArray, ioffs: _NDArray, icount: _NDArray, intersect: bool
 ) -> tuple[_NDArray, _NDArray]:
     """Union (or intersection) of the intervals of all items: ``(starts, ends)``."""
-    return _jit()["merge_intervals"](starts, ends, ioffs, icount, intersect)  # type: ignore[no-any-return]
+    kernel = _jit()["merge_intersection" if intersect else "merge_union"]
+    return kernel(starts, ends, ioffs, icount)  # type: ignore[no-any-return]
 
 
 def polygons_to_string(coords: _NDArray, poffs: _NDArray, h: int, w: int) -> _NDArray:
@@ -300,13 +322,14 @@ def cell_mask_ious(
     gt_off: _NDArray, iou_off: _NDArray,
 ) -> _NDArray:  # fmt: skip
     """The flat mask IoU matrices of (image, category) cells (see
-    :func:`ioukit.kernels._numba_rle_intervals.cell_mask_ious`); ``index`` = ``(starts, ends,
-    ioffs, icount, area, bbox)`` of the detections then the ground truths."""
+    :func:`ioukit.kernels._numba_rle_intervals.cell_mask_ious_range`); ``index`` = ``(starts,
+    ends, ioffs, icount, area, bbox)`` of the detections then the ground truths. Ranges of cells
+    on threads."""
     threads = parallel_threads(int(iou_off[-1]), min_work=_PARALLEL_PAIRS)
-    with numba_threads(threads):
-        return _jit()["cell_mask_ious"](  # type: ignore[no-any-return]
-            *index, heights, crowd, dt_off, gt_off, iou_off, 4 * threads if threads > 1 else 1
-        )
+    out = np.empty(int(iou_off[-1]), np.float64)
+    run_chunks(_jit()["cell_mask_ious_range"], heights.shape[0], threads, out, *index, heights,
+               crowd, dt_off, gt_off, iou_off)  # fmt: skip
+    return out
 
 
 def string_areas_boxes(
@@ -314,13 +337,11 @@ def string_areas_boxes(
 ) -> tuple[_NDArray, _NDArray, _NDArray, _NDArray]:
     """``(area, bbox, totals, err)`` of the compressed strings ``buf[lo[i]:hi[i]]`` (read
     where they lie) as :func:`index_strings` gives them, without their intervals (memory
-    independent of the number of masks)."""
+    independent of the number of masks). Ranges of strings on threads."""
     threads = parallel_threads(int((hi - lo).sum()), min_work=8 * _PARALLEL_RUNS)
-    with numba_threads(threads):
-        return _jit()["string_areas_boxes"](  # type: ignore[no-any-return]
-            buf,
-            lo.astype(np.int64),
-            hi.astype(np.int64),
-            heights,
-            4 * threads if threads > 1 else 1,
-        )
+    n = lo.shape[0]
+    out = (np.empty(n, np.int64), np.empty((n, 4), np.int64), np.empty(n, np.int64),
+           np.empty(n, np.int64))  # fmt: skip
+    run_chunks(_jit()["string_areas_boxes_range"], n, threads, buf, lo.astype(np.int64),
+               hi.astype(np.int64), heights, *out)  # fmt: skip
+    return out
