@@ -19,10 +19,7 @@ ROLE = re.compile(r":(?:func|class|meth|attr|data|mod|exc|obj):`(?P<target>[^`]+
 def _candidates(target: str, obj: griffe.Object) -> tuple[str, str]:
     """The identifier to try first (the public name), and the one to try next (the name
     beside the object that holds the docstring)."""
-    if target.startswith("ioukit."):
-        first = target
-    else:
-        first = f"ioukit.{target}"
+    first = target if target.startswith("ioukit.") else f"ioukit.{target}"
     holder = obj if obj.is_class or obj.is_module else obj.parent
     second = f"{holder.path}.{target}" if holder is not None else first
     return first, second

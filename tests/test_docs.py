@@ -41,8 +41,10 @@ PUBLIC_MODULES = (
 )
 NEEDS = {"ioukit.losses": "torch", "ioukit.plot": "plotly", "ioukit.report": "plotly"}
 
-FENCE = re.compile(r"^(?P<indent> *)(?P<ticks>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=ticks) *$",
-                   re.M | re.S)
+FENCE = re.compile(
+    r"^(?P<indent> *)(?P<ticks>```+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=ticks) *$",
+    re.M | re.S,
+)
 # what a shell block may hold without running at build time: installing, serving the site,
 # running the test suite, and reproducing a measurement (a benchmark takes minutes; its table is
 # shown as measured)
@@ -119,7 +121,8 @@ def _blocks() -> list[tuple[str, int, str, str]]:
         text = page.read_text(encoding="utf-8")
         for m in FENCE.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
-            out.append((str(page.relative_to(ROOT)), line, m.group("info").strip(), m.group("body")))
+            info = m.group("info").strip()
+            out.append((str(page.relative_to(ROOT)), line, info, m.group("body")))
     return out
 
 

@@ -19,7 +19,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
 def test_ruff_clean() -> None:
     if shutil.which("ruff") is None:
         pytest.skip("ruff is not installed (it is in the `test` dependency group)")
-    result = _run(["ruff", "check", "src", "tests", "benchmarks", "examples"])
+    result = _run(["ruff", "check", "src", "tests", "benchmarks", "examples", "docs"])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
