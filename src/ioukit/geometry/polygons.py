@@ -167,8 +167,8 @@ def _rotated(func: str, boxes1: Array, boxes2: Array, on_invalid: str, pairwise:
             f"shapes {tuple(b1.shape)} and {tuple(b2.shape)}."
         )
     if not pairwise:
-        # one fused pass (corners and clipping, no intermediate arrays); any invalid box or
-        # overflowing pair sends the whole call down the general path below
+        # one pass, block by block (corners, then clipping, in per-thread buffers); any
+        # invalid box or overflowing pair sends the whole call down the general path below
         fast, trouble = kernels.box_iou_aligned(d1, d2)
         if not trouble:
             return _finish(xp, fast, b1, out_dtype(xp, b1, b2))
@@ -199,9 +199,9 @@ def _polygons(
             f"per row); got shapes {tuple(p1.shape)} and {tuple(p2.shape)}."
         )
     if not pairwise and convex is not False:
-        # one fused pass (classification and clipping, no intermediate arrays); an invalid,
-        # non-convex or self-intersecting polygon or an overflowing pair sends the whole call
-        # down the general path below (errors, shapely, exact recomputation)
+        # one pass, block by block (classification, then clipping, in per-thread buffers);
+        # an invalid, non-convex or self-intersecting polygon or an overflowing pair sends the
+        # whole call down the general path below (errors, shapely, exact recomputation)
         fast, trouble = kernels.polygon_iou_aligned(d1, d2)
         if not trouble:
             return _finish(xp, fast, p1, out_dtype(xp, p1, p2))

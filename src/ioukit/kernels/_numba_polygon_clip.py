@@ -35,8 +35,10 @@ def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 ):
     """Write the IoU of pairs ``start:stop`` into ``out``: pair ``p`` is ``(p // M, p % M)``
     (row-major ``(N * M,)``), or ``(p, p)`` when ``aligned``. A pair whose clipping outgrew the
-    ``cap``-vertex buffers gets -1.0 (the caller recomputes it). One thread; the wrapper runs
-    ranges of pairs on several (``run_chunks``: this kernel releases the GIL).
+    ``cap``-vertex buffers gets -1.0 (the caller recomputes it); returns the number of such
+    pairs. Aligned pairs read rows ``start:stop`` of both sets (longer arrays are fine). One
+    thread; the wrapper runs ranges of pairs on several (``run_chunks``: this kernel releases
+    the GIL).
 
     The per-pair work is written out in this loop on purpose: numba reference-counts every
     array passed to a function (atomic operations), which costs more than a rejected pair, so
@@ -53,6 +55,7 @@ def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     sd = np.empty(half)
     qx = np.empty(nb_ + 1)
     qy = np.empty(nb_ + 1)
+    overflows = 0
     i = start if aligned else start // max(m, 1)
     j = start if aligned else start - i * m
     for p in range(start, stop):
@@ -155,6 +158,7 @@ def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             k_n = cnt
         if overflow:
             value = -1.0
+            overflows += 1
         elif not empty:
             acc = 0.0  # shoelace
             prx = bx[src + k_n - 1]
@@ -172,3 +176,4 @@ def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             if inter > 0.0:
                 value = inter / ((area_a + area_b) - inter)
         out[p] = value
+    return overflows

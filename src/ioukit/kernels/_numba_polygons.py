@@ -1,20 +1,16 @@
-"""The per-shape kernels of rotated-box and polygon IoU, and the fused aligned kernels.
+"""The per-shape kernels of rotated-box and polygon IoU.
 
 Compiled on first use: only :mod:`ioukit.kernels.polygons` imports this module (it imports
 numba), when a kernel first runs; it allocates the outputs and calls these range kernels (no
 ``parallel=True`` twins and no allocating wrappers: each would cost a compilation of its own at
 the first call). :func:`box_range` turns rotated boxes, and :func:`classify_range` polygons,
 into the layout of the clipping kernel (:mod:`ioukit.kernels._numba_polygon_clip`, which
-describes it).
+describes it). Both release the GIL.
 
-Row-aligned pairs also have fused kernels (:func:`box_aligned_range`,
-:func:`polygon_aligned_range`): the same per-shape pass and the same clipping, run block by
-block on a few hundred pairs whose shapes stay in the cache, so a call writes only its part of
-the ``(N,)`` result. They give the same values bit for bit; any pair that needs more (invalid
-input, a non-convex polygon, an overflow) makes them report ``trouble`` and the caller runs the
-general path. All of them release the GIL: the wrapper runs ranges on several threads
-(``run_chunks``). They call the clipping kernel of the other module, whose changes numba's disk
-cache does not see: clear the ``__pycache__`` folder after editing it.
+Row-aligned pairs are run block by block by the wrapper (a few thousand pairs whose shapes
+stay in the cache: these kernels on the block of each side, then the clipping kernel), not by
+a fused kernel here: a numba kernel that calls other compiled kernels links their code into its
+own and optimises and compiles it all again, which cost about a second at the first call.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ import math
 import numba as nb
 import numpy as np
 
-from ioukit.kernels._numba_polygon_clip import iou_range
 from ioukit.kernels._polygon_codes import CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING
 
 #: relative tolerance of the "collinear" test of consecutive edges (the sine of the angle)
@@ -53,12 +48,13 @@ def _sincosd(deg: float) -> tuple[float, float]:  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True)
 def box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    boxes, start, stop, rel, area, lo, hi, bad
+    boxes, start, stop, rel, anchor, area, lo, hi, bad
 ):
-    """Corner offsets from the centre ``rel`` ``(N, 4, 2)``, shoelace areas ``area``, bounding
-    boxes ``lo``, ``hi`` ``(N, 2)`` and invalid flags ``bad`` (non-finite value, negative size)
-    of the rotated boxes ``boxes[start:stop]`` ``(N, 5)`` in one pass, written to rows
-    ``0:stop - start`` of the outputs; returns the number of invalid boxes.
+    """Corner offsets from the centre ``rel`` ``(N, 4, 2)``, the centres ``anchor``, shoelace
+    areas ``area``, bounding boxes ``lo``, ``hi`` ``(N, 2)`` and invalid flags ``bad``
+    (non-finite value, negative size) of the rotated boxes ``boxes[start:stop]`` ``(N, 5)`` in
+    one pass, written to rows ``0:stop - start`` of the outputs; returns the number of invalid
+    boxes.
 
     Width axis ``u = (cos θ, -sin θ)``, height axis ``v = (sin θ, cos θ)``; corners
     ``-a-b, a-b, a+b, -a+b`` with ``a = w/2 u``, ``b = h/2 v``: positive shoelace area. Invalid
@@ -78,6 +74,8 @@ def box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             for k in range(4):
                 rel[r, k, 0] = 0.0
                 rel[r, k, 1] = 0.0
+            anchor[r, 0] = 0.0
+            anchor[r, 1] = 0.0
             area[r] = 0.0
             lo[r, 0] = 0.0
             lo[r, 1] = 0.0
@@ -85,6 +83,8 @@ def box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             hi[r, 1] = 0.0
             continue
         bad[r] = False
+        anchor[r, 0] = boxes[i, 0]
+        anchor[r, 1] = boxes[i, 1]
         sin_t, cos_t = _sincosd(boxes[i, 4])
         ax = 0.5 * w * cos_t
         ay = -0.5 * w * sin_t
@@ -120,49 +120,6 @@ def box_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return n_bad
 
 
-#: pairs per block of the fused aligned kernels: the block's shapes stay in the L1/L2 cache
-_BLOCK = 256
-
-
-@nb.njit(cache=True, nogil=True)
-def box_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    boxes1, boxes2, cap, out, start, stop
-):
-    """Write the IoU of the aligned pairs ``start:stop`` of rotated boxes into ``out``, block
-    by block; returns ``trouble`` (see :func:`box_iou_aligned`), stopping at the first."""
-    blk = min(stop - start, _BLOCK)
-    rel1 = np.empty((blk, 4, 2))
-    rel2 = np.empty((blk, 4, 2))
-    anc1 = np.empty((blk, 2))
-    anc2 = np.empty((blk, 2))
-    area1 = np.empty(blk)
-    area2 = np.empty(blk)
-    lo1 = np.empty((blk, 2))
-    lo2 = np.empty((blk, 2))
-    hi1 = np.empty((blk, 2))
-    hi2 = np.empty((blk, 2))
-    bad = np.empty(blk, dtype=np.bool_)
-    trouble = 0
-    for lo in range(start, stop, _BLOCK):
-        hi = min(stop, lo + _BLOCK)
-        m = hi - lo
-        trouble += box_range(boxes1, lo, hi, rel1, area1, lo1, hi1, bad)
-        trouble += box_range(boxes2, lo, hi, rel2, area2, lo2, hi2, bad)
-        if trouble:
-            break
-        for r in range(m):
-            anc1[r, 0] = boxes1[lo + r, 0]
-            anc1[r, 1] = boxes1[lo + r, 1]
-            anc2[r, 0] = boxes2[lo + r, 0]
-            anc2[r, 1] = boxes2[lo + r, 1]
-        view = out[lo:hi]
-        iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, view, 0, m)
-        for r in range(m):
-            if view[r] < 0.0:
-                trouble += 1
-    return trouble
-
-
 @nb.njit(cache=True, nogil=True)
 def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     data, start, stop, rel, anchor, status, area, lo, hi, bad, counts
@@ -175,7 +132,9 @@ def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     CONVEX, DEGENERATE, NONCONVEX, SELF_INTERSECTING), the absolute ``area`` (shoelace), the
     bounding boxes ``lo``, ``hi`` ``(N, 2)``, ``bad`` (a NaN/inf coordinate; such polygons
     get zeros and status DEGENERATE); adds to ``counts`` ``(4,)`` int64 the numbers of invalid,
-    degenerate (invalid included), non-convex and self-intersecting polygons.
+    degenerate (invalid included), non-convex and self-intersecting polygons. Returns the number
+    of invalid, non-convex and self-intersecting polygons of this range (those the clipping
+    kernel cannot take).
 
     The turning test: over the non-zero edges, the sum of the turning angles is ``2π w`` with
     ``w`` the turning number; a simple polygon has ``w = ±1`` (``+1`` after normalisation). A
@@ -186,6 +145,7 @@ def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     NaN/inf is looked for only where a polygon's coordinate sum is not finite.
     """
     k = data.shape[1]
+    trouble = 0
     xs = np.empty(k)
     ys = np.empty(k)
     ex = np.empty(k)
@@ -208,6 +168,7 @@ def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
                 status[r] = DEGENERATE
                 counts[0] += 1
                 counts[DEGENERATE] += 1
+                trouble += 1
                 for q in range(k):
                     rel[r, q, 0] = 0.0
                     rel[r, q, 1] = 0.0
@@ -328,51 +289,9 @@ def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
             # that is not a segment and has zero signed area crosses itself (a bow-tie)
             status[r] = SELF_INTERSECTING
             counts[SELF_INTERSECTING] += 1
+            trouble += 1
         elif not convex:
             status[r] = NONCONVEX
             counts[NONCONVEX] += 1
-
-
-@nb.njit(cache=True, nogil=True)
-def polygon_aligned_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    data1, data2, cap, out, start, stop
-):
-    """Write the IoU of the aligned pairs ``start:stop`` of polygons into ``out``, block by
-    block; returns ``trouble``, stopping at the first: the invalid, non-convex and
-    self-intersecting polygons and the pairs whose clipping outgrew the ``cap``-vertex buffers.
-    When it is not 0, ``out`` is incomplete and the caller takes the general path (errors,
-    ``on_invalid``, shapely, exact recomputation); degenerate polygons score 0. The same
-    arithmetic as :func:`classify_range` then :func:`iou_range`, bit for bit."""
-    k1 = data1.shape[1]
-    k2 = data2.shape[1]
-    blk = min(stop - start, _BLOCK)
-    rel1 = np.empty((blk, k1, 2))
-    rel2 = np.empty((blk, k2, 2))
-    anc1 = np.empty((blk, 2))
-    anc2 = np.empty((blk, 2))
-    st1 = np.empty(blk, dtype=np.int8)
-    st2 = np.empty(blk, dtype=np.int8)
-    area1 = np.empty(blk)
-    area2 = np.empty(blk)
-    lo1 = np.empty((blk, 2))
-    lo2 = np.empty((blk, 2))
-    hi1 = np.empty((blk, 2))
-    hi2 = np.empty((blk, 2))
-    bad = np.empty(blk, dtype=np.bool_)
-    counts = np.zeros(4, dtype=np.int64)
-    overflows = 0
-    for lo in range(start, stop, _BLOCK):
-        hi = min(stop, lo + _BLOCK)
-        m = hi - lo
-        classify_range(data1, lo, hi, rel1, anc1, st1, area1, lo1, hi1, bad, counts)
-        classify_range(data2, lo, hi, rel2, anc2, st2, area2, lo2, hi2, bad, counts)
-        if counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING]:
-            break
-        view = out[lo:hi]
-        iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, cap, True, view, 0, m)
-        for r in range(m):
-            if view[r] < 0.0:
-                overflows += 1
-        if overflows:
-            break
-    return counts[0] + counts[NONCONVEX] + counts[SELF_INTERSECTING] + overflows
+            trouble += 1
+    return trouble

@@ -3,8 +3,8 @@
 :func:`box_polygons` and :func:`classify` turn rotated boxes and polygons into the layout of the
 clipping kernel (vertices relative to an anchor, areas, bounding boxes; see
 :mod:`ioukit.kernels._numba_polygon_clip`); :func:`iou` clips every pair (or every row-aligned
-pair) of two prepared sets; :func:`box_iou_aligned` and :func:`polygon_iou_aligned` fuse both
-steps for row-aligned pairs. Used by :mod:`ioukit.geometry.polygons`.
+pair) of two prepared sets; :func:`box_iou_aligned` and :func:`polygon_iou_aligned` run both
+steps block by block for row-aligned pairs. Used by :mod:`ioukit.geometry.polygons`.
 
 numba is imported when a kernel first runs, never at ``import ioukit``; compiled code is cached
 on disk (``cache=True``).
@@ -12,6 +12,7 @@ on disk (``cache=True``).
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -65,10 +66,10 @@ def box_polygons(boxes: _NDArray) -> tuple[_NDArray, ...]:
     shoelace areas ``(N,)``, bounding boxes ``lo``, ``hi`` ``(N, 2)`` and the invalid flags
     ``(N,)`` (non-finite value, negative size; such boxes get zeros)."""
     n = boxes.shape[0]
-    rel, area = np.empty((n, 4, 2)), np.empty(n)
+    rel, anchor, area = np.empty((n, 4, 2)), np.empty((n, 2)), np.empty(n)
     lo, hi = np.empty((n, 2)), np.empty((n, 2))
     bad = np.empty(n, dtype=np.bool_)
-    _jit()[0].box_range(boxes, 0, n, rel, area, lo, hi, bad)
+    _jit()[0].box_range(boxes, 0, n, rel, anchor, area, lo, hi, bad)
     return rel, area, lo, hi, bad
 
 
@@ -103,32 +104,95 @@ def iou(shapes1: tuple[_NDArray, ...], shapes2: tuple[_NDArray, ...], aligned: b
     return out
 
 
-def _fused(kernel: str, d1: _NDArray, d2: _NDArray, cap: int) -> tuple[_NDArray, int]:
-    """Run the fused aligned ``kernel`` (``(d1, d2, cap, out, lo, hi) -> trouble``) over
-    ranges of the pairs; ``trouble`` summed over the ranges."""
-    run = getattr(_jit()[0], kernel)
+#: pairs per block of the aligned path: a block's prepared shapes (~0.75 MB for 6-gons against
+#: 8-gons) stay in the cache from their preparation to their clipping, and the three kernel
+#: calls of a block (~1 µs each) are a negligible part of its work
+_BLOCK = 2048
+
+#: each thread's work buffers of the aligned path are kept for its next call when the polygons
+#: have at most this many vertices (~1.3 MB per thread at most): allocating them costs a few
+#: µs, a noticeable part of a call on a few hundred pairs
+_KEEP_VERTICES = 16
+
+_scratch = threading.local()
+
+
+def _buffers(rows: int, k1: int, k2: int) -> tuple[_NDArray, ...]:
+    """This thread's work buffers of the aligned path for ``rows`` pairs of ``k1``- and
+    ``k2``-gons, as :func:`_aligned` unpacks them: one set of shapes per side (``rel``,
+    ``anchor``, ``area``, ``lo``, ``hi``), then ``bad``, ``status`` and ``counts`` (whose
+    values the aligned path does not use). They may be longer: the kernels use the first rows
+    only."""
+    held = getattr(_scratch, "held", None)
+    if held is not None and held[0] == (k1, k2) and held[1] >= rows:
+        return held[2]  # type: ignore[no-any-return]
+    keep = max(k1, k2) <= _KEEP_VERTICES
+    if keep:
+        rows = _BLOCK  # what any later call needs
+    bufs = (
+        *(a for k in (k1, k2) for a in (np.empty((rows, k, 2)), np.empty((rows, 2)),
+          np.empty(rows), np.empty((rows, 2)), np.empty((rows, 2)))),
+        np.empty(rows, dtype=np.bool_), np.empty(rows, dtype=np.int8), np.zeros(4, np.int64),
+    )  # fmt: skip
+    if keep:
+        _scratch.held = ((k1, k2), rows, bufs)
+    return bufs
+
+
+def _aligned(d1: _NDArray, d2: _NDArray, boxes: bool) -> tuple[_NDArray, int]:
+    """IoU of the row-aligned pairs of rotated boxes (``boxes``) or polygons ``d1``, ``d2``:
+    ``(out, trouble)``, see :func:`box_iou_aligned` and :func:`polygon_iou_aligned`.
+
+    Ranges of pairs on threads; each runs block by block: the per-shape kernel on the block of
+    each side (into the thread's work buffers), then the clipping kernel on the block's pairs.
+    The same kernels and arithmetic as :func:`box_polygons` / :func:`classify` then
+    :func:`iou`, bit for bit, without whole-size intermediate arrays; and no fused numba kernel
+    calling them (it would compile their code a second time, see
+    :mod:`ioukit.kernels._numba_polygons`).
+    """
+    shapes, clip = _jit()
     n = d1.shape[0]
+    k1, k2 = (4, 4) if boxes else (d1.shape[1], d2.shape[1])
+    cap = _buffer_size(k1, k2)
     out = np.empty(n, dtype=np.float64)
-    troubles: list[int] = []  # list.append is atomic: one entry per range
 
-    def chunk(lo: int, hi: int) -> None:
-        troubles.append(int(run(d1, d2, cap, out, lo, hi)))
+    def chunk(start: int, stop: int) -> int:
+        bufs = _buffers(min(stop - start, _BLOCK), k1, k2)
+        rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2, bad, status, counts = bufs
+        trouble = 0
+        for lo in range(start, stop, _BLOCK):
+            hi = min(stop, lo + _BLOCK)
+            if boxes:
+                trouble += shapes.box_range(d1, lo, hi, rel1, anc1, area1, lo1, hi1, bad)
+                trouble += shapes.box_range(d2, lo, hi, rel2, anc2, area2, lo2, hi2, bad)
+            else:
+                run = shapes.classify_range
+                trouble += run(d1, lo, hi, rel1, anc1, status, area1, lo1, hi1, bad, counts)
+                trouble += run(d2, lo, hi, rel2, anc2, status, area2, lo2, hi2, bad, counts)
+            if trouble:
+                break
+            view = out if hi - lo == n else out[lo:hi]
+            trouble = clip.iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2,
+                                     cap, True, view, 0, hi - lo)  # fmt: skip
+            if trouble:  # pairs that overflowed the buffers
+                break
+        return trouble
 
-    run_chunks(chunk, n, parallel_threads(n, min_work=_PARALLEL_MIN))
-    return out, sum(troubles)
+    threads = parallel_threads(n, min_work=_PARALLEL_MIN)
+    return out, (chunk(0, n) if threads == 1 else sum(run_chunks(chunk, n, threads)))
 
 
 def box_iou_aligned(boxes1: _NDArray, boxes2: _NDArray) -> tuple[_NDArray, int]:
-    """IoU of the row-aligned pairs of rotated boxes ``(N, 5)`` float64 in one fused pass:
-    ``(out, trouble)``. ``trouble`` counts invalid boxes and pairs that overflowed the work
-    buffers; when it is not 0, ``out`` is incomplete and the caller takes the general path."""
-    return _fused("box_aligned_range", boxes1, boxes2, _buffer_size(4, 4))
+    """IoU of the row-aligned pairs of rotated boxes ``(N, 5)`` float64, block by block (no
+    whole-size intermediate arrays): ``(out, trouble)``. ``trouble`` counts invalid boxes and
+    pairs that overflowed the work buffers; when it is not 0, ``out`` is incomplete and the
+    caller takes the general path."""
+    return _aligned(boxes1, boxes2, boxes=True)
 
 
 def polygon_iou_aligned(polys1: _NDArray, polys2: _NDArray) -> tuple[_NDArray, int]:
-    """IoU of the row-aligned pairs of polygons ``(N, K1, 2)``, ``(N, K2, 2)`` float64 in one
-    fused pass: ``(out, trouble)``. ``trouble`` counts invalid, non-convex and
-    self-intersecting polygons and overflowing pairs; when it is not 0, ``out`` is incomplete
-    and the caller takes the general path."""
-    cap = _buffer_size(polys1.shape[1], polys2.shape[1])
-    return _fused("polygon_aligned_range", polys1, polys2, cap)
+    """IoU of the row-aligned pairs of polygons ``(N, K1, 2)``, ``(N, K2, 2)`` float64, block
+    by block (no whole-size intermediate arrays): ``(out, trouble)``. ``trouble`` counts
+    invalid, non-convex and self-intersecting polygons and overflowing pairs; when it is not 0,
+    ``out`` is incomplete and the caller takes the general path."""
+    return _aligned(polys1, polys2, boxes=False)
