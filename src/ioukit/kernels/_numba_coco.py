@@ -40,22 +40,13 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     detection matched to an ignored ground truth is ignored; an unmatched one (or one matched
     to a ground truth whose id is 0, which COCO stores as "unmatched") is ignored when its own
     area is outside the range.
+
+    One function (each called function adds compile time in a fresh environment): the chunks
+    ``[first, last)`` are the one range of cells below.
     """
     n_cells = gt_off.size - 1
-    for ch in range(first, last):
-        _match_range(
-            iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-            thresholds, area_ranges, dt_status, dt_gt, regular_gt, (n_cells * ch) // n_chunks,
-            (n_cells * (ch + 1)) // n_chunks,
-        )  # fmt: skip
-
-
-@nb.njit(cache=True, nogil=True)
-def _match_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    iou, iou_off, gt_off, gt_ignore, gt_area, gt_crowd, gt_id_nonzero, dt_off, dt_area,
-    thresholds, area_ranges, dt_status, dt_gt, regular_gt, c0, c1,
-):  # fmt: skip
-    """:func:`match_cells` for the cells ``c0:c1``."""
+    c0 = (n_cells * first) // n_chunks
+    c1 = (n_cells * last) // n_chunks
     n_t = thresholds.size
     n_a = area_ranges.shape[0]
     # scratch for the largest cell of the range, allocated once
@@ -109,7 +100,7 @@ def _match_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     order[n] = g
                     n += 1
             for t in range(n_t):
-                taken[:n_g] = False
+                taken[:n_g] = False  # a memset: a loop here costs 7% more time warm
                 for d in range(n_d):
                     best = thresholds[t]
                     m = -1
@@ -142,55 +133,55 @@ def _match_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _before(a, b, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # item a strictly before item b: a higher score (NaN last), else a smaller tie (if any)
+    # item a strictly before item b: a higher score (NaN last), else a smaller tie
     x = score[a]
     y = score[b]
     if (x != x) != (y != y):
         return y != y
     if x == x and x != y:
         return x > y
-    return tie.size > 0 and tie[a] < tie[b]
+    return tie[a] < tie[b]
 
 
 @nb.njit(cache=True, nogil=True)
-def _stable_sort(idx, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # idx (int64 positions) sorted in place by decreasing score[idx], NaN last, then by
-    # increasing tie[idx] (an empty tie: none), then in their order: the order of
-    # np.argsort(-score[idx], kind="mergesort") after a stable sort by the tie. Insertion sort
-    # of runs of 16, then bottom-up merges (numba's own argsort costs seconds to compile).
-    n = idx.size
-    for lo in range(0, n, 16):
-        hi = min(lo + 16, n)
-        for a in range(lo + 1, hi):
+def _stable_sort(idx, lo, hi, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # idx[lo:hi] (int64 positions) sorted in place by decreasing score[idx], NaN last, then by
+    # increasing tie[idx], then in their order: the order of np.argsort(-score[idx],
+    # kind="mergesort") after a stable sort by the tie. Insertion sort of runs of 16, then
+    # bottom-up merges (numba's own argsort costs seconds to compile); bounds rather than a
+    # slice argument: less code to compile.
+    n = hi - lo
+    for r0 in range(lo, hi, 16):
+        r1 = min(r0 + 16, hi)
+        for a in range(r0 + 1, r1):
             v = idx[a]
             b = a - 1
-            while b >= lo and _before(v, idx[b], score, tie):
+            while b >= r0 and _before(v, idx[b], score, tie):
                 idx[b + 1] = idx[b]
                 b -= 1
             idx[b + 1] = v
-    src = idx
+    src = np.empty(n, np.int64)
+    for k in range(n):
+        src[k] = idx[lo + k]
     dst = np.empty(n, np.int64)
-    flipped = False
     width = 16
     while width < n:
-        for lo in range(0, n, 2 * width):
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            i = lo
+        for r0 in range(0, n, 2 * width):
+            mid = min(r0 + width, n)
+            r1 = min(r0 + 2 * width, n)
+            i = r0
             j = mid
-            for k in range(lo, hi):
-                if j < hi and (i >= mid or _before(src[j], src[i], score, tie)):
+            for k in range(r0, r1):
+                if j < r1 and (i >= mid or _before(src[j], src[i], score, tie)):
                     dst[k] = src[j]
                     j += 1
                 else:
                     dst[k] = src[i]
                     i += 1
         src, dst = dst, src
-        flipped = not flipped
         width *= 2
-    if flipped:  # an odd number of merge passes: the result is in the buffer
-        for k in range(n):
-            idx[k] = src[k]
+    for k in range(n):
+        idx[lo + k] = src[k]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -199,13 +190,17 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
     by decreasing ``score`` within a cell, ties by increasing ``tie`` then file order (a
     stable sort). Returns (order, off): cell ``c`` holds ``order[off[c]:off[c + 1]]``."""
     n = cell.size
-    off = np.zeros(n_cells + 1, np.int64)
+    off = np.empty(n_cells + 1, np.int64)
+    for c in range(n_cells + 1):
+        off[c] = 0
     for i in range(n):
         if cell[i] >= 0:
             off[cell[i] + 1] += 1
     for c in range(n_cells):
         off[c + 1] += off[c]
-    pos = off[:-1].copy()
+    pos = np.empty(n_cells, np.int64)
+    for c in range(n_cells):
+        pos[c] = off[c]
     order = np.empty(off[n_cells], np.int64)
     for i in range(n):
         c = cell[i]
@@ -217,7 +212,7 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
             lo = off[c]
             hi = off[c + 1]
             if hi - lo > 64:  # a stable merge sort: by decreasing score, then by the tie
-                _stable_sort(order[lo:hi], score, tie)
+                _stable_sort(order, lo, hi, score, tie)
                 continue
             # insertion sort: cells are short, and it is stable
             for a in range(lo + 1, hi):
@@ -272,10 +267,13 @@ def box_ious(dbox, gbox, crowd, dt_off, gt_off, iou_off, out, n_chunks, first, l
                     out[o + d * ng + g] = v
 
 
-#: the radix sort's digit: 11 bits, three passes over the top 33 bits of a score's key
+#: the radix sort's digit: 11 bits, three passes over 33 bits of a score's key
 _DIGIT = 11
-#: a run of equal keys longer than this is sorted by merge sort rather than by insertion
+#: a run of equal top keys longer than this is sorted by the radix sort on the low bits
+#: rather than by insertion
 _SHORT_RUN = 32
+#: ``np.spacing(1)``, COCO's precision denominator term (a constant: no ufunc to compile)
+_EPS = float(np.spacing(1.0))
 
 
 @nb.njit(cache=True, nogil=True)
@@ -283,70 +281,102 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     """``np.argsort(-score, kind="mergesort")`` for finite scores: positions by decreasing
     score, ties in position order.
 
-    A stable LSD radix sort on the top 33 bits of each score's order-preserving integer key
-    (sign, exponent and 21 bits of mantissa), then each run of equal keys put in exact order
-    (scores that differ only below those bits, rare). -0.0 and 0.0 are equal, as for the
+    A stable LSD radix sort on each score's order-preserving 64-bit integer key: first on its
+    top 33 bits (sign, exponent and 21 bits of mantissa), then each run of equal top bits
+    (scores that differ only below them, rare) by insertion when short, else by the same
+    radix passes on the low 31 bits. One radix body serves both (a second sort routine
+    would add compile time in a fresh environment). -0.0 and 0.0 are equal, as for the
     comparison sort."""
     n = score.size
-    s = np.empty(n, np.float64)  # loops, not array expressions: less code to compile
-    for i in range(n):
-        s[i] = score[i] + 0.0  # -0.0 becomes 0.0
-    bits = s.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
     mask = np.uint64((1 << _DIGIT) - 1)
-    key = np.empty(n, np.uint64)
-    for i in range(n):
-        v = bits[i]
+    low = np.uint64(64 - 3 * _DIGIT)  # the low bits below the top 33
+    key = np.empty(n, np.uint64)  # increasing key: decreasing score
+    for i in range(n):  # loops, not array expressions: less code to compile
+        # the bits of a scalar (an array's view compiles more code); -0.0 becomes 0.0
+        v = np.float64(score[i] + 0.0).view(np.uint64)
         ascending = ~v if v & sign else v | sign
-        key[i] = (~ascending) >> np.uint64(64 - 3 * _DIGIT)
-    order = np.empty(n, np.int64)
+        key[i] = ~ascending
+    # the order and a spare buffer, both in one array (rows f and 1 - f): no array variable
+    # is reassigned in the loops (swapping two would leave reference counting in them)
+    buf = np.empty(2 * n, np.int64)
     for i in range(n):
-        order[i] = i
-    spare = np.empty(n, np.int64)
+        buf[i] = i
+    f = 0  # the row holding the order
     count = np.empty((1 << _DIGIT) + 1, np.int64)
-    for p in range(3):
-        shift = np.uint64(_DIGIT * p)
-        count[:] = 0
-        for i in range(n):
-            count[((key[i] >> shift) & mask) + 1] += 1
-        if n == 0 or count[((key[0] >> shift) & mask) + 1] == n:
-            continue  # one digit value: this pass would not move anything
-        for b in range(1 << _DIGIT):
-            count[b + 1] += count[b]
-        for i in range(n):
-            o = order[i]
-            b = (key[o] >> shift) & mask
-            spare[count[b]] = o
-            count[b] += 1
-        order, spare = spare, order
+    # segments [i, j): first all of 0..n on the top bits, then each long run on the low bits
+    top = True
     i = 0
     while i < n:
-        j = i + 1
-        while j < n and key[order[j]] == key[order[i]]:
-            j += 1
-        if j - i > _SHORT_RUN:
-            _stable_sort(order[i:j], s, order[:0])
-        elif j - i > 1:  # insertion sort: stable, and the run is short
-            for a in range(i + 1, j):
-                v = order[a]
-                b = a - 1
-                while b >= i and s[order[b]] < s[v]:
-                    order[b + 1] = order[b]
-                    b -= 1
-                order[b + 1] = v
+        o0 = f * n
+        j = n
+        if not top:
+            j = i + 1
+            head = key[buf[o0 + i]] >> low
+            while j < n and key[buf[o0 + j]] >> low == head:
+                j += 1
+            if j - i <= _SHORT_RUN:
+                # insertion sort: stable, and the run is short
+                for a in range(o0 + i + 1, o0 + j):
+                    v = buf[a]
+                    b = a - 1
+                    while b >= o0 + i and key[buf[b]] > key[v]:
+                        buf[b + 1] = buf[b]
+                        b -= 1
+                    buf[b + 1] = v
+                i = j
+                continue
+        base = low if top else np.uint64(0)
+        g = f  # the row holding the segment
+        for p in range(3):
+            shift = base + np.uint64(_DIGIT * p)
+            src = g * n
+            dst = (1 - g) * n
+            for b in range((1 << _DIGIT) + 1):
+                count[b] = 0
+            if top:  # all the keys: in their own order, not through the order's
+                for x in range(n):
+                    count[((key[x] >> shift) & mask) + 1] += 1
+            else:
+                for x in range(src + i, src + j):
+                    count[((key[buf[x]] >> shift) & mask) + 1] += 1
+            if count[((key[buf[src + i]] >> shift) & mask) + 1] == j - i:
+                continue  # one digit value: this pass would not move anything
+            for b in range(1 << _DIGIT):
+                count[b + 1] += count[b]
+            for x in range(src + i, src + j):
+                o = buf[x]
+                b = (key[o] >> shift) & mask
+                buf[dst + i + count[b]] = o
+                count[b] += 1
+            g = 1 - g
+        if top:
+            f = g
+            top = False
+            i = 0
+            continue
+        if g != f:  # the rest of the order is in the other row: bring the run over
+            for x in range(i, j):
+                buf[o0 + x] = buf[g * n + x]
         i = j
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[i] = buf[f * n + i]
     return order
 
 
 @nb.njit(cache=True, nogil=True)
-def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    k, dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, precision,
-    recall, scores,
+def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, schedule,
+    precision, recall, scores, n_chunks, first, last,
 ):  # fmt: skip
-    """One category of :func:`accumulate`.
+    """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
+    A, M)`` (see :func:`ioukit.kernels.coco.accumulate`; filled with -1 by the caller) of the
+    categories ``schedule[j]`` (a permutation of the categories) of chunks ``[first, last)``
+    of ``n_chunks`` (each category writes its own outputs).
 
-    COCO's cumulative sums run over all of the category's detections in score order, once
-    per (area range, threshold, max_dets). Only two kinds of detection change them in an
+    COCO's cumulative sums run over all of a category's detections in score order, once per
+    (area range, threshold, max_dets). Only two kinds of detection change them in an
     interesting way: a true positive, where precision is read, and everything else that is
     not a false positive although it could have been one. So per area range:
 
@@ -360,138 +390,133 @@ def _accumulate_category(  # type: ignore[no-untyped-def]  # pragma: no cover - 
 
     The arithmetic is COCO's: precision ``tp / (fp + tp + eps)`` at each true positive, made
     monotone from the right, and read at the first true positive whose recall ``tp / npig``
-    reaches each recall threshold."""
-    lo = cat_start[k]
-    n = cat_start[k + 1] - lo
+    reaches each recall threshold.
+
+    One function (the category loop inside), without slice assignments or ``np.zeros``: each
+    adds compile time in a fresh environment. The rows of ``dt_status`` stay slices: indexing
+    ``dt_status[a, t, lo + i]`` in the loops over detections costs 50% more time warm (the
+    index's sign is unknown there)."""
+    n_k = cat_start.size - 1
     n_a, n_t = dt_status.shape[0], dt_status.shape[1]
     n_r = rec_thr.size
     n_m = max_dets.size
-    eps = np.spacing(1.0)
-    # the category's detections by decreasing score, ties in (image, score rank) order
-    order = by_score(dt_score[lo : lo + n])
-    rank = dt_rank[lo : lo + n]
-    rank_sorted = np.empty(n, np.int64)
-    n_sel = np.zeros(n_m, np.int64)  # detections within each max_dets
-    first = np.zeros(n_m, np.int64)  # the first of them (its score is read at recall 0)
-    for i in range(n):
-        d = order[i]
-        rank_sorted[i] = rank[d]
-        for m in range(n_m):
-            if rank[d] < max_dets[m]:
-                if n_sel[m] == 0:
-                    first[m] = lo + d
-                n_sel[m] += 1
-    cand = np.empty(n, np.bool_)
-    cand_sorted = np.empty(n, np.bool_)
-    n_cand = np.empty((n_m, n), np.int32)  # candidates within max_dets up to a position
-    hit = np.empty(n, np.bool_)
-    hit_pos = np.empty(n, np.int64)
-    hit_det = np.empty(n, np.int64)
-    events = np.empty(n, np.int64)  # position * 2 + (1 for a true positive)
-    tp_det = np.empty(n, np.int64)  # the v-th true positive
-    env = np.empty(n, np.float64)  # precision there, then its envelope from the right
     level = np.empty(n_r, np.int64)
-    for a in range(n_a):
-        npig = regular_gt[a, k]
-        if npig == 0:
-            continue
-        # recall v / npig for every count of true positives v; recall only changes with v, so
-        # np.searchsorted(rc, x) is the first detection holding the first v with v / npig >= x
-        for r in range(n_r):
-            # the least v in 0..npig with v / npig >= rec_thr[r] (v / npig rises with v), or
-            # npig + 1: out of reach
-            lo_v = 0
-            hi_v = npig + 1
-            while lo_v < hi_v:
-                mid = (lo_v + hi_v) // 2
-                if float(mid) / npig < rec_thr[r]:
-                    lo_v = mid + 1
-                else:
-                    hi_v = mid
-            level[r] = lo_v
-        cand[:] = False
-        for t in range(n_t):
-            row = dt_status[a, t, lo : lo + n]
-            for j in range(n):
-                cand[j] |= row[j] == 0
-        for i in range(n):
-            cand_sorted[i] = cand[order[i]]
+    n_sel = np.empty(n_m, np.int64)  # detections within each max_dets
+    first_det = np.empty(n_m, np.int64)  # the first of them (its score is read at recall 0)
+    for j in range((n_k * first) // n_chunks, (n_k * last) // n_chunks):
+        k = schedule[j]
+        lo = cat_start[k]
+        n = cat_start[k + 1] - lo
+        # the category's detections by decreasing score, ties in (image, score rank) order
+        order = by_score(dt_score[lo : lo + n])
+        rank_sorted = np.empty(n, np.int64)
         for m in range(n_m):
-            c = 0
-            for i in range(n):
-                c += cand_sorted[i] & (rank_sorted[i] < max_dets[m])
-                n_cand[m, i] = c
-        # the detections that are an event at some threshold, in score order
-        hit[:] = False
-        for t in range(n_t):
-            row = dt_status[a, t, lo : lo + n]
-            for j in range(n):
-                v = row[j]
-                hit[j] |= (v == 1) | ((v == 2) & cand[j])
-        n_hit = 0
-        for i in range(n):  # positions in score order: ascending, no sort
-            if hit[order[i]]:
-                hit_pos[n_hit] = i
-                n_hit += 1
-        for u in range(n_hit):
-            hit_det[u] = order[hit_pos[u]]
-        for t in range(n_t):
-            row = dt_status[a, t, lo : lo + n]
-            n_ev = 0
-            for u in range(n_hit):
-                v = row[hit_det[u]]
-                if (v == 1) | ((v == 2) & cand[hit_det[u]]):
-                    events[n_ev] = hit_pos[u] * 2 + (v == 1)
-                    n_ev += 1
+            n_sel[m] = 0
+            first_det[m] = 0
+        for i in range(n):
+            d = order[i]
+            rank_sorted[i] = dt_rank[lo + d]
             for m in range(n_m):
-                tp = 0
-                matched = 0
-                for q in range(n_ev):
-                    i = events[q] >> 1
-                    d = order[i]
-                    if rank[d] >= max_dets[m]:
-                        continue
-                    if cand[d]:
-                        matched += 1
-                    if events[q] & 1:
-                        tp += 1
-                        ftp = float(tp)
-                        env[tp - 1] = ftp / (float(n_cand[m, i] - matched) + ftp + eps)
-                        tp_det[tp - 1] = lo + d
-                recall[t, k, a, m] = float(tp) / npig if n_sel[m] else 0.0
-                # precision made monotone from the right: between true positives it only falls
-                for e in range(tp - 2, -1, -1):
-                    if env[e + 1] > env[e]:
-                        env[e] = env[e + 1]
-                for r in range(n_r):
-                    lv = level[r]
-                    if n_sel[m] == 0 or lv > tp:
-                        # COCO's try/except: this and every later level stay 0
-                        for r2 in range(r, n_r):
-                            precision[t, r2, k, a, m] = 0.0
-                            scores[t, r2, k, a, m] = 0.0
-                        break
-                    if lv == 0:  # the first detection; its precision is 0 unless it is a TP
-                        precision[t, r, k, a, m] = env[0] if tp else 0.0
-                        scores[t, r, k, a, m] = dt_score[first[m]]
+                if rank_sorted[i] < max_dets[m]:
+                    if n_sel[m] == 0:
+                        first_det[m] = lo + d
+                    n_sel[m] += 1
+        cand = np.empty(n, np.bool_)
+        cand_sorted = np.empty(n, np.bool_)
+        n_cand = np.empty((n_m, n), np.int32)  # candidates within max_dets up to a position
+        hit = np.empty(n, np.bool_)
+        hit_pos = np.empty(n, np.int64)
+        hit_det = np.empty(n, np.int64)
+        events = np.empty(n, np.int64)  # position * 2 + (1 for a true positive)
+        tp_det = np.empty(n, np.int64)  # the v-th true positive
+        env = np.empty(n, np.float64)  # precision there, then its envelope from the right
+        for a in range(n_a):
+            npig = regular_gt[a, k]
+            if npig == 0:
+                continue
+            # recall v / npig for every count of true positives v; recall only changes with
+            # v, so np.searchsorted(rc, x) is the first detection holding the first v with
+            # v / npig >= x
+            for r in range(n_r):
+                # the least v in 0..npig with v / npig >= rec_thr[r] (v / npig rises with
+                # v), or npig + 1: out of reach
+                lo_v = 0
+                hi_v = npig + 1
+                while lo_v < hi_v:
+                    mid = (lo_v + hi_v) // 2
+                    if float(mid) / npig < rec_thr[r]:
+                        lo_v = mid + 1
                     else:
-                        precision[t, r, k, a, m] = env[lv - 1]
-                        scores[t, r, k, a, m] = dt_score[tp_det[lv - 1]]
-
-
-@nb.njit(cache=True, nogil=True)
-def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr, max_dets, schedule,
-    precision, recall, scores, n_chunks, first, last,
-):  # fmt: skip
-    """COCO's precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)`` and scores ``(T, R, K,
-    A, M)`` (see :func:`ioukit.kernels.coco.accumulate`; filled with -1 by the caller) of the
-    categories ``schedule[j]`` (a permutation of the categories) of chunks ``[first, last)``
-    of ``n_chunks`` (each category writes its own outputs)."""
-    n_k = cat_start.size - 1
-    for ch in range(first, last):
-        for j in range((n_k * ch) // n_chunks, (n_k * (ch + 1)) // n_chunks):
-            _accumulate_category(
-                schedule[j], dt_status, dt_score, dt_rank, cat_start, regular_gt, rec_thr,
-                max_dets, precision, recall, scores,
-            )  # fmt: skip
+                        hi_v = mid
+                level[r] = lo_v
+            for i in range(n):
+                cand[i] = False
+            for t in range(n_t):
+                row = dt_status[a, t, lo : lo + n]
+                for i in range(n):
+                    cand[i] |= row[i] == 0
+            for i in range(n):
+                cand_sorted[i] = cand[order[i]]
+            for m in range(n_m):
+                c = 0
+                for i in range(n):
+                    c += cand_sorted[i] & (rank_sorted[i] < max_dets[m])
+                    n_cand[m, i] = c
+            # the detections that are an event at some threshold, in score order
+            for i in range(n):
+                hit[i] = False
+            for t in range(n_t):
+                row = dt_status[a, t, lo : lo + n]
+                for i in range(n):
+                    v = row[i]
+                    hit[i] |= (v == 1) | ((v == 2) & cand[i])
+            n_hit = 0
+            for i in range(n):  # positions in score order: ascending, no sort
+                if hit[order[i]]:
+                    hit_pos[n_hit] = i
+                    n_hit += 1
+            for u in range(n_hit):
+                hit_det[u] = order[hit_pos[u]]
+            for t in range(n_t):
+                row = dt_status[a, t, lo : lo + n]
+                n_ev = 0
+                for u in range(n_hit):
+                    v = row[hit_det[u]]
+                    if (v == 1) | ((v == 2) & cand[hit_det[u]]):
+                        events[n_ev] = hit_pos[u] * 2 + (v == 1)
+                        n_ev += 1
+                for m in range(n_m):
+                    tp = 0
+                    matched = 0
+                    for q in range(n_ev):
+                        i = events[q] >> 1
+                        if rank_sorted[i] >= max_dets[m]:
+                            continue
+                        d = order[i]
+                        if cand[d]:
+                            matched += 1
+                        if events[q] & 1:
+                            tp += 1
+                            ftp = float(tp)
+                            env[tp - 1] = ftp / (float(n_cand[m, i] - matched) + ftp + _EPS)
+                            tp_det[tp - 1] = lo + d
+                    recall[t, k, a, m] = float(tp) / npig if n_sel[m] else 0.0
+                    # precision made monotone from the right: between true positives it only
+                    # falls
+                    for e in range(tp - 2, -1, -1):
+                        if env[e + 1] > env[e]:
+                            env[e] = env[e + 1]
+                    for r in range(n_r):
+                        lv = level[r]
+                        if n_sel[m] == 0 or lv > tp:
+                            # COCO's try/except: this and every later level stay 0
+                            for r2 in range(r, n_r):
+                                precision[t, r2, k, a, m] = 0.0
+                                scores[t, r2, k, a, m] = 0.0
+                            break
+                        if lv == 0:  # the first detection; precision 0 unless it is a TP
+                            precision[t, r, k, a, m] = env[0] if tp else 0.0
+                            scores[t, r, k, a, m] = dt_score[first_det[m]]
+                        else:
+                            precision[t, r, k, a, m] = env[lv - 1]
+                            scores[t, r, k, a, m] = dt_score[tp_det[lv - 1]]
