@@ -60,8 +60,8 @@ class Interrupts:
     could land in a decoder or numba's compiler and be swallowed) it is deferred to the next
     :meth:`check`, so that no state is left half-updated. A second Ctrl-C while the run stops
     is ignored (the stopping is bounded). The handler is installed only in the main thread,
-    and only over Python's default one; it is restored on exit, where a deferred Ctrl-C is
-    raised.
+    and only over Python's default one (or the command line's, which is Python's after noting
+    the Ctrl-C); it is restored on exit, where a deferred Ctrl-C is raised.
     """
 
     def __init__(self) -> None:
@@ -70,9 +70,10 @@ class Interrupts:
         self._old: Any = None
 
     def __enter__(self) -> Interrupts:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        handler = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is threading.main_thread() and (
+            handler is signal.default_int_handler
+            or getattr(handler, "raises_keyboard_interrupt", False)  # the command line's
         ):
             self._old = signal.signal(signal.SIGINT, self._handler)
         return self

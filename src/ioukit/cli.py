@@ -16,9 +16,13 @@ early (``| head``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from ioukit._cli_output import PROG, UsageError
 from ioukit._errors import IoUKitError
@@ -74,17 +78,58 @@ def cli_words(message: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    with _noting_ctrl_c():
+        try:
+            return _main(argv)
+        except (KeyboardInterrupt, SystemError) as exc:  # Ctrl-C outside a run (a run says more)
+            # Ctrl-C inside a compiled kernel surfaces as SystemErrors ("returned a result
+            # with an exception set") chained to the KeyboardInterrupt
+            if not (_from_interrupt(exc) or _CTRL_C.is_set()):
+                raise
+            return interrupted(PROG)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head`
+            _detach_stdout()
+            return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+
+
+# Set by a Ctrl-C during main(). A Ctrl-C that lands while numba infers a kernel's types comes
+# out of its compiler as a TypingError about the kernel ("Unknown attribute 'size' of type
+# array"): numba's type inference catches the KeyboardInterrupt as a failed attempt. So
+# whatever error ends a run after a Ctrl-C is reported as the interrupt it is.
+_CTRL_C = threading.Event()
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c() -> Iterator[None]:
+    """Note a Ctrl-C in ``_CTRL_C`` (then raise KeyboardInterrupt as Python does), where
+    SIGINT has Python's default handler and this is the main thread; elsewhere, nothing."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    note = _NoteCtrlC()
+    _CTRL_C.clear()
+    signal.signal(signal.SIGINT, note)
     try:
-        return _main(argv)
-    except (KeyboardInterrupt, SystemError) as exc:  # Ctrl-C outside a run (a run says more)
-        # Ctrl-C inside a compiled kernel surfaces as SystemErrors ("returned a result with
-        # an exception set") chained to the KeyboardInterrupt
-        if not _from_interrupt(exc):
-            raise
-        return interrupted(PROG)
-    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head`
-        _detach_stdout()
-        return 141  # 128 + SIGPIPE, what a shell reports for a tool ended by a closed pipe
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is note:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class _NoteCtrlC:
+    """SIGINT's handler during main(): Python's own (raise KeyboardInterrupt), after noting the
+    Ctrl-C. The engine's deferring handler (:class:`ioukit._run.Interrupts`) replaces it as it
+    would Python's, for the duration of a run (``raises_keyboard_interrupt``)."""
+
+    raises_keyboard_interrupt = True
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        _CTRL_C.set()
+        signal.default_int_handler(signum, frame)
 
 
 def _from_interrupt(exc: BaseException | None) -> bool:
@@ -136,7 +181,7 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.func(args)
     except (KeyboardInterrupt, SystemError) as exc:
         # a command with more to say (segment: its checkpoint) says it
-        if not _from_interrupt(exc):
+        if not (_from_interrupt(exc) or _CTRL_C.is_set()):
             raise
         return interrupted(f"{PROG} {args.command}")
     except UsageError as exc:
@@ -144,7 +189,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     except BrokenPipeError:
         raise  # not an error of the data: main() stops quietly
-    except (IoUKitError, OSError) as exc:  # bad data; an output file that cannot be written
+    except Exception as exc:
+        if _CTRL_C.is_set():  # an error that a Ctrl-C caused (see _CTRL_C)
+            return interrupted(f"{PROG} {args.command}")
+        if not isinstance(exc, (IoUKitError, OSError)):
+            raise
+        # bad data; an output file that cannot be written
         print(f"{PROG} {args.command}: error: {cli_words(str(exc))}", file=sys.stderr)
         return 1
     return code
