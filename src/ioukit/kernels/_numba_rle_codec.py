@@ -197,9 +197,11 @@ def _pack(src, n, dst, d0):  # type: ignore[no-untyped-def]  # pragma: no cover 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _write_chars(pos, n, total, buf, i):  # type: ignore[no-untyped-def]  # pragma: no cover
     # The string of the runs between the sorted value-change positions pos[:n] (the value
-    # before position 0 is 0) into buf[i] (COCO's rule of _put_run; chunks past the end of the
-    # row are counted, not written); returns its length. Inlined: one call site per encoder.
-    cap = buf.shape[1]
+    # before position 0 is 0) into buf[i] (COCO's rule of _put_run, each value written by
+    # _put; chunks past the end of the row are counted, not written); returns its length.
+    # Inlined: one call site per encoder.
+    row = buf[i]
+    cap = row.shape[0]
     p = 0
     prev = np.int64(0)
     r1 = np.int64(0)
@@ -211,16 +213,7 @@ def _write_chars(pos, n, total, buf, i):  # type: ignore[no-untyped-def]  # prag
         x = r - r2 if j > 2 else r
         r2 = r1
         r1 = r
-        more = True
-        while more:
-            c = x & 0x1F
-            x >>= 5
-            more = (x != -1) if (c & 0x10) else (x != 0)
-            if more:
-                c |= 0x20
-            if p < cap:
-                buf[i, p] = c + 48
-            p += 1
+        p = _put(row, p, cap, x)
     return p
 
 

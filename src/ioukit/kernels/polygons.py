@@ -171,15 +171,14 @@ def _aligned(d1: _NDArray, d2: _NDArray, boxes: bool) -> tuple[_NDArray, int]:
                 trouble += run(d2, lo, hi, rel2, anc2, status, area2, lo2, hi2, bad, counts)
             if trouble:
                 break
-            view = out if hi - lo == n else out[lo:hi]
             trouble = clip.iou_range(rel1, anc1, area1, lo1, hi1, rel2, anc2, area2, lo2, hi2,
-                                     cap, True, view, 0, hi - lo)  # fmt: skip
+                                     cap, True, out[lo:hi], 0, hi - lo)  # fmt: skip
             if trouble:  # pairs that overflowed the buffers
                 break
         return trouble
 
     threads = parallel_threads(n, min_work=_PARALLEL_MIN)
-    return out, (chunk(0, n) if threads == 1 else sum(run_chunks(chunk, n, threads)))
+    return out, sum(run_chunks(chunk, n, threads))
 
 
 def box_iou_aligned(boxes1: _NDArray, boxes2: _NDArray) -> tuple[_NDArray, int]:
