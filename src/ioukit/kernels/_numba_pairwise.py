@@ -22,8 +22,17 @@ _BLOCK = 128
 #: the deepest recursion: halving from 2**63 values down to 128
 _DEPTH = 64
 
+# One signature each, given explicitly: callers pass literal layouts (``lanes=1``, ``lo=0``),
+# and numba would otherwise compile a specialisation for every literal combination (four of
+# each, about 1 s apiece, in a fresh environment).
+_F8 = nb.float64[::1]
+_I8 = nb.int64[::1]
+_WORK = nb.types.Tuple((_I8, nb.float64[:, ::1], _F8))  # type: ignore[no-untyped-call]
+_LEAF_SIG = nb.void(_F8, nb.int64, nb.int64, nb.int64, nb.int64, nb.int64, _I8, _F8)
+_SUM_SIG = nb.void(_F8, nb.int64, nb.int64, nb.int64, nb.int64, nb.int64, _WORK, _F8)
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
+
+@nb.njit(_LEAF_SIG, cache=True, error_model="numpy", nogil=True)
 def _leaf(a, lo, n, lanes, inner, mid, offs, res):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``res[:lanes]``: NumPy's sum of the values ``lo:lo + n`` (at most 128) of each lane
     (see :func:`pairwise_sum` for the layout); ``offs`` scratch for their positions."""
@@ -78,7 +87,7 @@ def _leaf(a, lo, n, lanes, inner, mid, offs, res):  # type: ignore[no-untyped-de
         res[ln] = total
 
 
-@nb.njit(cache=True, error_model="numpy", nogil=True)
+@nb.njit(_SUM_SIG, cache=True, error_model="numpy", nogil=True)
 def pairwise_sum(a, lo, n, lanes, inner, mid, work, out):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``out[:lanes]``: NumPy's sum of the values ``lo:lo + n`` of each of ``lanes``
     sequences in ``a``. Value ``j`` of lane ``l``, with ``j = (t * mid + r) * inner + k``
