@@ -432,10 +432,14 @@ def _panoptic_image(seed: int) -> tuple[Any, list[dict[str, Any]]]:
     ]
 
 
-def panoptic_evaluator(boundary: float | None = None) -> _Thunk:
+def panoptic_evaluator(boundary: float | None = None, dtype: Any = np.int64) -> _Thunk:
     from ioukit.panoptic import PanopticEvaluator
 
-    images = [(_panoptic_image(2 * i), _panoptic_image(2 * i + 1)) for i in range(4)]
+    def image(seed: int) -> tuple[Any, list[dict[str, Any]]]:
+        ids, segs = _panoptic_image(seed)
+        return ids.astype(dtype), segs
+
+    images = [(image(2 * i), image(2 * i + 1)) for i in range(4)]
 
     def call() -> object:
         ev = PanopticEvaluator(categories=_PANOPTIC_CATS, boundary=boundary)
@@ -447,7 +451,9 @@ def panoptic_evaluator(boundary: float | None = None) -> _Thunk:
 
 
 def panoptic_evaluator_boundary() -> _Thunk:
-    return panoptic_evaluator(boundary=0.02)
+    # 32-bit maps (panopticapi's rgb2id gives int32): the kernel of the bands' maps and of
+    # colour maps; panoptic_evaluator's int64 maps (torch's) take the 64-bit one
+    return panoptic_evaluator(boundary=0.02, dtype=np.uint32)
 
 
 def panoptic_quality() -> _Thunk:

@@ -33,6 +33,28 @@ def _jit() -> Any:
     return k
 
 
+@cache
+def _pairs32() -> Any:
+    """``_pairs`` compiled once, when first needed, for 32-bit ids in any memory layout: the
+    colour maps' overlapping words (strided) and 32-bit id maps (contiguous) share it. Left
+    to numba, each layout and each integer dtype would compile ``_pairs`` again (about 1 s
+    each in a fresh environment); 64-bit id maps take ``_pairs`` itself."""
+    import numba as nb
+
+    ids = nb.types.Array(nb.uint32, 1, "A", readonly=True)  # any layout; writable or not
+    sig = (ids, ids, nb.int64, nb.int64)
+    return nb.njit(sig, cache=True, nogil=True)(_jit()._pairs.py_func)
+
+
+def _as32(ids: NDArray) -> NDArray:
+    """An id map of at most 32 bits as flat uint32, without a copy for int32/uint32: negative
+    ids become ``>= 2**31``, outside the counted range either way."""
+    flat = np.ascontiguousarray(ids).reshape(-1)
+    if flat.dtype.itemsize == 4:
+        return flat.view(np.uint32)
+    return flat.astype(np.uint32)  # 8 and 16 bits: -1 → 2**32 - 1, as above
+
+
 def _sorted(keys: NDArray, counts: NDArray) -> Pairs:
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
@@ -43,9 +65,12 @@ def pair_counts(target: NDArray, pred: NDArray) -> tuple[NDArray, NDArray, NDArr
     """``(target ids, prediction ids, pixels)`` of every pair that occurs, each ``(P,)`` int64,
     sorted by (target id, prediction id), of two integer id maps of the same size; and the
     number of pixels whose ids are outside ``[0, 2**31)`` (not counted)."""
-    t = np.ascontiguousarray(target).reshape(-1)
-    p = np.ascontiguousarray(pred).reshape(-1)
-    (keys, counts), bad = _jit()._pairs(t, p, -1, _BITS)
+    if target.dtype.itemsize <= 4 and pred.dtype.itemsize <= 4:
+        (keys, counts), bad = _pairs32()(_as32(target), _as32(pred), -1, _BITS)
+    else:  # 64-bit ids (uint64 as int64: ids from 2**63 up turn negative, still not counted)
+        t = np.ascontiguousarray(target).reshape(-1).astype(np.int64, copy=False)
+        p = np.ascontiguousarray(pred).reshape(-1).astype(np.int64, copy=False)
+        (keys, counts), bad = _jit()._pairs(t, p, -1, _BITS)
     return (*_sorted(keys, counts), int(bad))
 
 
@@ -67,7 +92,7 @@ def pair_counts_rgb(target: NDArray, pred: NDArray, *, bgr: bool = False) -> Pai
     ``R + 256 G + 256**2 B``; ``bgr=True`` for maps in OpenCV's channel order."""
     t = np.ascontiguousarray(target, dtype=np.uint8).reshape(-1)
     p = np.ascontiguousarray(pred, dtype=np.uint8).reshape(-1)
-    (keys, counts), _ = _jit()._pairs(_words(t), _words(p), _LOW24, _BITS)
+    (keys, counts), _ = _pairs32()(_words(t), _words(p), _LOW24, _BITS)
     if t.size:  # the last pixel: its word would read past the end
         last = [int(x[-3]) | int(x[-2]) << 8 | int(x[-1]) << 16 for x in (t, p)]
         key = last[0] << 32 | last[1]

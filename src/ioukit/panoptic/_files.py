@@ -212,15 +212,14 @@ def evaluate_batch(config: dict[str, Any], task: tuple[int, list[Any]]) -> tuple
 def warm_up(config: dict[str, Any]) -> None:
     """Compile the kernels and load the readers here, so forked workers inherit them."""
     from ioukit.kernels.boundary import segment_bands
-    from ioukit.kernels.panoptic import pair_counts, pair_counts_rgb
+    from ioukit.kernels.panoptic import pair_counts_rgb
 
     z = np.zeros((1, 1, 3), dtype=np.uint8)
     pair_counts_rgb(z, z)
     pair_counts_rgb(z, z, bgr=True)
     if config.get("boundary") is not None:
         one = np.ones((1, 1), dtype=np.int64)
-        pair_counts(one, one)
-        segment_bands(one, one[0], 1)
+        segment_bands(one, one[0], 1)  # its int32 band maps take pair_counts_rgb's kernel
     _optional("pyspng")
     _optional("cv2")
 
