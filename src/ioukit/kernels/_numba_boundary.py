@@ -144,7 +144,7 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
 @nb.njit(cache=True, nogil=True)
 def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The bands of the segments of an id map ``ids`` (H, W) int64 as one map: ``out`` (H, W)
-    int64 gets ``segs[k]`` on the band of segment ``segs[k]`` (``segs`` sorted, unique), 0 where
+    int32 gets ``segs[k]`` on the band of segment ``segs[k]`` (``segs`` sorted, unique), 0 where
     ``ids`` is 0 and -1 elsewhere; ``area[k]`` its band's pixels. Each segment's band is that of
     the binary mask ``ids == segs[k]`` in the whole image (:func:`_band_box` inside its box)."""
     h, w = ids.shape
@@ -271,20 +271,21 @@ def _append_capped(out_s, out_e, o0, cap, n, last, ps, pe):  # type: ignore[no-u
 
 
 @nb.njit(cache=True, nogil=True)
-def _window_extreme(v, k, largest):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # out[i] = max (or min) of v[i:i + k] for i in 0..len(v) - k (van Herk / Gil-Werman: the
-    # suffix extreme of i's block of k and the prefix extreme of i + k - 1's, three steps each)
+def _window_max(v, k):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    # out[i] = max of v[i:i + k] for i in 0..len(v) - k (van Herk / Gil-Werman: the suffix
+    # maximum of i's block of k and the prefix maximum of i + k - 1's, three steps each). A
+    # window minimum is that of the values negated: one function, not one per literal flag.
     n = v.shape[0]
     pre = v.copy()
     suf = v.copy()
     for b in range(0, n, k):
         for i in range(b + 1, min(b + k, n)):
-            pre[i] = max(pre[i], pre[i - 1]) if largest else min(pre[i], pre[i - 1])
+            pre[i] = max(pre[i], pre[i - 1])
         for i in range(min(b + k, n) - 2, b - 1, -1):
-            suf[i] = max(suf[i], suf[i + 1]) if largest else min(suf[i], suf[i + 1])
+            suf[i] = max(suf[i], suf[i + 1])
     out = np.empty(n - k + 1, v.dtype)
     for i in range(n - k + 1):
-        out[i] = max(suf[i], pre[i + k - 1]) if largest else min(suf[i], pre[i + k - 1])
+        out[i] = max(suf[i], pre[i + k - 1])
     return out
 
 
@@ -294,17 +295,17 @@ def _band_columns(ry0, ry1, x0, cw, h, d, out_s, out_e, o0):  # type: ignore[no-
     # [ry0[c], ry1[c]) (blobs, polygons: most masks), in O(columns), as at most 2 * cw
     # intervals written from out[o0]; returns (count, area). V of column c is
     # [ry0 + d, ry1 - d), and the eroded rows of column c are the intersection of V over the
-    # columns c - d..c + d, [max of the starts, min of the ends): es/ee[c - d].
+    # columns c - d..c + d, [max of the starts, min of the ends): es/-nee[c - d].
     k = 2 * d + 1
     vs = np.empty(cw, np.int64)
-    ve = np.empty(cw, np.int64)
+    nve = np.empty(cw, np.int64)  # the ends negated: their window minimum is -max(nve)
     for c in range(cw):
         empty = ry1[c] - ry0[c] <= 2 * d
         vs[c] = h if empty else ry0[c] + d
-        ve[c] = 0 if empty else ry1[c] - d
+        nve[c] = 0 if empty else d - ry1[c]
     inner = max(cw - 2 * d, 0)  # the columns c with c - d and c + d inside the box
-    es = _window_extreme(vs, k, True) if inner else vs[:0]
-    ee = _window_extreme(ve, k, False) if inner else ve[:0]
+    es = _window_max(vs, k) if inner else vs[:0]
+    nee = _window_max(nve, k) if inner else nve[:0]
     n = 0
     area = np.int64(0)
     for c in range(cw):
@@ -312,10 +313,10 @@ def _band_columns(ry0, ry1, x0, cw, h, d, out_s, out_e, o0):  # type: ignore[no-
         a = ry0[c]
         b = ry1[c]
         i = c - d
-        if 0 <= i < inner and es[i] < ee[i]:
+        if 0 <= i < inner and es[i] < -nee[i]:
             n = _append(out_s, out_e, o0, n, base + a, base + es[i])
-            n = _append(out_s, out_e, o0, n, base + ee[i], base + b)
-            area += b - a - (ee[i] - es[i])
+            n = _append(out_s, out_e, o0, n, base - nee[i], base + b)
+            area += b - a - (-nee[i] - es[i])
         else:
             n = _append(out_s, out_e, o0, n, base + a, base + b)
             area += b - a

@@ -263,16 +263,17 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
                 cs, ce = _union(cs, ce, s, e)
         k = ioffs[i]
         m = cs.size
+        zero = k - k  # 0 as int64, not a literal 0 (which would compile _copy once more)
         if k + m > starts.size:
             cap = 2 * (k + m)
             bigger = np.empty(cap, np.int64)
-            _copy(bigger, 0, starts, 0, k)
+            _copy(bigger, zero, starts, zero, k)
             starts = bigger
             bigger = np.empty(cap, np.int64)
-            _copy(bigger, 0, ends, 0, k)
+            _copy(bigger, zero, ends, zero, k)
             ends = bigger
-        _copy(starts, k, cs, 0, m)
-        _copy(ends, k, ce, 0, m)
+        _copy(starts, k, cs, zero, m)
+        _copy(ends, k, ce, zero, m)
         ioffs[i + 1] = k + m
         icount[i] = m
         x0, y0, x1, y1 = np.int64(0), np.int64(0), np.int64(-1), np.int64(-1)
