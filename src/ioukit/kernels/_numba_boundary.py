@@ -31,7 +31,9 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # (0/1); (0, 0, 0, 0) when none is set. One pass of OR reductions (vectorised) over the
     # rows; only rows with a set pixel are ORed into the columns.
     h, w = m.shape
-    col = np.zeros(w, np.uint8)
+    col = np.empty(w, np.uint8)  # zeroed by a loop: each np.zeros dtype compiles apart
+    for x in range(w):
+        col[x] = 0
     y0 = h
     y1 = 0
     for y in range(h):
@@ -67,7 +69,9 @@ def _band_box(m, y0, y1, x0, x1, d, band):  # type: ignore[no-untyped-def]  # pr
         return
     run = np.empty((bh, bw), dtype=np.int32)
     row_ok = np.empty((bh, bw), dtype=np.bool_)
-    up = np.zeros(bw, dtype=np.int32)
+    up = np.empty(bw, dtype=np.int32)
+    for x in range(bw):
+        up[x] = 0
     for y in range(bh):
         c = 0
         for x in range(bw):
@@ -107,7 +111,9 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
     # in a helper: every call site of a kernel, and every level of calls, compiles its callees'
     # code again (numba links and optimises them into the caller).
     n = pred.shape[0]
-    box = np.empty((2, 4), np.int64)  # y0, y1, x0, x1 of the pred mask, then of the target
+    # y0, y1, x0, x1 of the pred mask, then of the target (1-D: the signature of np.empty
+    # that size shares; each one compiles apart)
+    box = np.empty(8, np.int64)
     size = np.empty(3, np.int64)  # offsets of their bands in buf
     size[0] = 0
     for ch in range(first, last):
@@ -116,11 +122,13 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
             v = valid[max(vrow[i], 0)]  # read only where masked
             for k in range(2):
                 y0, y1, x0, x1 = _box(pred[i] if k == 0 else target[i])
-                box[k, 0], box[k, 1], box[k, 2], box[k, 3] = y0, y1, x0, x1
+                box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3] = y0, y1, x0, x1
                 size[k + 1] = size[k] + (y1 - y0) * (x1 - x0)
-            buf = np.zeros(size[2], dtype=np.bool_)
+            buf = np.empty(size[2], dtype=np.bool_)
+            for j in range(size[2]):
+                buf[j] = False
             for k in range(2):
-                y0, y1, x0, x1 = box[k, 0], box[k, 1], box[k, 2], box[k, 3]
+                y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
                 band = buf[size[k] : size[k + 1]].reshape((y1 - y0, x1 - x0))
                 _band_box(pred[i] if k == 0 else target[i], y0, y1, x0, x1, d, band)
                 c = 0
@@ -129,12 +137,12 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
                         if band[y, x] and (not masked or v[y0 + y, x0 + x]):
                             c += 1
                 out[i, k + 1] = c
-            py0, px0, ty0, tx0 = box[0, 0], box[0, 2], box[1, 0], box[1, 2]
-            pw = box[0, 3] - px0
-            tw = box[1, 3] - tx0
+            py0, px0, ty0, tx0 = box[0], box[2], box[4], box[6]
+            pw = box[3] - px0
+            tw = box[7] - tx0
             c = 0
-            for y in range(max(py0, ty0), min(box[0, 1], box[1, 1])):
-                for x in range(max(px0, tx0), min(box[0, 3], box[1, 3])):
+            for y in range(max(py0, ty0), min(box[1], box[5])):
+                for x in range(max(px0, tx0), min(box[3], box[7])):
                     both = buf[(y - py0) * pw + x - px0] and buf[size[1] + (y - ty0) * tw + x - tx0]
                     if both and (not masked or v[y, x]):
                         c += 1
