@@ -59,7 +59,8 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 @nb.njit(cache=True, nogil=True)
 def _band_box(m, y0, y1, x0, x1, d, band):  # type: ignore[no-untyped-def]  # pragma: no cover
     # band[y - y0, x - x0] = the band of m (H, W) uint8 at (y, x), for the box rows [y0, y1),
-    # columns [x0, x1) that holds every set pixel (outside it all is zero, as outside the image)
+    # columns [x0, x1) that holds every set pixel (outside it all is zero, as outside the image);
+    # every cell of band is written (callers pass it uninitialised)
     bh = y1 - y0
     bw = x1 - x0
     if bh <= 2 * d or bw <= 2 * d:  # no (2d + 1)-square fits: the whole mask is band
@@ -124,9 +125,7 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
                 y0, y1, x0, x1 = _box(pred[i] if k == 0 else target[i])
                 box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3] = y0, y1, x0, x1
                 size[k + 1] = size[k] + (y1 - y0) * (x1 - x0)
-            buf = np.empty(size[2], dtype=np.bool_)
-            for j in range(size[2]):
-                buf[j] = False
+            buf = np.empty(size[2], dtype=np.bool_)  # _band_box writes every cell
             for k in range(2):
                 y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
                 band = buf[size[k] : size[k + 1]].reshape((y1 - y0, x1 - x0))
@@ -157,12 +156,15 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
     the binary mask ``ids == segs[k]`` in the whole image (:func:`_band_box` inside its box)."""
     h, w = ids.shape
     s = segs.shape[0]
-    box = np.empty((s, 4), np.int64)  # y0, y1, x0, x1 (ends exclusive)
+    # y0, y1, x0, x1 (ends exclusive) of segment k at 4 k: 1-D, set by a loop (slice
+    # assignments and each np.empty signature compile code of their own)
+    box = np.empty(4 * s, np.int64)
+    for k in range(s):
+        box[4 * k] = h
+        box[4 * k + 1] = 0
+        box[4 * k + 2] = w
+        box[4 * k + 3] = 0
     zero = np.int64(0)  # not a literal 0: _band_box keeps the signature of its other callers
-    box[:, 0] = h
-    box[:, 1] = 0
-    box[:, 2] = w
-    box[:, 3] = 0
     for y in range(h):
         last = np.int64(-1)
         k = -1
@@ -182,19 +184,19 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
                 if k >= s or segs[k] != v:
                     k = -1
             if k >= 0:
-                box[k, 0] = min(box[k, 0], y)
-                box[k, 1] = y + 1
-                box[k, 2] = min(box[k, 2], x)
-                box[k, 3] = max(box[k, 3], x + 1)
+                box[4 * k] = min(box[4 * k], y)
+                box[4 * k + 1] = y + 1
+                box[4 * k + 2] = min(box[4 * k + 2], x)
+                box[4 * k + 3] = max(box[4 * k + 3], x + 1)
     for k in range(s):
-        y0, y1, x0, x1 = box[k, 0], box[k, 1], box[k, 2], box[k, 3]
+        y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
         if y1 <= y0:
             continue
         m = np.empty((y1 - y0, x1 - x0), np.uint8)
         for y in range(y1 - y0):
             for x in range(x1 - x0):
                 m[y, x] = ids[y0 + y, x0 + x] == segs[k]
-        band = np.zeros((y1 - y0, x1 - x0), np.bool_)
+        band = np.empty((y1 - y0, x1 - x0), np.bool_)  # _band_box writes every cell
         _band_box(m, zero, y1 - y0, zero, x1 - x0, d, band)
         n = 0
         for y in range(y1 - y0):
