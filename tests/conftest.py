@@ -12,11 +12,18 @@ asserts that a result stayed in the input's library and on its device.
 from __future__ import annotations
 
 import importlib.util
+import signal
 from typing import Any
 
 import array_api_compat
 import numpy as np
 import pytest
+
+# The Ctrl-C tests need SIGINT to behave as in a terminal. A runner started in the background
+# by a non-interactive shell (or under nohup) ignores SIGINT, and so would the command lines
+# the tests start (an ignored signal stays ignored across exec): restore Python's handler.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _cuda_available() -> bool:

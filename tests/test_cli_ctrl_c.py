@@ -36,6 +36,25 @@ def test_the_same_error_without_ctrl_c_is_not_hidden(monkeypatch: pytest.MonkeyP
         cli.main(["warmup", "-q"])
 
 
+@pytest.mark.parametrize("handler", [signal.SIG_IGN, lambda signum, frame: None])
+def test_a_ctrl_c_noted_before_does_not_leak_into_the_next_call(
+    monkeypatch: pytest.MonkeyPatch, handler: object
+) -> None:
+    # under nohup (SIGINT ignored) or a notebook (a handler of its own), main() installs no
+    # handler; a Ctrl-C noted by an earlier call must not turn this call's error into one
+    def broken(args: argparse.Namespace) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(_cli_warmup, "_warmup", broken)
+    before = signal.signal(signal.SIGINT, handler)  # type: ignore[arg-type]
+    try:
+        cli._CTRL_C.set()
+        with pytest.raises(RuntimeError, match="a bug"):
+            cli.main(["warmup", "-q"])
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_main_restores_the_handlers() -> None:
     before = signal.getsignal(signal.SIGINT)
     assert cli.main(["--version"]) == 0

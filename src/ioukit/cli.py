@@ -102,7 +102,10 @@ _CTRL_C = threading.Event()
 @contextlib.contextmanager
 def _noting_ctrl_c() -> Iterator[None]:
     """Note a Ctrl-C in ``_CTRL_C`` (then raise KeyboardInterrupt as Python does), where
-    SIGINT has Python's default handler and this is the main thread; elsewhere, nothing."""
+    SIGINT has Python's default handler and this is the main thread; elsewhere, nothing. The
+    note starts clear either way: a Ctrl-C noted by an earlier call in the same process (a
+    notebook, a test) must not turn this call's errors into an interrupt."""
+    _CTRL_C.clear()
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
@@ -111,7 +114,6 @@ def _noting_ctrl_c() -> Iterator[None]:
         return
 
     note = _NoteCtrlC()
-    _CTRL_C.clear()
     signal.signal(signal.SIGINT, note)
     try:
         yield
