@@ -425,7 +425,7 @@ def _metric(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             out_row[ln] = (0.0 + sums[ln]) / n
         return
     for ln in range(nl):
-        n = ts.size * 0  # 0, typed int64 (a literal would compile pairwise_sum once more)
+        n = np.int64(0)  # not a literal 0: that would compile pairwise_sum once more
         for t in ts:
             for r in range(n_r if ap else 1):
                 for k in ks:
@@ -487,7 +487,7 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     for s in range(n_s):
         any_prec |= slice_prec[s]
         area_need[slice_area[s]] = True
-    thr_sorted = n_r >= 0  # True, typed bool (a literal True would compile callees twice)
+    thr_sorted = np.bool_(True)  # not a literal True: that would compile callees twice
     for r in range(n_r - 1):
         thr_sorted &= rec_thr[r] <= rec_thr[r + 1]
     for ch in range(first, last):
@@ -536,7 +536,7 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     hit_cend, ev_off, ev_hit, ev_img, ev_flag, rec_thr, thr_sorted, pbuf, rbuf,
                     pref, tp_at, env, lvl, table, slot, tp, valid,
                 )  # fmt: skip
-                same = nl > 0  # every lane has every category (nl > 0: True, typed bool)
+                same = np.bool_(True)  # every lane has every category (not a literal)
                 for k in range(n_k):
                     for ln in range(nl):
                         same &= npw[a, k, ln] > 0

@@ -250,6 +250,7 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
     icount = np.zeros(n, np.int64)
     area = np.zeros(n, np.int64)
     bbox = np.empty((n, 4), np.int64)
+    zero = np.int64(0)  # not a literal 0: that would compile _copy once more
     for i in range(n):
         h = hs[i]
         w = ws[i]
@@ -263,7 +264,6 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
                 cs, ce = _union(cs, ce, s, e)
         k = ioffs[i]
         m = cs.size
-        zero = k - k  # 0 as int64, not a literal 0 (which would compile _copy once more)
         if k + m > starts.size:
             cap = 2 * (k + m)
             bigger = np.empty(cap, np.int64)
