@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (KeyboardInterrupt, SystemError) as exc:  # Ctrl-C outside a run (a run says more)
             # Ctrl-C inside a compiled kernel surfaces as SystemErrors ("returned a result
             # with an exception set") chained to the KeyboardInterrupt
-            if not (_from_interrupt(exc) or _CTRL_C.is_set()):
+            if not _is_interrupt(exc):
                 raise
             return interrupted(PROG)
         except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head`
@@ -132,6 +132,12 @@ class _NoteCtrlC:
     def __call__(self, signum: int, frame: Any) -> None:
         _CTRL_C.set()
         signal.default_int_handler(signum, frame)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` ends the command because of a Ctrl-C: it comes from a
+    KeyboardInterrupt, or it follows one noted in ``_CTRL_C``."""
+    return _from_interrupt(exc) or _CTRL_C.is_set()
 
 
 def _from_interrupt(exc: BaseException | None) -> bool:
@@ -183,7 +189,7 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.func(args)
     except (KeyboardInterrupt, SystemError) as exc:
         # a command with more to say (segment: its checkpoint) says it
-        if not (_from_interrupt(exc) or _CTRL_C.is_set()):
+        if not _is_interrupt(exc):
             raise
         return interrupted(f"{PROG} {args.command}")
     except UsageError as exc:
@@ -192,7 +198,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         raise  # not an error of the data: main() stops quietly
     except Exception as exc:
-        if _CTRL_C.is_set():  # an error that a Ctrl-C caused (see _CTRL_C)
+        if _is_interrupt(exc):  # an error that a Ctrl-C caused (see _CTRL_C)
             return interrupted(f"{PROG} {args.command}")
         if not isinstance(exc, (IoUKitError, OSError)):
             raise

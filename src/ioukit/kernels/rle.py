@@ -138,7 +138,7 @@ def encode(masks: _NDArray, rows: bool) -> tuple[list[bytes], _NDArray]:
     size = masks.shape[1] * masks.shape[2]
     cap = min(_ENCODE_CAP, 7 * (size + 1) + 8)
     kernel = _jit()["encode_rows" if rows else "encode_flat"]
-    threads = num_threads() if n > 1 and n * size >= _PARALLEL_PIXELS else 1
+    threads = _threads(n > 1 and n * size >= _PARALLEL_PIXELS)
     extra = () if rows else (h,)
 
     def encoder(masks: _NDArray, cap: int, threads: int) -> tuple[_NDArray, _NDArray, _NDArray]:
