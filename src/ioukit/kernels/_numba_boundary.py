@@ -31,7 +31,7 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # (0/1); (0, 0, 0, 0) when none is set. One pass of OR reductions (vectorised) over the
     # rows; only rows with a set pixel are ORed into the columns.
     h, w = m.shape
-    col = np.empty(w, np.uint8)  # zeroed by a loop: each np.zeros dtype compiles apart
+    col = np.empty(w, dtype=np.uint8)  # zeroed by a loop: each np.zeros dtype compiles apart
     for x in range(w):
         col[x] = 0
     y0 = h
@@ -114,8 +114,8 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
     n = pred.shape[0]
     # y0, y1, x0, x1 of the pred mask, then of the target (1-D: the signature of np.empty
     # that size shares; each one compiles apart)
-    box = np.empty(8, np.int64)
-    size = np.empty(3, np.int64)  # offsets of their bands in buf
+    box = np.empty(8, dtype=np.int64)
+    size = np.empty(3, dtype=np.int64)  # offsets of their bands in buf
     size[0] = 0
     for ch in range(first, last):
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
@@ -158,7 +158,7 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
     s = segs.shape[0]
     # y0, y1, x0, x1 (ends exclusive) of segment k at 4 k: 1-D, set by a loop (slice
     # assignments and each np.empty signature compile code of their own)
-    box = np.empty(4 * s, np.int64)
+    box = np.empty(4 * s, dtype=np.int64)
     for k in range(s):
         box[4 * k] = h
         box[4 * k + 1] = 0
@@ -192,11 +192,11 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
         y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
         if y1 <= y0:
             continue
-        m = np.empty((y1 - y0, x1 - x0), np.uint8)
+        m = np.empty((y1 - y0, x1 - x0), dtype=np.uint8)
         for y in range(y1 - y0):
             for x in range(x1 - x0):
                 m[y, x] = ids[y0 + y, x0 + x] == segs[k]
-        band = np.empty((y1 - y0, x1 - x0), np.bool_)  # _band_box writes every cell
+        band = np.empty((y1 - y0, x1 - x0), dtype=np.bool_)  # _band_box writes every cell
         _band_box(m, zero, y1 - y0, zero, x1 - x0, d, band)
         n = 0
         for y in range(y1 - y0):
@@ -226,9 +226,10 @@ def _column_runs(starts, ends, a0, cnt, h, x0, cw):  # type: ignore[no-untyped-d
     # cptr of the columns x0..x0+cw-1 (an interval that spans k columns gives k runs, and no two
     # intervals cross the same column end: at most cnt + cw - 1 runs). Intervals that touch
     # (none in a canonical index) are joined.
-    ry0 = np.empty(cnt + cw, np.int64)
-    ry1 = np.empty(cnt + cw, np.int64)
-    cptr = np.zeros(cw + 1, np.int64)
+    ry0 = np.empty(cnt + cw, dtype=np.int64)
+    ry1 = np.empty(cnt + cw, dtype=np.int64)
+    cptr = np.empty(cw + 1, dtype=np.int64)
+    cptr[:] = 0
     k = 0
     last = np.int64(-1)  # the end (column-major position) of the last run
     for i in range(a0, a0 + cnt):
@@ -293,7 +294,7 @@ def _window_max(v, k):  # type: ignore[no-untyped-def]  # pragma: no cover - com
             pre[i] = max(pre[i], pre[i - 1])
         for i in range(min(b + k, n) - 2, b - 1, -1):
             suf[i] = max(suf[i], suf[i + 1])
-    out = np.empty(n - k + 1, v.dtype)
+    out = np.empty(n - k + 1, dtype=v.dtype)
     for i in range(n - k + 1):
         out[i] = max(suf[i], pre[i + k - 1])
     return out
@@ -307,8 +308,8 @@ def _band_columns(ry0, ry1, x0, cw, h, d, out_s, out_e, o0):  # type: ignore[no-
     # [ry0 + d, ry1 - d), and the eroded rows of column c are the intersection of V over the
     # columns c - d..c + d, [max of the starts, min of the ends): es/-nee[c - d].
     k = 2 * d + 1
-    vs = np.empty(cw, np.int64)
-    nve = np.empty(cw, np.int64)  # the ends negated: their window minimum is -max(nve)
+    vs = np.empty(cw, dtype=np.int64)
+    nve = np.empty(cw, dtype=np.int64)  # the ends negated: their window minimum is -max(nve)
     for c in range(cw):
         empty = ry1[c] - ry0[c] <= 2 * d
         vs[c] = h if empty else ry0[c] + d
@@ -349,8 +350,9 @@ def _band_rows(ry0, ry1, cptr, x0, y0, ch, h, d, out_s, out_e, o0, cap):  # type
     # and where that run of columns began; column xo is read once column xo + d has been fed.
     cw = cptr.shape[0] - 1
     x1 = x0 + cw - 1
-    last = np.full(ch, x0 - 2, np.int64)
-    first = np.empty(ch, np.int64)
+    last = np.empty(ch, dtype=np.int64)
+    last[:] = x0 - 2
+    first = np.empty(ch, dtype=np.int64)
     n = 0
     end = np.int64(-1)  # the end of the last band interval
     area = np.int64(0)
@@ -411,11 +413,12 @@ def _bands_layout(icount, bbox, need):  # type: ignore[no-untyped-def]  # pragma
     # ends where its run of ones ends or where eroded rows begin); a mask with more (holes in
     # the columns around) is computed again with room for all of them (_bands_refit)
     n = icount.shape[0]
-    boffs = np.zeros(n + 1, np.int64)
+    boffs = np.empty(n + 1, dtype=np.int64)
+    boffs[:] = 0
     for s in range(n):
         room = 2 * (icount[s] + bbox[s, 2] - bbox[s, 0] + 1) if need[s] and icount[s] else 0
         boffs[s + 1] = boffs[s] + room
-    return boffs, np.empty(boffs[n], np.int64), np.empty(boffs[n], np.int64)
+    return boffs, np.empty(boffs[n], dtype=np.int64), np.empty(boffs[n], dtype=np.int64)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -423,11 +426,12 @@ def _bands_refit(bs, be, boffs, bcount):  # type: ignore[no-untyped-def]  # prag
     # a layout with room for exactly bcount[s] intervals of each mask, the intervals of the
     # masks that fitted moved there
     n = bcount.shape[0]
-    offs = np.zeros(n + 1, np.int64)
+    offs = np.empty(n + 1, dtype=np.int64)
+    offs[:] = 0
     for s in range(n):
         offs[s + 1] = offs[s] + bcount[s]
-    out_s = np.empty(offs[n], np.int64)
-    out_e = np.empty(offs[n], np.int64)
+    out_s = np.empty(offs[n], dtype=np.int64)
+    out_e = np.empty(offs[n], dtype=np.int64)
     for s in range(n):
         if bcount[s] <= boffs[s + 1] - boffs[s]:
             for q in range(bcount[s]):  # a loop compiles faster than a slice assignment
@@ -489,7 +493,8 @@ def needed_bands(iou, crowd, dt_off, gt_off, iou_off):  # type: ignore[no-untype
     """Which masks need a band: those with a positive mask IoU against a non-crowd partner
     (crowd columns keep the mask IoU)."""
     nd = dt_off[dt_off.shape[0] - 1]
-    need = np.zeros(nd + gt_off[gt_off.shape[0] - 1], np.bool_)
+    need = np.empty(nd + gt_off[gt_off.shape[0] - 1], dtype=np.bool_)
+    need[:] = 0
     for c in range(dt_off.shape[0] - 1):
         o = iou_off[c]
         for i in range(dt_off[c], dt_off[c + 1]):

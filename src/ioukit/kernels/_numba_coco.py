@@ -56,10 +56,10 @@ def match_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         max_g = max(max_g, gt_off[c + 1] - gt_off[c])
         max_d = max(max_d, dt_off[c + 1] - dt_off[c])
     keep_gt = dt_gt.shape[2] > 0
-    order = np.empty(max_g, np.int64)
-    ignored = np.empty(max_g, np.bool_)
-    taken = np.empty(max_g, np.bool_)
-    row_max = np.empty(max_d, np.float64)
+    order = np.empty(max_g, dtype=np.int64)
+    ignored = np.empty(max_g, dtype=np.bool_)
+    taken = np.empty(max_g, dtype=np.bool_)
+    row_max = np.empty(max_d, dtype=np.float64)
     for c in range(c0, c1):
         g0 = gt_off[c]
         n_g = gt_off[c + 1] - g0
@@ -160,10 +160,10 @@ def _stable_sort(idx, lo, hi, score, tie):  # type: ignore[no-untyped-def]  # pr
                 idx[b + 1] = idx[b]
                 b -= 1
             idx[b + 1] = v
-    src = np.empty(n, np.int64)
+    src = np.empty(n, dtype=np.int64)
     for k in range(n):
         src[k] = idx[lo + k]
-    dst = np.empty(n, np.int64)
+    dst = np.empty(n, dtype=np.int64)
     width = 16
     while width < n:
         for r0 in range(0, n, 2 * width):
@@ -190,7 +190,7 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
     by decreasing ``score`` within a cell, ties by increasing ``tie`` then file order (a
     stable sort). Returns (order, off): cell ``c`` holds ``order[off[c]:off[c + 1]]``."""
     n = cell.size
-    off = np.empty(n_cells + 1, np.int64)
+    off = np.empty(n_cells + 1, dtype=np.int64)
     for c in range(n_cells + 1):
         off[c] = 0
     for i in range(n):
@@ -198,10 +198,10 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
             off[cell[i] + 1] += 1
     for c in range(n_cells):
         off[c + 1] += off[c]
-    pos = np.empty(n_cells, np.int64)
+    pos = np.empty(n_cells, dtype=np.int64)
     for c in range(n_cells):
         pos[c] = off[c]
-    order = np.empty(off[n_cells], np.int64)
+    order = np.empty(off[n_cells], dtype=np.int64)
     for i in range(n):
         c = cell[i]
         if c >= 0:
@@ -291,7 +291,7 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     sign = np.uint64(1) << np.uint64(63)
     mask = np.uint64((1 << _DIGIT) - 1)
     low = np.uint64(64 - 3 * _DIGIT)  # the low bits below the top 33
-    key = np.empty(n, np.uint64)  # increasing key: decreasing score
+    key = np.empty(n, dtype=np.uint64)  # increasing key: decreasing score
     for i in range(n):  # loops, not array expressions: less code to compile
         # the bits of a scalar (an array's view compiles more code); -0.0 becomes 0.0
         v = np.float64(score[i] + 0.0).view(np.uint64)
@@ -299,11 +299,11 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
         key[i] = ~ascending
     # the order and a spare buffer, both in one array (rows f and 1 - f): no array variable
     # is reassigned in the loops (swapping two would leave reference counting in them)
-    buf = np.empty(2 * n, np.int64)
+    buf = np.empty(2 * n, dtype=np.int64)
     for i in range(n):
         buf[i] = i
     f = 0  # the row holding the order
-    count = np.empty((1 << _DIGIT) + 1, np.int64)
+    count = np.empty((1 << _DIGIT) + 1, dtype=np.int64)
     # segments [i, j): first all of 0..n on the top bits, then each long run on the low bits
     top = True
     i = 0
@@ -359,7 +359,7 @@ def by_score(score):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
             for x in range(i, j):
                 buf[o0 + x] = buf[g * n + x]
         i = j
-    order = np.empty(n, np.int64)
+    order = np.empty(n, dtype=np.int64)
     for i in range(n):
         order[i] = buf[f * n + i]
     return order
@@ -400,16 +400,16 @@ def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n_a, n_t = dt_status.shape[0], dt_status.shape[1]
     n_r = rec_thr.size
     n_m = max_dets.size
-    level = np.empty(n_r, np.int64)
-    n_sel = np.empty(n_m, np.int64)  # detections within each max_dets
-    first_det = np.empty(n_m, np.int64)  # the first of them (its score is read at recall 0)
+    level = np.empty(n_r, dtype=np.int64)
+    n_sel = np.empty(n_m, dtype=np.int64)  # detections within each max_dets
+    first_det = np.empty(n_m, dtype=np.int64)  # the first of them (its score is read at recall 0)
     for j in range((n_k * first) // n_chunks, (n_k * last) // n_chunks):
         k = schedule[j]
         lo = cat_start[k]
         n = cat_start[k + 1] - lo
         # the category's detections by decreasing score, ties in (image, score rank) order
         order = by_score(dt_score[lo : lo + n])
-        rank_sorted = np.empty(n, np.int64)
+        rank_sorted = np.empty(n, dtype=np.int64)
         for m in range(n_m):
             n_sel[m] = 0
             first_det[m] = 0
@@ -421,15 +421,15 @@ def accumulate(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     if n_sel[m] == 0:
                         first_det[m] = lo + d
                     n_sel[m] += 1
-        cand = np.empty(n, np.bool_)
-        cand_sorted = np.empty(n, np.bool_)
-        n_cand = np.empty((n_m, n), np.int32)  # candidates within max_dets up to a position
-        hit = np.empty(n, np.bool_)
-        hit_pos = np.empty(n, np.int64)
-        hit_det = np.empty(n, np.int64)
-        events = np.empty(n, np.int64)  # position * 2 + (1 for a true positive)
-        tp_det = np.empty(n, np.int64)  # the v-th true positive
-        env = np.empty(n, np.float64)  # precision there, then its envelope from the right
+        cand = np.empty(n, dtype=np.bool_)
+        cand_sorted = np.empty(n, dtype=np.bool_)
+        n_cand = np.empty((n_m, n), dtype=np.int32)  # candidates within max_dets up to a position
+        hit = np.empty(n, dtype=np.bool_)
+        hit_pos = np.empty(n, dtype=np.int64)
+        hit_det = np.empty(n, dtype=np.int64)
+        events = np.empty(n, dtype=np.int64)  # position * 2 + (1 for a true positive)
+        tp_det = np.empty(n, dtype=np.int64)  # the v-th true positive
+        env = np.empty(n, dtype=np.float64)  # precision there, then its envelope from the right
         for a in range(n_a):
             npig = regular_gt[a, k]
             if npig == 0:

@@ -483,7 +483,8 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
         size = (met_t_off[m + 1] - met_t_off[m]) * (met_k_off[m + 1] - met_k_off[m])
         max_n = max(max_n, size * met_rep[m] * (n_r if met_ap[m] else 1))
     any_prec = False
-    area_need = np.zeros(n_a, np.bool_)
+    area_need = np.empty(n_a, dtype=np.bool_)
+    area_need[:] = 0
     for s in range(n_s):
         any_prec |= slice_prec[s]
         area_need[slice_area[s]] = True
@@ -493,21 +494,22 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     for ch in range(first, last):
         blk0 = (n_blocks * ch) // n_chunks
         blk1 = (n_blocks * (ch + 1)) // n_chunks
-        wt = np.empty((n_img, _LANES))
-        npw = np.zeros((n_a, n_k, _LANES))
-        pref = np.empty((max_h, _LANES))
-        tp_at = np.empty((max_q, _LANES))
-        env = np.empty((max_q, _LANES))
-        lvl = np.empty((_LANES, n_r), np.int64)
-        table = np.empty((1, _LANES), np.int32)
-        slot = np.empty((n_r + 1, _LANES))
-        pbuf = np.empty((n_t if any_prec else 0, n_k, n_r, _LANES))
-        rbuf = np.empty((n_t, n_k, _LANES))
-        scratch = np.empty(max_n)
-        tp = np.empty(_LANES)
-        valid = np.empty(_LANES, np.bool_)
+        wt = np.empty((n_img, _LANES), dtype=np.float64)
+        npw = np.empty((n_a, n_k, _LANES), dtype=np.float64)
+        npw[:] = 0
+        pref = np.empty((max_h, _LANES), dtype=np.float64)
+        tp_at = np.empty((max_q, _LANES), dtype=np.float64)
+        env = np.empty((max_q, _LANES), dtype=np.float64)
+        lvl = np.empty((_LANES, n_r), dtype=np.int64)
+        table = np.empty((1, _LANES), dtype=np.int32)
+        slot = np.empty((n_r + 1, _LANES), dtype=np.float64)
+        pbuf = np.empty((n_t if any_prec else 0, n_k, n_r, _LANES), dtype=np.float64)
+        rbuf = np.empty((n_t, n_k, _LANES), dtype=np.float64)
+        scratch = np.empty(max_n, dtype=np.float64)
+        tp = np.empty(_LANES, dtype=np.float64)
+        valid = np.empty(_LANES, dtype=np.bool_)
         work = workspace(_LANES)
-        sums = np.empty(_LANES)
+        sums = np.empty(_LANES, dtype=np.float64)
         for blk in range(blk0, blk1):
             b0 = blk * _LANES
             nl = min(_LANES, n_b - b0)
@@ -528,7 +530,7 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
                     for ln in range(_LANES):
                         top = max(top, npw[a, k, ln])
             if thr_sorted and any_prec and table.shape[0] < top + 1:
-                table = np.empty((np.int64(top) + 1, _LANES), np.int32)
+                table = np.empty((np.int64(top) + 1, _LANES), dtype=np.int32)
             for s in range(n_s):
                 a = slice_area[s]
                 _block_slice(

@@ -89,19 +89,20 @@ def jackknife_cells(  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     n_blocks = blk_k.size
     k0 = np.int64(0)  # not a literal: the signature of block_category in the replicates
     for ch in range(first, last):
-        wt = np.ones((n_img + 1, _LANES))
-        pref = np.empty((max_h, _LANES))
-        tp_at = np.empty((max_q, _LANES))
-        env = np.empty((max_q, _LANES))
-        lvl = np.empty((_LANES, n_r), np.int64)
-        table = np.empty((n_table, _LANES), np.int32)
-        slot = np.empty((n_r + 1, _LANES))
-        pbuf = np.empty((n_t if any_prec else 0, 1, n_r, _LANES))
-        rbuf = np.empty((n_t, 1, _LANES))
-        tp = np.empty(_LANES)
-        npk = np.empty(_LANES)
-        ptr = np.empty((2, _LANES), np.int64)
-        valid = np.empty(_LANES, np.bool_)
+        wt = np.empty((n_img + 1, _LANES), dtype=np.float64)
+        wt[:] = 1
+        pref = np.empty((max_h, _LANES), dtype=np.float64)
+        tp_at = np.empty((max_q, _LANES), dtype=np.float64)
+        env = np.empty((max_q, _LANES), dtype=np.float64)
+        lvl = np.empty((_LANES, n_r), dtype=np.int64)
+        table = np.empty((n_table, _LANES), dtype=np.int32)
+        slot = np.empty((n_r + 1, _LANES), dtype=np.float64)
+        pbuf = np.empty((n_t if any_prec else 0, 1, n_r, _LANES), dtype=np.float64)
+        rbuf = np.empty((n_t, 1, _LANES), dtype=np.float64)
+        tp = np.empty(_LANES, dtype=np.float64)
+        npk = np.empty(_LANES, dtype=np.float64)
+        ptr = np.empty((2, _LANES), dtype=np.int64)
+        valid = np.empty(_LANES, dtype=np.bool_)
         for j in range(ch, n_blocks, n_chunks):
             k = blk_k[j]
             p0 = blk_p0[j]

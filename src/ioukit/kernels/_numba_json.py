@@ -373,7 +373,7 @@ def fixed_rings(kind, first, count, ring_off, nums, rows, width):  # type: ignor
     """``(len(rows), width)`` numbers: the one ring of each object ``rows`` of a NUMBERS
     column (``kind``, ``first``, ``count``: the column's rows), and whether every one is a
     NUMBERS value of exactly ``width`` numbers (else the numbers are not all filled)."""
-    out = np.empty((rows.size, width), np.float64)
+    out = np.empty((rows.size, width), dtype=np.float64)
     for q in range(rows.size):
         i = rows[q]
         if kind[i] != NUMBERS or count[i] != 1:
@@ -389,7 +389,7 @@ def fixed_rings(kind, first, count, ring_off, nums, rows, width):  # type: ignor
 @nb.njit(cache=True, nogil=True)
 def number_ends(buf, starts):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The end of each number literal starting at ``starts``."""
-    out = np.empty(starts.size, np.int64)
+    out = np.empty(starts.size, dtype=np.int64)
     for i in range(starts.size):
         p = starts[i]
         while p < buf.size:
@@ -409,8 +409,9 @@ def unescape(buf, vs, ve):  # type: ignore[no-untyped-def]  # pragma: no cover -
     total = 0
     for i in range(n):
         total += ve[i] - vs[i]
-    out = np.empty(total, np.uint8)
-    offs = np.zeros(n + 1, np.int64)
+    out = np.empty(total, dtype=np.uint8)
+    offs = np.empty(n + 1, dtype=np.int64)
+    offs[:] = 0
     k = 0
     for i in range(n):
         p = vs[i]

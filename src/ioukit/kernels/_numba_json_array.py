@@ -32,11 +32,11 @@ def _elements_from(buf, p, stop):  # type: ignore[no-untyped-def]  # pragma: no 
     """The elements of an array from the element at ``p`` until the next element would
     start at or after ``stop``: (their starts, where the next one starts, or the array's end
     as ``-(end) - 2`` after its ``]``; -1 when malformed)."""
-    out = np.empty(64, np.int64)
+    out = np.empty(64, dtype=np.int64)
     k = 0
     while p < stop:
         if k == out.size:
-            bigger = np.empty(2 * out.size, np.int64)
+            bigger = np.empty(2 * out.size, dtype=np.int64)
             for q in range(k):  # a loop: a slice assignment compiles its error message (1 s)
                 bigger[q] = out[q]
             out = bigger
@@ -59,7 +59,7 @@ def _elements_from(buf, p, stop):  # type: ignore[no-untyped-def]  # pragma: no 
 def elements(buf, p):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The start of each element of the array at ``p`` and the end of the array (-1 when
     malformed)."""
-    nothing = np.empty(0, np.int64)
+    nothing = np.empty(0, dtype=np.int64)
     p = _ws(buf, p)
     if p >= buf.size or buf[p] != 91:
         return nothing, -1
@@ -80,21 +80,21 @@ def elements_chunked(buf, p, n_chunks):  # type: ignore[no-untyped-def]  # pragm
     range before it must land exactly there: its own elements are read from a true start, so
     landing on the guess proves it. Returns ``(starts, end, ok)``; ``ok`` False (a guess
     inside a string, or anything malformed) means: use :func:`elements`."""
-    nothing = np.empty(0, np.int64)
+    nothing = np.empty(0, dtype=np.int64)
     p = _ws(buf, p)
     if p >= buf.size or buf[p] != 91:
         return nothing, -1, False
     p = _ws(buf, p + 1)
     if p >= buf.size or buf[p] != 123:
         return nothing, -1, False
-    guess = np.empty(n_chunks + 1, np.int64)
+    guess = np.empty(n_chunks + 1, dtype=np.int64)
     guess[0] = p
     guess[n_chunks] = buf.size
     for c in range(1, n_chunks):
         at = p + ((buf.size - p) * c) // n_chunks
         guess[c] = _guess_object(buf, max(at, guess[c - 1] + 1), buf.size)
     parts = [nothing] * n_chunks
-    landed = np.empty(n_chunks, np.int64)
+    landed = np.empty(n_chunks, dtype=np.int64)
     for c in nb.prange(n_chunks):
         if guess[c] < guess[c + 1]:
             parts[c], landed[c] = _elements_from(buf, guess[c], guess[c + 1])
@@ -115,7 +115,7 @@ def elements_chunked(buf, p, n_chunks):  # type: ignore[no-untyped-def]  # pragm
     total = 0
     for c in range(n_chunks):
         total += parts[c].size
-    out = np.empty(total, np.int64)
+    out = np.empty(total, dtype=np.int64)
     k = 0
     for c in range(n_chunks):
         out[k : k + parts[c].size] = parts[c]

@@ -98,9 +98,10 @@ def pairwise_sum(a, lo, n, lanes, inner, mid, work, out):  # type: ignore[no-unt
     if n <= _BLOCK:
         _leaf(a, lo, n, lanes, inner, mid, offs, out)
         return
-    f_lo = np.empty(_DEPTH, np.int64)
-    f_n = np.empty(_DEPTH, np.int64)
-    f_phase = np.zeros(_DEPTH, np.int64)
+    f_lo = np.empty(_DEPTH, dtype=np.int64)
+    f_n = np.empty(_DEPTH, dtype=np.int64)
+    f_phase = np.empty(_DEPTH, dtype=np.int64)
+    f_phase[:] = 0
     n_v = 0
     f_lo[0] = lo
     f_n[0] = n
@@ -137,4 +138,4 @@ def pairwise_sum(a, lo, n, lanes, inner, mid, work, out):  # type: ignore[no-unt
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def workspace(lanes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Scratch for :func:`pairwise_sum` of up to ``lanes`` sequences."""
-    return np.empty(_BLOCK, np.int64), np.empty((_DEPTH, lanes)), np.empty(lanes)
+    return np.empty(_BLOCK, dtype=np.int64), np.empty((_DEPTH, lanes)), np.empty(lanes)

@@ -28,7 +28,8 @@ def _new_table(bits: int) -> Any:  # pragma: no cover - compiled
     keys = np.empty(1 << bits, dtype=np.int64)
     for i in range(keys.size):  # a loop compiles faster than np.full
         keys[i] = _EMPTY
-    counts = np.zeros(1 << bits, dtype=np.int64)
+    counts = np.empty(1 << bits, dtype=np.int64)
+    counts[:] = 0
     return keys, counts
 
 
@@ -116,7 +117,8 @@ def _pairs(t, p, mask, bits):  # type: ignore[no-untyped-def]  # pragma: no cove
     # table starts with 2**bits slots. bits is an argument, not a literal 10 here: a literal
     # would compile _new_table, _grow and _scan twice (for the literal and for int64).
     keys, counts = _new_table(bits)
-    st = np.zeros(5, dtype=np.int64)  # not np.array([...]): a list literal compiles slowly
+    st = np.empty(5, dtype=np.int64)  # not np.array([...]): a list literal compiles slowly
+    st[:] = 0
     st[2] = -1
     while True:
         _scan(t, p, mask, keys, counts, bits, st)

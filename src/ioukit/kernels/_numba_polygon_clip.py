@@ -50,11 +50,11 @@ def iou_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # bx/by hold two polygons (the subject at offset src, the clipped result at dst) in halves
     # of `half`: a pass writes at most two points per subject vertex (k_n <= cap)
     half = 2 * cap + 2
-    bx = np.empty(2 * half)
-    by = np.empty(2 * half)
-    sd = np.empty(half)
-    qx = np.empty(nb_ + 1)
-    qy = np.empty(nb_ + 1)
+    bx = np.empty(2 * half, dtype=np.float64)
+    by = np.empty(2 * half, dtype=np.float64)
+    sd = np.empty(half, dtype=np.float64)
+    qx = np.empty(nb_ + 1, dtype=np.float64)
+    qy = np.empty(nb_ + 1, dtype=np.float64)
     overflows = 0
     i = start if aligned else start // max(m, 1)
     j = start if aligned else start - i * m

@@ -146,10 +146,10 @@ def classify_range(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     """
     k = data.shape[1]
     trouble = 0
-    xs = np.empty(k)
-    ys = np.empty(k)
-    ex = np.empty(k)
-    ey = np.empty(k)
+    xs = np.empty(k, dtype=np.float64)
+    ys = np.empty(k, dtype=np.float64)
+    ex = np.empty(k, dtype=np.float64)
+    ey = np.empty(k, dtype=np.float64)
     for i in range(start, stop):
         r = i - start
         bad[r] = False

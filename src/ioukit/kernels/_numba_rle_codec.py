@@ -55,9 +55,9 @@ def parse_range(buf, offs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: n
     again inside every caller.
     """
     n = hi - lo
-    roffs = np.empty(n + 1, np.int64)
-    err = np.empty(n, np.int64)
-    totals = np.empty(n, np.int64)
+    roffs = np.empty(n + 1, dtype=np.int64)
+    err = np.empty(n, dtype=np.int64)
+    totals = np.empty(n, dtype=np.int64)
     roffs[0] = 0
     for s in range(n):  # the number of runs of each string (a chunk without bit 0x20 ends one)
         k = 0
@@ -76,7 +76,7 @@ def parse_range(buf, offs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: n
         roffs[s + 1] = roffs[s] + k
         err[s] = e
         totals[s] = 0
-    runs = np.empty(roffs[n], np.int64)
+    runs = np.empty(roffs[n], dtype=np.int64)
     for s in range(n):  # decode the valid strings into their runs
         if err[s] != 0:
             continue
@@ -115,12 +115,12 @@ def runs_to_strings(runs, roffs):  # type: ignore[no-untyped-def]  # pragma: no 
     stored as the difference to run ``i - 2`` from the fourth run on (COCO's rule); a first
     pass sizes the strings, a second writes them (one call of :func:`_put`)."""
     n = roffs.shape[0] - 1
-    offs = np.empty(n + 1, np.int64)
+    offs = np.empty(n + 1, dtype=np.int64)
     offs[0] = 0
-    buf = np.empty(0, np.uint8)
+    buf = np.empty(0, dtype=np.uint8)
     for fill in range(2):
         if fill:
-            buf = np.empty(offs[n], np.uint8)
+            buf = np.empty(offs[n], dtype=np.uint8)
         for s in range(n):
             p = offs[s] if fill else 0
             end = offs[s + 1] if fill else 0
@@ -140,13 +140,13 @@ def intervals_to_string(starts, ends, total):  # type: ignore[no-untyped-def]  #
     :func:`_put`)."""
     n = 2 * starts.shape[0]
     last = n + 1 if (n == 0 or ends[starts.shape[0] - 1] < total) else n
-    out = np.empty(0, np.uint8)
+    out = np.empty(0, dtype=np.uint8)
     end = 0
     p = 0
     for fill in range(2):
         if fill:
             end = p
-            out = np.empty(end, np.uint8)
+            out = np.empty(end, dtype=np.uint8)
         p = 0
         pos = np.int64(0)
         r1 = np.int64(0)
@@ -269,9 +269,9 @@ def encode_rows(masks, words, buf, lens, bad, lo, hi):  # type: ignore[no-untype
     nw = (w + 7) >> 3
     packed = words.shape[0] == 0
     # the words read: the wrapper's view (row i of it for mask i), or one mask packed here
-    src = np.empty((1, h, nw), np.uint64) if packed else words
-    slot = np.empty(8 * nw + 1, np.int64)
-    pos = np.empty(0, np.int64)
+    src = np.empty((1, h, nw), dtype=np.uint64) if packed else words
+    slot = np.empty(8 * nw + 1, dtype=np.int64)
+    pos = np.empty(0, dtype=np.int64)
     empty = pos
     for i in range(lo, hi):
         n = 0
@@ -287,7 +287,7 @@ def encode_rows(masks, words, buf, lens, bad, lo, hi):  # type: ignore[no-untype
                 if fill:
                     for x in range(w):
                         slot[x + 1] += slot[x]
-                    pos = np.empty(slot[w], np.int64)
+                    pos = np.empty(slot[w], dtype=np.int64)
                 for x in range(w):  # the top pixel against the bottom of the previous column
                     top = masks[i, 0, x] != (masks[i, h - 1, x - 1] if x > 0 else np.uint8(0))
                     if top:
@@ -314,8 +314,8 @@ def encode_flat(masks, words, h, buf, lens, bad, lo, hi):  # type: ignore[no-unt
     total = masks.shape[1]
     nw = (total + 7) >> 3
     packed = words.shape[0] == 0
-    wd = np.empty(nw if packed else 0, np.uint64)
-    pos = np.empty(0, np.int64)
+    wd = np.empty(nw if packed else 0, dtype=np.uint64)
+    pos = np.empty(0, dtype=np.int64)
     for i in range(lo, hi):
         if packed:
             _pack(masks[i], total, wd, 0)
@@ -325,7 +325,7 @@ def encode_flat(masks, words, h, buf, lens, bad, lo, hi):  # type: ignore[no-unt
         acc = np.uint64(0)
         for fill in range(2):
             if fill:
-                pos = np.empty(n, np.int64)
+                pos = np.empty(n, dtype=np.int64)
                 n = 0
             prev = np.uint64(0)
             for k in range(nw):
@@ -356,7 +356,7 @@ def decode_range(starts, ends, ioffs, icount, h, w, out, lo, hi):  # type: ignor
     (:func:`ioukit.kernels._threads.run_chunks`)."""
     if h == 0 or w == 0:
         return
-    per_row = np.empty(h + 1, np.int64)
+    per_row = np.empty(h + 1, dtype=np.int64)
     for i in range(lo, hi):
         a0 = ioffs[i]
         cnt = icount[i]
@@ -375,7 +375,7 @@ def decode_range(starts, ends, ioffs, icount, h, w, out, lo, hi):  # type: ignor
                 per_row[e % h + 1] += 1
         for y in range(h):
             per_row[y + 1] += per_row[y]
-        cols = np.empty(per_row[h], np.int64)
+        cols = np.empty(per_row[h], dtype=np.int64)
         for k in range(2 * a0, 2 * (a0 + cnt)):  # each start, then its end
             p = ends[k >> 1] if k & 1 else starts[k >> 1]
             y = p % h

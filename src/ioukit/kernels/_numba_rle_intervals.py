@@ -236,8 +236,8 @@ def iou_rows(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 @nb.njit(cache=True, nogil=True)
 def _union(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n = as_.shape[0] + bs.shape[0]
-    os_ = np.empty(n, np.int64)
-    oe = np.empty(n, np.int64)
+    os_ = np.empty(n, dtype=np.int64)
+    oe = np.empty(n, dtype=np.int64)
     m = 0
     i = 0
     j = 0
@@ -260,8 +260,8 @@ def _union(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no cover
 @nb.njit(cache=True, nogil=True)
 def _intersect(as_, ae, bs, be):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n = as_.shape[0] + bs.shape[0]
-    os_ = np.empty(n, np.int64)
-    oe = np.empty(n, np.int64)
+    os_ = np.empty(n, dtype=np.int64)
+    oe = np.empty(n, dtype=np.int64)
     m = 0
     i = 0
     j = 0
@@ -468,8 +468,8 @@ def string_areas_boxes_range(  # type: ignore[no-untyped-def]  # pragma: no cove
     longest = 0
     for s in range(first, last):
         longest = max(longest, hi[s] - lo[s])
-    starts = np.empty(longest // 2 + 1, np.int64)
-    ends = np.empty(longest // 2 + 1, np.int64)
+    starts = np.empty(longest // 2 + 1, dtype=np.int64)
+    ends = np.empty(longest // 2 + 1, dtype=np.int64)
     for s in range(first, last):
         _, a, t, e = _index_string(buf, lo[s], hi[s], heights[s], starts, ends, 0, bbox, s)
         area[s] = a

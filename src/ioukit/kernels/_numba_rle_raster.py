@@ -73,7 +73,7 @@ def _sort_toggles(pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover -
             p_lo = min(p_lo, out[i])
             p_hi = max(p_hi, out[i])
         c_lo = np.int64(p_lo * scale)
-        count = np.empty(np.int64(p_hi * scale) - c_lo + 2, np.int64)
+        count = np.empty(np.int64(p_hi * scale) - c_lo + 2, dtype=np.int64)
         for c in range(count.size):  # a loop, not np.zeros: one allocator less to compile
             count[c] = 0
         for i in range(n):
@@ -105,8 +105,8 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
     # toggles lie at or before its column-major position.
     k = xy.shape[0]
     total = h * w
-    px = np.empty(k + 1, np.int64)
-    py = np.empty(k + 1, np.int64)
+    px = np.empty(k + 1, dtype=np.int64)
+    py = np.empty(k + 1, dtype=np.int64)
     for j in range(k):
         px[j] = np.int64(5.0 * xy[j, 0] + 0.5)
         py[j] = np.int64(5.0 * xy[j, 1] + 0.5)
@@ -117,7 +117,7 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
     cap = 1
     for j in range(k):
         cap += max(abs(px[j + 1] - px[j]), abs(py[j + 1] - py[j])) // 5 + 3
-    pos = np.empty(cap, np.int64)
+    pos = np.empty(cap, dtype=np.int64)
     n = 0
     first = True
     pu = np.int64(0)
@@ -194,7 +194,7 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         pu = np.int64(xs + slope * t_last + 0.5)
         pv = t_last + ys
     pos = _sort_toggles(pos[:n], h)
-    tog = np.empty(n + 1, np.int64)
+    tog = np.empty(n + 1, dtype=np.int64)
     m = 0
     i = 0
     while i < n:
@@ -208,8 +208,8 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
     if m & 1:
         tog[m] = total
         m += 1
-    starts = np.empty(m // 2, np.int64)  # loops, not strided slices (less code to compile)
-    ends = np.empty(m // 2, np.int64)
+    starts = np.empty(m // 2, dtype=np.int64)  # loops, not strided slices (less code to compile)
+    ends = np.empty(m // 2, dtype=np.int64)
     for q in range(m // 2):
         starts[q] = tog[2 * q]
         ends[q] = tog[2 * q + 1]
@@ -227,8 +227,8 @@ def _copy(dst, d0, src, s0, n):  # type: ignore[no-untyped-def]  # pragma: no co
 @nb.njit(cache=True, nogil=True)
 def polygons_to_string(coords, poffs, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
     """String of the union of polygons ``coords[poffs[i]:poffs[i + 1]]`` ((K, 2) vertices)."""
-    cs = np.empty(0, np.int64)
-    ce = np.empty(0, np.int64)
+    cs = np.empty(0, dtype=np.int64)
+    ce = np.empty(0, dtype=np.int64)
     for i in range(poffs.shape[0] - 1):
         s, e = _poly_intervals(coords[poffs[i] : poffs[i + 1]], h, w)
         cs, ce = _union(cs, ce, s, e)
@@ -244,18 +244,21 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
     ends, ioffs, icount, area, bbox)``, ``bbox`` pixel-inclusive ``(x0, y0, x1, y1)``
     (``x1 = -1`` when empty)."""
     n = first.size
-    starts = np.empty(1024, np.int64)
-    ends = np.empty(1024, np.int64)
-    ioffs = np.zeros(n + 1, np.int64)
-    icount = np.zeros(n, np.int64)
-    area = np.zeros(n, np.int64)
-    bbox = np.empty((n, 4), np.int64)
+    starts = np.empty(1024, dtype=np.int64)
+    ends = np.empty(1024, dtype=np.int64)
+    ioffs = np.empty(n + 1, dtype=np.int64)
+    ioffs[:] = 0
+    icount = np.empty(n, dtype=np.int64)
+    icount[:] = 0
+    area = np.empty(n, dtype=np.int64)
+    area[:] = 0
+    bbox = np.empty((n, 4), dtype=np.int64)
     zero = np.int64(0)  # not a literal 0: that would compile _copy once more
     for i in range(n):
         h = hs[i]
         w = ws[i]
-        cs = np.empty(0, np.int64)
-        ce = np.empty(0, np.int64)
+        cs = np.empty(0, dtype=np.int64)
+        ce = np.empty(0, dtype=np.int64)
         for r in range(first[i], first[i] + count[i]):
             s, e = _poly_intervals(nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2), h, w)
             if r == first[i]:
@@ -266,10 +269,10 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
         m = cs.size
         if k + m > starts.size:
             cap = 2 * (k + m)
-            bigger = np.empty(cap, np.int64)
+            bigger = np.empty(cap, dtype=np.int64)
             _copy(bigger, zero, starts, zero, k)
             starts = bigger
-            bigger = np.empty(cap, np.int64)
+            bigger = np.empty(cap, dtype=np.int64)
             _copy(bigger, zero, ends, zero, k)
             ends = bigger
         _copy(starts, k, cs, zero, m)

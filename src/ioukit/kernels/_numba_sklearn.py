@@ -39,8 +39,10 @@ def cols01_weighted(t, p, w):  # type: ignore[no-untyped-def]  # pragma: no cove
     # Serial on purpose: each column adds the weights of its rows in row order, which is
     # the order of scikit-learn's bincount over the CSR indices (same floating point sum).
     n, n_labels = t.shape
-    out = np.zeros((3, n_labels), dtype=np.float64)
-    nnz = np.zeros((3, n_labels), dtype=np.int64)
+    out = np.empty((3, n_labels), dtype=np.float64)
+    out[:] = 0
+    nnz = np.empty((3, n_labels), dtype=np.int64)
+    nnz[:] = 0
     for i in range(n):
         wi = w[i]
         for j in range(n_labels):

@@ -21,7 +21,7 @@ import numpy as np
 def split(s, t):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # (buffer, n_pos, n_nan, n_bad): positives' scores in buffer[:n_pos], negatives' after
     n = s.size
-    buf = np.empty(n, s.dtype)
+    buf = np.empty(n, dtype=s.dtype)
     front = 0
     back = n
     nan = 0
@@ -48,9 +48,9 @@ def merge(pos, neg):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     i = pos.size - 1
     j = neg.size - 1
     m = pos.size + neg.size
-    thr = np.empty(m, pos.dtype)
-    tp = np.empty(m, np.int64)
-    fp = np.empty(m, np.int64)
+    thr = np.empty(m, dtype=pos.dtype)
+    tp = np.empty(m, dtype=np.int64)
+    fp = np.empty(m, dtype=np.int64)
     k = 0
     while i >= 0 and j >= 0:
         a = pos[i]
@@ -93,7 +93,8 @@ def grid_hist(s, t, g, uniform):  # type: ignore[no-untyped-def]  # pragma: no c
     # positives (row 1); g ascending float64, distinct. ``uniform``: g is evenly spaced, so a
     # linear guess corrected by a step or two replaces the binary search.
     size = g.size
-    hist = np.zeros((2, size + 1), np.int64)
+    hist = np.empty((2, size + 1), dtype=np.int64)
+    hist[:] = 0
     nan = 0
     bad = 0
     lo_g = g[0]
