@@ -301,7 +301,10 @@ def _query_row(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True)
 def _sort_segment(js, vs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover
-    if hi - lo <= 32:  # insertion sort
+    # js[lo:hi] sorted ascending, vs[lo:hi] carried along. The js of a row are distinct, so any
+    # sort gives the same order (and these compile in a fraction of the time of np.argsort).
+    n = hi - lo
+    if n <= 32:  # insertion sort
         for p in range(lo + 1, hi):
             j = js[p]
             v = vs[p]
@@ -312,38 +315,38 @@ def _sort_segment(js, vs, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no
                 q -= 1
             js[q + 1] = j
             vs[q + 1] = v
-    else:  # heapsort: the js of a row are distinct, so any sort gives the same order (and
-        # compiles in a fraction of the time of np.argsort)
-        n = hi - lo
-        for root in range(n // 2 - 1, -1, -1):
-            _sift(js, vs, lo, root, n)
-        for end in range(n - 1, 0, -1):
+        return
+    # heapsort, with one sift-down loop for both phases (one copy of it to compile): first
+    # build the max-heap js[lo : lo + n] from the last parent up, then move its top to the end
+    start = n // 2
+    end = n
+    while end > 1:
+        if start > 0:
+            start -= 1
+            root = start
+        else:
+            end -= 1
             j = js[lo]
             v = vs[lo]
             js[lo] = js[lo + end]
             vs[lo] = vs[lo + end]
             js[lo + end] = j
             vs[lo + end] = v
-            _sift(js, vs, lo, np.int64(0), end)  # not a literal 0: a second compilation
-
-
-@nb.njit(cache=True, nogil=True)
-def _sift(js, vs, lo, root, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Move ``js[lo + root]`` (with its ``vs``) down the max-heap ``js[lo : lo + n]``."""
-    j = js[lo + root]
-    v = vs[lo + root]
-    child = 2 * root + 1
-    while child < n:
-        if child + 1 < n and js[lo + child + 1] > js[lo + child]:
-            child += 1
-        if js[lo + child] <= j:
-            break
-        js[lo + root] = js[lo + child]
-        vs[lo + root] = vs[lo + child]
-        root = child
+            root = 0
+        j = js[lo + root]
+        v = vs[lo + root]
         child = 2 * root + 1
-    js[lo + root] = j
-    vs[lo + root] = v
+        while child < end:
+            if child + 1 < end and js[lo + child + 1] > js[lo + child]:
+                child += 1
+            if js[lo + child] <= j:
+                break
+            js[lo + root] = js[lo + child]
+            vs[lo + root] = vs[lo + child]
+            root = child
+            child = 2 * root + 1
+        js[lo + root] = j
+        vs[lo + root] = v
 
 
 @nb.njit(cache=True, nogil=True)
