@@ -31,9 +31,9 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # (0/1); (0, 0, 0, 0) when none is set. One pass of OR reductions (vectorised) over the
     # rows; only rows with a set pixel are ORed into the columns.
     h, w = m.shape
-    col = np.empty(w, dtype=np.uint8)  # zeroed by a loop: each np.zeros dtype compiles apart
-    for x in range(w):
-        col[x] = 0
+    # bool, as the callers' band buffers: each np.empty signature compiles apart
+    col = np.empty(w, dtype=np.bool_)
+    col[:] = False
     y0 = h
     y1 = 0
     for y in range(h):
@@ -44,7 +44,7 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             y0 = min(y0, y)
             y1 = y + 1
             for x in range(w):
-                col[x] |= m[y, x]
+                col[x] |= m[y, x] != 0
     if y1 == 0:
         return 0, 0, 0, 0
     x0 = 0
@@ -58,9 +58,9 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 @nb.njit(cache=True, nogil=True)
 def _band_box(m, y0, y1, x0, x1, d, band):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # band[y - y0, x - x0] = the band of m (H, W) uint8 at (y, x), for the box rows [y0, y1),
-    # columns [x0, x1) that holds every set pixel (outside it all is zero, as outside the image);
-    # every cell of band is written (callers pass it uninitialised)
+    # band[y - y0, x - x0] = the band of m (H, W) uint8 or bool at (y, x), for the box rows
+    # [y0, y1), columns [x0, x1) that holds every set pixel (outside it all is zero, as outside
+    # the image); every cell of band is written (callers pass it uninitialised)
     bh = y1 - y0
     bw = x1 - x0
     if bh <= 2 * d or bw <= 2 * d:  # no (2d + 1)-square fits: the whole mask is band
@@ -68,11 +68,11 @@ def _band_box(m, y0, y1, x0, x1, d, band):  # type: ignore[no-untyped-def]  # pr
             for x in range(bw):
                 band[y, x] = m[y0 + y, x0 + x] != 0
         return
-    run = np.empty((bh, bw), dtype=np.int32)
+    # the column counts "up" are run's extra row: each np.empty signature compiles apart
+    run = np.empty((bh + 1, bw), dtype=np.int32)
     row_ok = np.empty((bh, bw), dtype=np.bool_)
-    up = np.empty(bw, dtype=np.int32)
-    for x in range(bw):
-        up[x] = 0
+    up = run[bh]
+    up[:] = 0
     for y in range(bh):
         c = 0
         for x in range(bw):
@@ -192,7 +192,7 @@ def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # p
         y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
         if y1 <= y0:
             continue
-        m = np.empty((y1 - y0, x1 - x0), dtype=np.uint8)
+        m = np.empty((y1 - y0, x1 - x0), dtype=np.bool_)  # bool, as band: one signature
         for y in range(y1 - y0):
             for x in range(x1 - x0):
                 m[y, x] = ids[y0 + y, x0 + x] == segs[k]
