@@ -172,7 +172,7 @@ def _cell(v, origin, inv, g):  # type: ignore[no-untyped-def]  # pragma: no cove
         return 0
     if t >= g - 1:
         return g - 1
-    return int(t)
+    return np.int64(t)  # not int(): its implementation compiles apart
 
 
 @nb.njit(cache=True, nogil=True)

@@ -36,7 +36,7 @@ def _sincosd(deg: float) -> tuple[float, float]:  # pragma: no cover - compiled
     rad = rem * (math.pi / 180.0)
     s = math.sin(rad)
     c = math.cos(rad)
-    quarter = int(q) % 4  # Python's modulo: in 0..3 for negative q too
+    quarter = np.int64(q) % 4  # Python's modulo: in 0..3 for negative q too
     if quarter == 0:
         return s, c
     if quarter == 1:

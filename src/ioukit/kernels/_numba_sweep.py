@@ -110,7 +110,7 @@ def grid_hist(s, t, g, uniform):  # type: ignore[no-untyped-def]  # pragma: no c
         elif x >= hi_g:
             c = size
         elif uniform:
-            c = int((x - lo_g) * scale) + 1  # guess of the count of grid values <= x
+            c = np.int64((x - lo_g) * scale) + 1  # guess of the count of grid values <= x
             c = min(max(c, 1), size - 1)
             while c < size and g[c] <= x:
                 c += 1
