@@ -7,6 +7,17 @@ Every threaded kernel takes its thread count from one policy, :mod:`ioukit.kerne
 ``on_threads(kernel, threads)`` / ``with numba_threads(threads):`` set numba's own threads.
 :func:`num_threads` is the same policy without a work size: numba's thread count capped at the
 cores that other processes leave free.
+
+A fresh environment compiles each kernel on its first call, and numba compiles the
+implementation of every NumPy function or builtin a kernel calls once per argument signature
+(and per set of compiler flags). So the kernels share a few idioms: allocate with
+``np.empty(shape, dtype=...)`` (the dtype always a keyword: a positional one is another
+signature) and fill with ``x[:] = v`` (``np.zeros``, ``np.ones`` and ``np.full`` each compile
+``np.empty`` again under other flags, and a fill of their own); convert with ``np.int64(x)``,
+not ``int(x)``; and pass ``np.int64(0)`` or ``np.bool_(True)``, not a literal, where a callee
+would otherwise be compiled once for the literal and again for the variable.
+``tests/test_kernel_idioms.py`` checks the first two in the source; ``tests/test_warmup.py``
+the third, on a cold cache.
 """
 
 from __future__ import annotations

@@ -138,4 +138,8 @@ def pairwise_sum(a, lo, n, lanes, inner, mid, work, out):  # type: ignore[no-unt
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def workspace(lanes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Scratch for :func:`pairwise_sum` of up to ``lanes`` sequences."""
-    return np.empty(_BLOCK, dtype=np.int64), np.empty((_DEPTH, lanes)), np.empty(lanes)
+    return (
+        np.empty(_BLOCK, dtype=np.int64),
+        np.empty((_DEPTH, lanes), dtype=np.float64),
+        np.empty(lanes, dtype=np.float64),
+    )
