@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -137,6 +138,29 @@ def test_from_polygons_square() -> None:
     assert rle.from_boxes([1, 1, 3, 2], 4, 5) == r
     assert rle.from_boxes([[1, 1, 4, 3]], 4, 5, fmt="xyxy") == [r]
     assert rle.from_polygons([], 4, 5) == rle.encode(np.zeros((4, 5), bool))
+
+
+def test_from_boxes_is_the_raster_of_the_corners_as_a_polygon() -> None:
+    # from_boxes computes COCO's polygon raster of the four corners in closed form; it must
+    # equal the polygon path on every box: fractional, negative, past the image, empty after
+    # rounding, and at the values where the upsampled grid (steps of 0.2) and the pixel-centre
+    # columns (x = X + 0.5) change
+    edges = [-7.3, -1.0, -0.5, -0.3, -0.1, 0.0, 0.1, 0.29, 0.3, 0.31, 0.5, 0.7, 0.9, 1.0, 1.3,
+             1.5, 2.5, 4.0, 4.3, 5.5, 9.7, 12.0]  # fmt: skip
+    rng = np.random.default_rng(5)
+    ys = [(0.0, 3.0), (0.3, 0.7), (-2.0, 2.5), (1.0, 1.0), (-1.0, 20.0)]
+    pairs = itertools.combinations_with_replacement(edges, 2)
+    boxes = [(xa, ya, xb, yb) for xa, xb in pairs for ya, yb in ys]
+    boxes += [(ya, xa, yb, xb) for xa, ya, xb, yb in boxes]
+    lo = rng.uniform(-10, 40, (2000, 2))
+    scale = 10.0 ** rng.uniform(-1, 6, (2000, 1))
+    boxes += [tuple(v) for v in np.c_[lo, lo + rng.uniform(0, 1, (2000, 2)) * scale]]
+    for i, (xa, ya, xb, yb) in enumerate(boxes):
+        h, w = (3, 5) if i % 3 == 0 else (12, 12) if i % 3 == 1 else (31, 17)
+        corners = [xa, ya, xa, yb, xb, yb, xb, ya]
+        assert rle.from_boxes([xa, ya, xb, yb], h, w, fmt="xyxy") == rle.from_polygons(
+            [corners], h, w
+        ), (xa, ya, xb, yb, h, w)
 
 
 def test_json_round_trip() -> None:

@@ -236,6 +236,43 @@ def polygons_to_string(coords, poffs, h, w):  # type: ignore[no-untyped-def]  # 
 
 
 @nb.njit(cache=True, nogil=True)
+def box_to_string(xa, ya, xb, yb, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """String of COCO's raster of the box with corners x ``xa``/``xb`` and y ``ya``/``yb``
+    (``xa <= xb``, ``ya <= yb``): the raster of :func:`_poly_intervals` for its four corners,
+    in closed form. The upsampled corners are exact, so its vertical edges and the junctions
+    toggle nothing, and its two horizontal edges toggle each pixel-centre column they cross
+    at the rows of the two upsampled ys; equal rows cancel, and a column filled from row 0
+    to row h joins the next (their toggles coincide and cancel too)."""
+    x0 = np.int64(5.0 * xa + 0.5)  # the vertices as _poly_intervals scales and rounds them
+    x1 = np.int64(5.0 * xb + 0.5)
+    # the row of a horizontal edge, from its point as the shallow walk rounds it
+    r0 = _row(np.int64(np.int64(5.0 * ya + 0.5) + 0.5), h)
+    r1 = _row(np.int64(np.int64(5.0 * yb + 0.5) + 0.5), h)
+    lo = x0 if x0 < x1 else x1
+    hi = x1 if x0 < x1 else x0
+    # the pixel-centre boundaries xi = 5 X + 2 in [lo, hi - 1], X in [0, w - 1]
+    c0 = (lo + (2 - lo) % 5 - 2) // 5
+    c1 = (hi - 3) // 5
+    if c0 < 0:
+        c0 = np.int64(0)
+    if c1 > w - 1:
+        c1 = w - 1
+    n = c1 - c0 + 1 if c1 >= c0 and r1 > r0 else np.int64(0)
+    if n > 0 and r0 == 0 and r1 == h:  # full columns: one interval
+        n = np.int64(1)
+    starts = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    if n == 1 and r0 == 0 and r1 == h:
+        starts[0] = c0 * h
+        ends[0] = (c1 + 1) * h
+    else:
+        for q in range(n):
+            starts[q] = (c0 + q) * h + r0
+            ends[q] = (c0 + q) * h + r1
+    return intervals_to_string(starts, ends, h * w)
+
+
+@nb.njit(cache=True, nogil=True)
 def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-untyped-def]  # pragma: no cover
     """COCO's raster of many objects' polygons straight into an index (the layout of
     :func:`ioukit.kernels._numba_rle_intervals.index_strings`, without the string in between):

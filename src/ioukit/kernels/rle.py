@@ -78,6 +78,7 @@ def _jit() -> dict[str, Any]:
         "cell_mask_ious_range": i.cell_mask_ious_range,
         "string_areas_boxes_range": i.string_areas_boxes_range,
         "polygons_to_string": r.polygons_to_string,
+        "box_to_string": r.box_to_string,
         "polygon_index": r.polygon_index,
     }
 
@@ -285,6 +286,13 @@ def polygons_to_string(coords: _NDArray, poffs: _NDArray, h: int, w: int) -> _ND
     """COCO's raster of the union of polygons ``coords[poffs[i]:poffs[i + 1]]`` ((K, 2)
     float64 vertices) in an ``h × w`` image, as a compressed string (uint8)."""
     return _jit()["polygons_to_string"](coords, poffs, h, w)  # type: ignore[no-any-return]
+
+
+def box_to_string(xa: float, ya: float, xb: float, yb: float, h: int, w: int) -> _NDArray:
+    """COCO's raster of the box ``[xa, xb] × [ya, yb]`` (``xa <= xb``, ``ya <= yb``) in an
+    ``h × w`` image, as a compressed string (uint8): the raster of its four corners as a
+    polygon (:func:`polygons_to_string`), computed in closed form."""
+    return _jit()["box_to_string"](xa, ya, xb, yb, h, w)  # type: ignore[no-any-return]
 
 
 def polygon_index(
