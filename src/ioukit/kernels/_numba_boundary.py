@@ -112,11 +112,9 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
     # in a helper: every call site of a kernel, and every level of calls, compiles its callees'
     # code again (numba links and optimises them into the caller).
     n = pred.shape[0]
-    # y0, y1, x0, x1 of the pred mask, then of the target (1-D: the signature of np.empty
-    # that size shares; each one compiles apart)
+    # y0, y1, x0, x1 of the pred mask, then of the target (1-D int64: a signature of np.empty
+    # that other kernels share; each one compiles apart)
     box = np.empty(8, dtype=np.int64)
-    size = np.empty(3, dtype=np.int64)  # offsets of their bands in buf
-    size[0] = 0
     for ch in range(first, last):
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
             masked = vrow[i] >= 0
@@ -124,11 +122,12 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
             for k in range(2):
                 y0, y1, x0, x1 = _box(pred[i] if k == 0 else target[i])
                 box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3] = y0, y1, x0, x1
-                size[k + 1] = size[k] + (y1 - y0) * (x1 - x0)
-            buf = np.empty(size[2], dtype=np.bool_)  # _band_box writes every cell
+            # the two bands (_band_box writes every cell)
+            bp = np.empty((box[1] - box[0], box[3] - box[2]), dtype=np.bool_)
+            bt = np.empty((box[5] - box[4], box[7] - box[6]), dtype=np.bool_)
             for k in range(2):
                 y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
-                band = buf[size[k] : size[k + 1]].reshape((y1 - y0, x1 - x0))
+                band = bp if k == 0 else bt
                 _band_box(pred[i] if k == 0 else target[i], y0, y1, x0, x1, d, band)
                 c = 0
                 for y in range(y1 - y0):
@@ -137,13 +136,10 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
                             c += 1
                 out[i, k + 1] = c
             py0, px0, ty0, tx0 = box[0], box[2], box[4], box[6]
-            pw = box[3] - px0
-            tw = box[7] - tx0
             c = 0
             for y in range(max(py0, ty0), min(box[1], box[5])):
                 for x in range(max(px0, tx0), min(box[3], box[7])):
-                    both = buf[(y - py0) * pw + x - px0] and buf[size[1] + (y - ty0) * tw + x - tx0]
-                    if both and (not masked or v[y, x]):
+                    if bp[y - py0, x - px0] and bt[y - ty0, x - tx0] and (not masked or v[y, x]):
                         c += 1
             out[i, 0] = c
 
