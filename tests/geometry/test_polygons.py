@@ -250,6 +250,26 @@ def test_property_polygons_orientation_and_start_vertex(seed: int, k1: int, k2: 
 L_SHAPE = [[0, 0], [10, 0], [10, 5], [5, 5], [5, 10], [0, 10]]  # 10x10 minus a 5x5 corner: 75
 
 
+def test_convex_kernel_skipped_when_no_pair_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # convex=False (or only non-convex and degenerate shapes on one side) leaves the convex
+    # kernel nothing to compute: it is not run (nor compiled), and every pair is shapely's or 0
+    pytest.importorskip("shapely")
+    polys = np.array([L_SHAPE, [[0, 0], [4, 0], [8, 0], [0, 0], [0, 0], [0, 0]]], float)
+    expected = polygon_iou(np.array([L_SHAPE], float), polys, convex=False)
+
+    def no_kernel(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the convex kernel ran")
+
+    monkeypatch.setattr(P.kernels, "iou", no_kernel)
+    np.testing.assert_array_equal(
+        polygon_iou(np.array([L_SHAPE], float), polys, convex=False), expected
+    )
+    np.testing.assert_array_equal(polygon_iou(np.array([L_SHAPE], float), polys), expected)
+    np.testing.assert_array_equal(expected, [[1.0, 0.0]])
+    with pytest.raises(AssertionError, match="convex kernel ran"):  # a convex pair needs it
+        polygon_iou(np.array([BIG], float), np.array([BIG], float))
+
+
 def test_non_convex_through_shapely() -> None:
     pytest.importorskip("shapely")
     corner = [[5, 5], [10, 5], [10, 10], [5, 10], [5, 10], [5, 10]]  # the missing corner

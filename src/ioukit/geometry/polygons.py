@@ -121,7 +121,11 @@ def _run(
     a2 = np.where(use_shapely2, 0.0, s2.area)
     shapes1 = (s1.rel, s1.anchor, a1, s1.lo, s1.hi)
     shapes2 = (s2.rel, s2.anchor, a2, s2.lo, s2.hi)
-    out = kernels.iou(shapes1, shapes2, aligned=not pairwise)
+    n, m = a1.shape[0], a2.shape[0]
+    if ((a1 > 0).any() and (a2 > 0).any()) if pairwise else ((a1 > 0) & (a2 > 0)).any():
+        out = kernels.iou(shapes1, shapes2, aligned=not pairwise)
+    else:  # each pair has a shape of area 0 for the kernel (degenerate, or shapely's): 0
+        out = np.zeros(n * m if pairwise else n)
     if pairwise:
         out = out.reshape(s1.rel.shape[0], s2.rel.shape[0])
     if out.size and out.min() < 0:
