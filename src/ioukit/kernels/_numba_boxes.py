@@ -16,8 +16,9 @@ filed once, in the cell of its lower-left corner. A query box ``a`` visits, in e
 level, the cells that can hold the corner of a box overlapping it: x from ``a.x1 - W`` to
 ``a.x2`` and y from ``a.y1 - H`` to ``a.y2``, where ``W`` and ``H`` are the widest and highest
 box of the level. Every pair is thus seen exactly once. Queries run in threads, in the order of
-a coarse grid (neighbouring queries read neighbouring cells), in two passes: count the pairs of
-each query box, then write them at their offsets and sort each row by ``j``.
+a coarse grid (sorted by NumPy in :mod:`ioukit.kernels.boxes`: neighbouring queries read
+neighbouring cells), in two passes: count the pairs of each query box, then write them at their
+offsets and sort each row by ``j``.
 """
 
 from __future__ import annotations
@@ -217,29 +218,6 @@ def grid_build(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             eb[e, 3] = b[3, j]
             eb[e, 4] = area_b[j]
     return starts, entries, eb
-
-
-@nb.njit(cache=True, nogil=True)
-def spatial_order(a, ok, x0, y0, inv, g):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Indices of the ``ok`` boxes of ``a`` (4, N), ordered by the (g x g grid) cell of their
-    lower-left corner, row by row: neighbouring queries then read neighbouring cells."""
-    n = a.shape[1]
-    starts = np.empty(g * g + 1, dtype=np.int64)  # counts, then their cumulative sum
-    for c in range(g * g + 1):  # loops, not np.zeros and np.cumsum (as in grid_build)
-        starts[c] = 0
-    key = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        if ok[i]:
-            key[i] = _cell(a[1, i], y0, inv, g) * g + _cell(a[0, i], x0, inv, g)
-            starts[key[i] + 1] += 1
-    for c in range(g * g):
-        starts[c + 1] += starts[c]
-    order = np.empty(starts[-1], dtype=np.int64)
-    for i in range(n):
-        if ok[i]:
-            order[starts[key[i]]] = i
-            starts[key[i]] += 1
-    return order
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
