@@ -258,17 +258,14 @@ def box_to_string(xa, ya, xb, yb, h, w):  # type: ignore[no-untyped-def]  # prag
     if c1 > w - 1:
         c1 = w - 1
     n = c1 - c0 + 1 if c1 >= c0 and r1 > r0 else np.int64(0)
-    if n > 0 and r0 == 0 and r1 == h:  # full columns: one interval
+    full = r0 == 0 and r1 == h  # full columns join into one interval
+    if n > 0 and full:
         n = np.int64(1)
     starts = np.empty(n, dtype=np.int64)
     ends = np.empty(n, dtype=np.int64)
-    if n == 1 and r0 == 0 and r1 == h:
-        starts[0] = c0 * h
-        ends[0] = (c1 + 1) * h
-    else:
-        for q in range(n):
-            starts[q] = (c0 + q) * h + r0
-            ends[q] = (c0 + q) * h + r1
+    for q in range(n):
+        starts[q] = (c0 + q) * h + r0
+        ends[q] = (c1 + 1) * h if full else (c0 + q) * h + r1
     return intervals_to_string(starts, ends, h * w)
 
 
