@@ -127,7 +127,7 @@ def _run(
     else:  # each pair has a shape of area 0 for the kernel (degenerate, or shapely's): 0
         out = np.zeros(n * m if pairwise else n)
     if pairwise:
-        out = out.reshape(s1.rel.shape[0], s2.rel.shape[0])
+        out = out.reshape(n, m)
     if out.size and out.min() < 0:
         fix_overflow(out, s1, s2, s1.area, s2.area)
     if use_shapely1.any() or use_shapely2.any():

@@ -583,11 +583,9 @@ def from_boxes(boxes: Any, h: int, w: int, *, fmt: str = "xywh") -> RLE | list[R
     h, w = image_size(func, h, w)
     check_choice(func, "fmt", fmt, ("xywh", "xyxy"))
     single, corners = box_corners(func, boxes, fmt)
-    if h * w == 0:
-        out = [_polygons_rle(h, w, [c]) for c in corners]
-    else:  # the raster of the corners as a polygon, in closed form
-        out = [
-            _rle(h, w, kernels.box_to_string(c[0, 0], c[0, 1], c[2, 0], c[1, 1], h, w).tobytes())
-            for c in corners
-        ]
+    # the raster of the corners as a polygon, in closed form
+    out = [
+        _rle(h, w, kernels.box_to_string(c[0, 0], c[0, 1], c[2, 0], c[1, 1], h, w).tobytes())
+        for c in corners
+    ]
     return out[0] if single else out

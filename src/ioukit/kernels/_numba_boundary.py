@@ -31,7 +31,6 @@ def _box(m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # (0/1); (0, 0, 0, 0) when none is set. One pass of OR reductions (vectorised) over the
     # rows; only rows with a set pixel are ORed into the columns.
     h, w = m.shape
-    # bool, as the callers' band buffers: each np.empty signature compiles apart
     col = np.empty(w, dtype=np.bool_)
     col[:] = False
     y0 = h

@@ -26,8 +26,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: key * 2**64 / golden 
 @nb.njit(cache=True, nogil=True)
 def _new_table(bits: int) -> Any:  # pragma: no cover - compiled
     keys = np.empty(1 << bits, dtype=np.int64)
-    for i in range(keys.size):  # a loop compiles faster than np.full
-        keys[i] = _EMPTY
+    keys[:] = _EMPTY
     counts = np.empty(1 << bits, dtype=np.int64)
     counts[:] = 0
     return keys, counts

@@ -74,8 +74,7 @@ def _sort_toggles(pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover -
             p_hi = max(p_hi, out[i])
         c_lo = np.int64(p_lo * scale)
         count = np.empty(np.int64(p_hi * scale) - c_lo + 2, dtype=np.int64)
-        for c in range(count.size):  # a loop, not np.zeros: one allocator less to compile
-            count[c] = 0
+        count[:] = 0
         for i in range(n):
             count[np.int64(pos[i] * scale) - c_lo + 1] += 1
         for c in range(count.size - 1):

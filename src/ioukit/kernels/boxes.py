@@ -235,7 +235,7 @@ def sparse_pairs(
         key = _coarse_cells(ay, y0, inv, g)
         key *= g
         key += _coarse_cells(ax, x0, inv, g)
-        order = np.argsort(key, kind="stable") if every else order[np.argsort(key, kind="stable")]
+        order = order[np.argsort(key, kind="stable")]
     args = (a, area_a, order, self_pairs, min_iou, grid, starts, entries, eb)
     threads = parallel_threads(order.shape[0], min_work=_PARALLEL_QUERIES)
     counts = np.zeros(a.shape[1] + 1, dtype=np.int64)
