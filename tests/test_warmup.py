@@ -84,8 +84,6 @@ _NOT_REACHED: dict[str, str] = {
     # taken only when the data is unusual or large
     "_numba_boundary.band_refit": "a mask with more band intervals than the first guess",
     "_numba_boundary._bands_refit": "the same refit (compiled inside band_refit)",
-    "_numba_json_array.elements_chunked": "a JSON array above 1 MiB read on 2+ threads",
-    "_numba_json_array._guess_object": "the same chunked read (compiled inside it)",
 }
 
 _COVERAGE = textwrap.dedent(

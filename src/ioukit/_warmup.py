@@ -452,6 +452,8 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
         _ev._coco_call("keypoints"),
         _ev.coco_evaluate_json,
         _ev.coco_evaluate_segm_json,
+        _ev.coco_evaluate_json_large,
+        _ev.coco_evaluate_segm_json_large,
         _ev.lvis_evaluate,
         _ev.tide,
         _ev.detection_confusion_matrix,

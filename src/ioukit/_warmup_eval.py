@@ -277,26 +277,41 @@ def _coco_call(iou_type: str) -> Callable[[], _Thunk]:
     return build
 
 
-def _json_files(masks: bool) -> tuple[Path, Path]:
-    gt, dt = _coco(masks=masks)
+def _json_files(masks: bool, large: bool = False) -> tuple[Path, Path]:
+    """The ground truth and results of :func:`_coco` as JSON files: a sample (kilobytes,
+    read with Python's ``json``), or with ``large`` enough images for both files to reach
+    the compiled reader's size (``FAST_READER_MIN_BYTES``)."""
+    from ioukit.detection._coco_load import FAST_READER_MIN_BYTES
+
     folder = Path(tempfile.mkdtemp(prefix="ioukit-warmup-"))
-    (folder / "gt.json").write_text(json.dumps(gt))
-    (folder / "dt.json").write_text(json.dumps(dt))
+    n_images = 8
+    while True:
+        texts = [json.dumps(part) for part in _coco(masks=masks, n_images=n_images)]
+        small = min(len(t) for t in texts)
+        if not large or small >= FAST_READER_MIN_BYTES:
+            break
+        n_images = int(n_images * 1.1 * FAST_READER_MIN_BYTES / small) + 1
+    for name, text in zip(("gt.json", "dt.json"), texts, strict=True):
+        (folder / name).write_text(text)
     return folder / "gt.json", folder / "dt.json"
 
 
-def coco_evaluate_json() -> _Thunk:
-    import ioukit
+def _json_call(masks: bool, large: bool) -> Callable[[], _Thunk]:
+    def build() -> _Thunk:
+        import ioukit
 
-    gt, dt = _json_files(masks=False)
-    return lambda: ioukit.coco_evaluate(gt, dt)
+        gt, dt = _json_files(masks, large)
+        return lambda: ioukit.coco_evaluate(gt, dt, iou_type="segm" if masks else "bbox")
+
+    build.__name__ = f"coco_evaluate{'_segm' if masks else ''}_json{'_large' if large else ''}"
+    return build
 
 
-def coco_evaluate_segm_json() -> _Thunk:
-    import ioukit
-
-    gt, dt = _json_files(masks=True)
-    return lambda: ioukit.coco_evaluate(gt, dt, iou_type="segm")
+#: COCO files: a sample (Python's ``json``), and files large enough for the compiled reader
+coco_evaluate_json = _json_call(masks=False, large=False)
+coco_evaluate_segm_json = _json_call(masks=True, large=False)
+coco_evaluate_json_large = _json_call(masks=False, large=True)
+coco_evaluate_segm_json_large = _json_call(masks=True, large=True)
 
 
 def lvis_evaluate() -> _Thunk:

@@ -24,6 +24,13 @@ GT_FIELDS = ("image_id", "category_id", "bbox", "area", "crowd", "id_nonzero", "
 DT_FIELDS = ("image_id", "category_id", "score", "bbox", "area")
 
 
+@pytest.fixture(autouse=True)
+def _every_file_to_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the compiled reader: files of any size go to it (outside them,
+    files under ``FAST_READER_MIN_BYTES`` go to Python's ``json``)."""
+    monkeypatch.setattr(_coco_load, "FAST_READER_MIN_BYTES", 0)
+
+
 def _write(tmp: Path, name: str, data: Any, **dump: Any) -> Path:
     path = tmp / name
     path.write_text(json.dumps(data, **dump))
@@ -341,3 +348,39 @@ def test_chunked_elements_on_a_results_file() -> None:
         assert ok
         np.testing.assert_array_equal(starts, jc._jit_array().elements(buf, 0)[0])
         assert end == buf.size
+
+
+@pytest.mark.parametrize("masks", [False, True])
+def test_small_files_go_to_pythons_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masks: bool
+) -> None:
+    """Below ``FAST_READER_MIN_BYTES`` a file is read by Python's ``json`` (no reader to compile
+    on a fresh install), from it on by the compiled reader; the numbers are the same."""
+    gt, dt = random_dataset(7, masks=masks)
+    gp, dp = _write(tmp_path, "gt.json", gt), _write(tmp_path, "dt.json", dt)
+    iou_type = "segm" if masks else "bbox"
+    calls: list[str] = []
+    for name in ("fast_gt", "fast_results"):
+        real = getattr(_coco_load, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(_coco_load, name, spy)
+    sizes = (gp.stat().st_size, dp.stat().st_size)
+    monkeypatch.setattr(_coco_load, "FAST_READER_MIN_BYTES", max(sizes) + 1)
+    small = ioukit.coco_evaluate(gp, dp, iou_type=iou_type)
+    g = _coco_load.load_gt(gp, need_boxes=not masks)
+    assert calls == []
+    assert not isinstance(g.segmentation, _coco_fast.MaskTable)
+    monkeypatch.setattr(_coco_load, "FAST_READER_MIN_BYTES", min(sizes))
+    large = ioukit.coco_evaluate(gp, dp, iou_type=iou_type)
+    assert calls == ["fast_gt", "fast_results"]
+    if masks:
+        g = _coco_load.load_gt(gp, need_boxes=False)
+        assert isinstance(g.segmentation, _coco_fast.MaskTable)
+    np.testing.assert_array_equal(small.precision, large.precision)
+    np.testing.assert_array_equal(small.stats, large.stats)
+    np.testing.assert_array_equal(small.stats, ioukit.coco_evaluate(gt, dt, iou_type=iou_type).stats)
+

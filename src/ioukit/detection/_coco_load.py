@@ -1,12 +1,13 @@
 """Reading COCO ground truth and results (files or Python objects) into columns.
 
-A file is read by the compiled reader (:mod:`ioukit.detection._coco_fast`) straight into
-columns; a dict, a list, or a file that reader leaves to Python (non-integer ids, anything to
-report) goes through Python's ``json`` and one pass over the annotation dicts builds the same
-columns. The evaluation never touches a dict again. The rules are those of pycocotools
-2.0.11 (``COCO.loadRes``): a result list takes the *bbox branch* when its first item has a
-non-empty ``bbox`` (area ``w * h``, a box polygon as segmentation when it has none), otherwise
-the *segm branch* (area and box from the RLE).
+A file of :data:`FAST_READER_MIN_BYTES` or more is read by the compiled reader
+(:mod:`ioukit.detection._coco_fast`) straight into columns; a dict, a list, a smaller file, or a
+file that reader leaves to Python (non-integer ids, anything to report) goes through Python's
+``json`` and one pass over the annotation dicts builds the same columns. The evaluation never
+touches a dict again. The rules are those of pycocotools 2.0.11 (``COCO.loadRes``): a result
+list takes the *bbox branch* when its first item has a non-empty ``bbox`` (area ``w * h``, a box
+polygon as segmentation when it has none), otherwise the *segm branch* (area and box from the
+RLE).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from ioukit.detection._coco_fast import MaskTable, fast_gt, fast_results, read_b
 from ioukit.geometry import rle
 
 FUNC = "coco_evaluate"
+
+#: Files from this size on are read by the compiled reader. Below it Python's ``json`` and the
+#: dict path take at most a few ms more per file (and less below ~100 KB), while the reader's
+#: kernels take seconds to compile on a fresh install: a sample file should not pay that. The
+#: two readers give the same columns, so the size changes speed, never a result.
+FAST_READER_MIN_BYTES = 1 << 20
 
 _NDArray = np.ndarray[Any, Any]
 
@@ -91,6 +98,11 @@ def _path_bytes(value: Any) -> _NDArray | None:
         return read_bytes(value)
     except OSError:
         return None  # reported by _read
+
+
+def _fast(buf: _NDArray | None) -> bool:
+    """Whether a file's bytes go to the compiled reader (see :data:`FAST_READER_MIN_BYTES`)."""
+    return buf is not None and buf.size >= FAST_READER_MIN_BYTES
 
 
 def _parse(arg: str, path: Any, buf: _NDArray) -> Any:
@@ -176,7 +188,7 @@ def load_gt(gt: Any, *, need_boxes: bool) -> GroundTruth:
     """Read and check a COCO annotation dict (or file)."""
     buf = _path_bytes(gt)
     if buf is not None:
-        fields = fast_gt(buf, need_boxes=need_boxes)
+        fields = fast_gt(buf, need_boxes=need_boxes) if _fast(buf) else None
         if fields is not None:
             return GroundTruth(**fields)
         gt = _parse("gt", gt, buf)
@@ -237,7 +249,7 @@ def load_results(
     buf = _path_bytes(dt)
     if buf is not None:
         fields = None
-        if isinstance(gt.image_id, np.ndarray) and gt.image_id.dtype == np.int64:
+        if _fast(buf) and isinstance(gt.image_id, np.ndarray) and gt.image_id.dtype == np.int64:
             ids = np.array(gt.img_ids, dtype=np.int64)
             hw = np.array([gt.img_sizes[i] for i in gt.img_ids], np.int64).reshape(-1, 2)
             keep = unknown_categories == "keep"
