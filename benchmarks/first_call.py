@@ -22,8 +22,9 @@ compile each module it imports from source (about 0.1 s per lazily imported subp
 
     python benchmarks/first_call.py [--only NAME[,NAME]] [--repeat N] [--src DIR]
 
-``--src DIR`` measures another source tree (``DIR`` first on ``PYTHONPATH``, e.g. an older
-commit's ``src`` from ``git archive``); a tree without ``ioukit/_warmup.py`` takes the call
+The source measured is this checkout's ``src``, first on ``PYTHONPATH`` (so an environment
+with ioukit installed measures this tree, not its installed copy); ``--src DIR`` measures another
+tree (e.g. an older commit's ``src`` from ``git archive``); a tree without ``ioukit/_warmup.py`` takes the call
 list from this repository's file. ``--repeat N``: each time is the median of N runs (each cold
 run with a new empty cache).
 """
@@ -170,13 +171,15 @@ def main() -> int:
     if args.child:
         _child(args.child)
         return 0
-    src = str(Path(args.src).resolve()) if args.src else None
-    compileall.compile_dir(str(Path(src or ROOT / "src") / "ioukit"), quiet=1)  # as installed
+    # this checkout's source by default, first on PYTHONPATH: in an environment where ioukit
+    # is installed (not editable), the children would otherwise measure the installed copy
+    src = str(Path(args.src).resolve() if args.src else ROOT / "src")
+    compileall.compile_dir(str(Path(src) / "ioukit"), quiet=1)  # as installed
     names = [c.name for c in _call_list().select(args.only.split(",") if args.only else None)]
     if not args.only:
         names = ["import ioukit", "README command", *names]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"# ioukit first calls: source {src or ROOT / 'src'}, load {load:.2f}", flush=True)
+    print(f"# ioukit first calls: source {src}, load {load:.2f}", flush=True)
     rows: list[tuple[str, float, float]] = []
     inputs_compiled: dict[str, list[str]] = {}
     failed: list[str] = []

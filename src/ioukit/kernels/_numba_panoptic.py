@@ -14,22 +14,11 @@ words whose low 3 bytes are the id, see :func:`ioukit.kernels.panoptic.pair_coun
 
 from __future__ import annotations
 
-from typing import Any
-
 import numba as nb
 import numpy as np
 
 _EMPTY = -1
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: key * 2**64 / golden ratio
-
-
-@nb.njit(cache=True, nogil=True)
-def _new_table(bits: int) -> Any:  # pragma: no cover - compiled
-    keys = np.empty(1 << bits, dtype=np.int64)
-    keys[:] = _EMPTY
-    counts = np.empty(1 << bits, dtype=np.int64)
-    counts[:] = 0
-    return keys, counts
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -55,39 +44,29 @@ def _insert(keys, counts, bits, key, n):  # type: ignore[no-untyped-def]  # prag
 
 
 @nb.njit(cache=True, nogil=True)
-def _grow(keys, counts, bits):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    new_keys, new_counts = _new_table(bits + 1)
+def grow(keys, counts, bits, new_keys, new_counts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Every entry of the table ``keys``, ``counts`` (``2**bits`` slots) into the empty table
+    ``new_keys``, ``new_counts`` of twice the size (compiled only when a table fills)."""
     for i in range(keys.size):
         if keys[i] != _EMPTY:
             _insert(new_keys, new_counts, bits + 1, keys[i], counts[i])
-    return new_keys, new_counts
 
 
 @nb.njit(cache=True, nogil=True)
-def _entries(keys, counts):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    n = 0
-    for i in range(keys.size):
-        if keys[i] != _EMPTY:
-            n += 1
-    out_keys = np.empty(n, dtype=np.int64)
-    out_counts = np.empty(n, dtype=np.int64)
-    j = 0
-    for i in range(keys.size):
-        if keys[i] != _EMPTY:
-            out_keys[j] = keys[i]
-            out_counts[j] = counts[i]
-            j += 1
-    return out_keys, out_counts
+def scan(t, p, mask, keys, counts, bits, st):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Count the runs of pairs of the flat id maps ``t``, ``p`` into the table ``keys``,
+    ``counts`` (``2**bits`` slots, empty ones ``-1``) from pixel ``st[0]`` until the end, or
+    until the table is half full (the caller then grows it and calls again). ``st`` = (next
+    pixel, entries used, current run's key, its length, bad pixels), updated; returns True
+    when every pixel is counted, the last run included. Pixels whose ids are outside ``[0,
+    2**31)`` are only counted as bad.
 
-
-@nb.njit(cache=True, nogil=True)
-def _scan(t, p, mask, keys, counts, bits, st):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # counts the runs of pairs from pixel st[0] until the end or until the table is half full;
-    # st = (next pixel, entries used, current run's key, its length, bad pixels), updated.
-    # The id of a pixel is t[i] & mask (mask -1 for id maps; 0xFFFFFF for colour maps read as
-    # overlapping little-endian uint32 words, 3 bytes apart).
-    # The arrays are never reassigned in the pixel loop, and nothing is called per pixel: a loop
-    # that may replace them, or calls a function for each pixel, runs several times slower.
+    The id of a pixel is ``t[i] & mask`` (mask -1 for id maps; 0xFFFFFF for colour maps read
+    as overlapping little-endian uint32 words, 3 bytes apart). The table is made, grown and
+    read by the caller: each of those as a kernel of its own would compile in every fresh
+    environment, and its caller would compile it again inside itself. The arrays are never
+    reassigned in the pixel loop, and nothing is called per pixel: a loop that may replace
+    them, or calls a function for each pixel, runs several times slower."""
     limit = np.int64(1) << 31
     used, run_key, run, bad = st[1], st[2], st[3], st[4]
     i = st[0]
@@ -106,24 +85,9 @@ def _scan(t, p, mask, keys, counts, bits, st):  # type: ignore[no-untyped-def]  
             used += _insert(keys, counts, bits, run_key, run)
         run_key = key
         run = 1
+    done = i == t.size and 2 * used <= keys.size
+    if done and run > 0:  # the last run: the table is at most half full, so there is room
+        used += _insert(keys, counts, bits, run_key, run)
+        run = 0
     st[0], st[1], st[2], st[3], st[4] = i, used, run_key, run, bad
-
-
-@nb.njit(cache=True, nogil=True)
-def _pairs(t, p, mask, bits):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    # t, p: flat id maps of the same size (see _scan for mask) -> (keys, counts) of the pairs,
-    # unsorted, and the number of pixels whose ids are outside [0, 2**31) (not counted); the
-    # table starts with 2**bits slots. bits is an argument, not a literal 10 here: a literal
-    # would compile _new_table, _grow and _scan twice (for the literal and for int64).
-    keys, counts = _new_table(bits)
-    st = np.empty(5, dtype=np.int64)  # not np.array([...]): a list literal compiles slowly
-    st[:] = 0
-    st[2] = -1
-    while True:
-        _scan(t, p, mask, keys, counts, bits, st)
-        if st[0] == t.size and 2 * st[1] <= keys.size:
-            if st[3] > 0:  # the last run (the table is at most half full: there is room)
-                _insert(keys, counts, bits, st[2], st[3])
-            return _entries(keys, counts), st[4]
-        keys, counts = _grow(keys, counts, bits)
-        bits += 1
+    return done

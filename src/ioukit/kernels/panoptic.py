@@ -34,16 +34,34 @@ def _jit() -> Any:
 
 
 @cache
-def _pairs32() -> Any:
-    """``_pairs`` compiled once, when first needed, for 32-bit ids in any memory layout: the
-    colour maps' overlapping words (strided) and 32-bit id maps (contiguous) share it. Left
-    to numba, each layout and each integer dtype would compile ``_pairs`` again (about 1 s
-    each in a fresh environment); 64-bit id maps take ``_pairs`` itself."""
+def _scan32() -> Any:
+    """The pixel scan compiled once, when first needed, for 32-bit ids in any memory layout:
+    the colour maps' overlapping words (strided) and 32-bit id maps (contiguous) share it.
+    Left to numba, each layout and each integer dtype would compile it again; 64-bit id maps
+    take the scan itself."""
     import numba as nb
 
     ids = nb.types.Array(nb.uint32, 1, "A", readonly=True)  # any layout; writable or not
-    sig = (ids, ids, nb.int64, nb.int64)
-    return nb.njit(sig, cache=True, nogil=True)(_jit()._pairs.py_func)
+    table = nb.types.Array(nb.int64, 1, "C")
+    sig = nb.boolean(ids, ids, nb.int64, table, table, nb.int64, table)
+    return nb.njit(sig, cache=True, nogil=True)(_jit().scan.py_func)
+
+
+def _pairs(scan: Any, t: NDArray, p: NDArray, mask: int) -> tuple[NDArray, NDArray, int]:
+    """``(keys, counts)`` of the pairs of the flat id maps ``t``, ``p`` (unsorted), and the
+    number of pixels whose ids are outside ``[0, 2**31)``: ``scan`` over a hash table of
+    ``2**_BITS`` slots that doubles whenever it is half full."""
+    bits = _BITS
+    keys = np.full(1 << bits, -1, dtype=np.int64)
+    counts = np.zeros(1 << bits, dtype=np.int64)
+    st = np.array([0, 0, -1, 0, 0], dtype=np.int64)
+    while not scan(t, p, mask, keys, counts, bits, st):
+        new_keys = np.full(2 * keys.size, -1, dtype=np.int64)
+        new_counts = np.zeros(2 * keys.size, dtype=np.int64)
+        _jit().grow(keys, counts, bits, new_keys, new_counts)
+        keys, counts, bits = new_keys, new_counts, bits + 1
+    used = keys != -1
+    return keys[used], counts[used], int(st[4])
 
 
 def _as32(ids: NDArray) -> NDArray:
@@ -66,12 +84,12 @@ def pair_counts(target: NDArray, pred: NDArray) -> tuple[NDArray, NDArray, NDArr
     sorted by (target id, prediction id), of two integer id maps of the same size; and the
     number of pixels whose ids are outside ``[0, 2**31)`` (not counted)."""
     if target.dtype.itemsize <= 4 and pred.dtype.itemsize <= 4:
-        (keys, counts), bad = _pairs32()(_as32(target), _as32(pred), -1, _BITS)
+        keys, counts, bad = _pairs(_scan32(), _as32(target), _as32(pred), -1)
     else:  # 64-bit ids (uint64 as int64: ids from 2**63 up turn negative, still not counted)
         t = np.ascontiguousarray(target).reshape(-1).astype(np.int64, copy=False)
         p = np.ascontiguousarray(pred).reshape(-1).astype(np.int64, copy=False)
-        (keys, counts), bad = _jit()._pairs(t, p, -1, _BITS)
-    return (*_sorted(keys, counts), int(bad))
+        keys, counts, bad = _pairs(_jit().scan, t, p, -1)
+    return (*_sorted(keys, counts), bad)
 
 
 def _words(rgb: NDArray) -> NDArray:
@@ -92,7 +110,7 @@ def pair_counts_rgb(target: NDArray, pred: NDArray, *, bgr: bool = False) -> Pai
     ``R + 256 G + 256**2 B``; ``bgr=True`` for maps in OpenCV's channel order."""
     t = np.ascontiguousarray(target, dtype=np.uint8).reshape(-1)
     p = np.ascontiguousarray(pred, dtype=np.uint8).reshape(-1)
-    (keys, counts), _ = _pairs32()(_words(t), _words(p), _LOW24, _BITS)
+    keys, counts, _ = _pairs(_scan32(), _words(t), _words(p), _LOW24)
     if t.size:  # the last pixel: its word would read past the end
         last = [int(x[-3]) | int(x[-2]) << 8 | int(x[-1]) << 16 for x in (t, p)]
         key = last[0] << 32 | last[1]
