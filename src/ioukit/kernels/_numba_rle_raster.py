@@ -27,27 +27,6 @@ def _row(v, h):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True)
-def _past(xs, slope, t, b, rising):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # is the rounded column of step t of a steep edge past the boundary b (b + 1 and up when
-    # the column rises along the edge, b and down when it falls)?
-    u = np.int64(xs + slope * t + 0.5)
-    return u > b if rising else u <= b
-
-
-@nb.njit(cache=True, nogil=True)
-def _toggle(cu, cv, pu, pv, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # consecutive points (pu, pv) -> (cu, cv) in different upsampled columns: the toggle's
-    # position when the boundary between them is a pixel-centre column inside the image, else
-    # -1 (no count argument: a literal 0 at the first call would compile a second copy)
-    xi = cu if cu < pu else cu - 1
-    if (xi - 2) % 5 == 0:
-        xd = (xi - 2) // 5
-        if xd >= 0 and xd <= w - 1:
-            return xd * h + _row(min(cv, pv), h)
-    return np.int64(-1)
-
-
-@nb.njit(cache=True, nogil=True)
 def _column(p, h, scale):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # p // h for 0 <= p < 2**52, by a product and one correction instead of a division
     c = np.int64(p * scale)
@@ -94,7 +73,7 @@ def _sort_toggles(pos, h):  # type: ignore[no-untyped-def]  # pragma: no cover -
 
 
 @nb.njit(cache=True, nogil=True)
-def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     # COCO's polygon raster. The vertices are scaled by 5 and rounded (C truncation of
     # v + 0.5), every edge is walked one upsampled step at a time along its longer axis
     # (always from the same end, so an edge and its reverse give the same points), and
@@ -133,16 +112,27 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         slope = ((ye - ys) / dx if dx > 0 else 0.0) if dx >= dy else (xe - xs) / dy
         t_first = steps if flip else 0
         t_last = 0 if flip else steps
-        if dx >= dy:
-            # u = xs + t moves one upsampled column per step: only the steps that cross a
-            # pixel-centre boundary (xi = min(u) = 5 X + 2) can toggle, so visit just those
+        shallow = dx >= dy
+        # the edge's first point as it is walked
+        if shallow:
             cu = t_first + xs
             cv = np.int64(ys + slope * t_first + 0.5)
-            if not first and cu != pu:  # the junction with the previous edge
-                q = _toggle(cu, cv, pu, pv, h, w)
-                if q >= 0:
-                    pos[n] = q
-                    n += 1
+        else:
+            cu = np.int64(xs + slope * t_first + 0.5)
+            cv = t_first + ys
+        if not first and cu != pu:
+            # the junction with the previous edge: the two points lie in different upsampled
+            # columns; a toggle when the boundary between them is a pixel-centre column inside
+            # the image
+            xi = cu if cu < pu else cu - 1
+            xd = (xi - 2) // 5
+            if (xi - 2) % 5 == 0 and xd >= 0 and xd <= w - 1:
+                pos[n] = xd * h + _row(min(cv, pv), h)
+                n += 1
+        first = False
+        if shallow:
+            # u = xs + t moves one upsampled column per step: only the steps that cross a
+            # pixel-centre boundary (xi = min(u) = 5 X + 2) can toggle, so visit just those:
             # pairs (t - 1, t), t = 1..steps, with xi = xs + t - 1 = 2 (mod 5)
             t = 1 + ((2 - (xs + 0)) % 5)
             while t <= steps:
@@ -154,7 +144,6 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
                     pos[n] = xd * h + _row(min(v0, v1), h)
                     n += 1
                 t += 5
-            first = False
             pu = t_last + xs
             pv = np.int64(ys + slope * t_last + 0.5)
             continue
@@ -162,34 +151,29 @@ def _poly_intervals(xy, h, w):  # type: ignore[no-untyped-def]  # pragma: no cov
         # * t) moves at most one column per step, monotonically; the pair of points (t, t + 1)
         # toggles when u changes between them across a pixel-centre boundary b = 5 X + 2 (at
         # row ys + t). Find the t of each such boundary from the line, not by walking
-        t_first = steps if flip else 0
-        cu = np.int64(xs + slope * t_first + 0.5)
-        if not first and cu != pu:  # the junction with the previous edge
-            q = _toggle(cu, t_first + ys, pu, pv, h, w)
-            if q >= 0:
-                pos[n] = q
-                n += 1
         c0 = np.int64(xs + slope * 0 + 0.5)
         c1 = np.int64(xs + slope * steps + 0.5)
         rising = c1 > c0
+        # step t is past the boundary b when its column u(t) is above b (rising) or at most b
+        # (falling): sign * u(t) > bound, with sign -1 and bound -b - 1 when falling
+        sign = 1 if rising else -1
         b_lo = max(min(c0, c1), 2)
         b_hi = min(max(c0, c1) - 1, 5 * (w - 1) + 2)
         b = b_lo + (2 - b_lo) % 5
         while b <= b_hi:
             # the least t' in 1..steps past the boundary: estimated, then made exact by
             # the rounding itself (u(t) is monotone); the pair is (t' - 1, t')
+            bound = b if rising else -b - 1
             est = (b + 0.5 - xs) / slope
             lo_t = np.int64(np.ceil(est)) if rising else np.int64(np.floor(est)) + 1
             lo_t = min(max(lo_t, 1), steps)
-            while lo_t > 1 and _past(xs, slope, lo_t - 1, b, rising):
+            while lo_t > 1 and sign * np.int64(xs + slope * (lo_t - 1) + 0.5) > bound:
                 lo_t -= 1
-            while lo_t < steps and not _past(xs, slope, lo_t, b, rising):
+            while lo_t < steps and sign * np.int64(xs + slope * lo_t + 0.5) <= bound:
                 lo_t += 1
             pos[n] = ((b - 2) // 5) * h + _row(ys + lo_t - 1, h)
             n += 1
             b += 5
-        first = False
-        t_last = 0 if flip else steps
         pu = np.int64(xs + slope * t_last + 0.5)
         pv = t_last + ys
     pos = _sort_toggles(pos[:n], h)
@@ -224,25 +208,14 @@ def _copy(dst, d0, src, s0, n):  # type: ignore[no-untyped-def]  # pragma: no co
 
 
 @nb.njit(cache=True, nogil=True)
-def polygons_to_string(coords, poffs, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """String of the union of polygons ``coords[poffs[i]:poffs[i + 1]]`` ((K, 2) vertices)."""
-    cs = np.empty(0, dtype=np.int64)
-    ce = np.empty(0, dtype=np.int64)
-    for i in range(poffs.shape[0] - 1):
-        s, e = _poly_intervals(coords[poffs[i] : poffs[i + 1]], h, w)
-        cs, ce = _union(cs, ce, s, e)
-    return intervals_to_string(cs, ce, h * w)
-
-
-@nb.njit(cache=True, nogil=True)
 def box_to_string(xa, ya, xb, yb, h, w):  # type: ignore[no-untyped-def]  # pragma: no cover
     """String of COCO's raster of the box with corners x ``xa``/``xb`` and y ``ya``/``yb``
-    (``xa <= xb``, ``ya <= yb``): the raster of :func:`_poly_intervals` for its four corners,
+    (``xa <= xb``, ``ya <= yb``): the raster of :func:`poly_intervals` for its four corners,
     in closed form. The upsampled corners are exact, so its vertical edges and the junctions
     toggle nothing, and its two horizontal edges toggle each pixel-centre column they cross
     at the rows of the two upsampled ys; equal rows cancel, and a column filled from row 0
     to row h joins the next (their toggles coincide and cancel too)."""
-    x0 = np.int64(5.0 * xa + 0.5)  # the vertices as _poly_intervals scales and rounds them
+    x0 = np.int64(5.0 * xa + 0.5)  # the vertices as poly_intervals scales and rounds them
     x1 = np.int64(5.0 * xb + 0.5)
     # the row of a horizontal edge, from its point as the shallow walk rounds it
     r0 = _row(np.int64(np.int64(5.0 * ya + 0.5) + 0.5), h)
@@ -293,7 +266,7 @@ def polygon_index(nums, ring_off, first, count, hs, ws):  # type: ignore[no-unty
         cs = np.empty(0, dtype=np.int64)
         ce = np.empty(0, dtype=np.int64)
         for r in range(first[i], first[i] + count[i]):
-            s, e = _poly_intervals(nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2), h, w)
+            s, e = poly_intervals(nums[ring_off[r] : ring_off[r + 1]].reshape(-1, 2), h, w)
             if r == first[i]:
                 cs, ce = s, e  # one ring: already a union (sorted, apart)
             else:
