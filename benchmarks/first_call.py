@@ -22,11 +22,11 @@ compile each module it imports from source (about 0.1 s per lazily imported subp
 
     python benchmarks/first_call.py [--only NAME[,NAME]] [--repeat N] [--src DIR]
 
-The source measured is this checkout's ``src``, first on ``PYTHONPATH`` (so an environment
-with ioukit installed measures this tree, not its installed copy); ``--src DIR`` measures another
-tree (e.g. an older commit's ``src`` from ``git archive``); a tree without ``ioukit/_warmup.py`` takes the call
-list from this repository's file. ``--repeat N``: each time is the median of N runs (each cold
-run with a new empty cache).
+The source measured is this checkout's ``src``, first on ``PYTHONPATH`` (so an environment with
+ioukit installed measures this tree, not its installed copy); ``--src DIR`` measures another
+tree (e.g. an older commit's ``src`` from ``git archive``); a tree without ``ioukit/_warmup.py``
+takes the call list from this repository's file. ``--repeat N``: each time is the median of N
+runs (each cold run with a new empty cache).
 """
 
 from __future__ import annotations

@@ -101,6 +101,35 @@ def test_scores_input_merge_and_save(tmp_path) -> None:  # type: ignore[no-untyp
         SegmentationEvaluator(c) + one
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_scattered_ignores_and_foreign_predictions(seed: int) -> None:
+    """Ignored pixels scattered and in blocks (two ignore values), classes that only touch
+    ignored pixels, predictions outside [0, C) at ignored pixels (the ignore value among
+    them), and images small enough for whole masks to be band: the direct computation's
+    counts."""
+    rng = np.random.default_rng(seed)
+    c = 4
+    h, w = (int(v) for v in rng.integers(3, 70, 2))
+    ratio = float(rng.choice([0.01, 0.05, 0.3]))
+    target = _maps(rng, 3, h, w, c)
+    target[rng.random(target.shape) < 0.1] = 255
+    target[:, : h // 3, : w // 4] = 254
+    target[1] = np.where(target[1] == 3, 255, target[1])  # class 3 only beside ignores there
+    pred = _maps(rng, 3, h, w, c)
+    ignored = target >= 254  # where a prediction may be any label: 4, 5 and 255 are no class
+    pred[ignored] = np.where(rng.random(pred.shape) < 0.5, pred, rng.choice([4, 5, 255]))[ignored]
+    if seed % 2:  # uint8 maps, as read from PNG files
+        pred, target = pred.astype(np.uint8), target.astype(np.uint8)
+    ev = SegmentationEvaluator(c, ignore_index=[254, 255], per_image=True, boundary=ratio)
+    ev.update(pred, target)
+    r = ev.result()
+    _, inter, union = _direct(pred, target, c, [254, 255], ratio)
+    np.testing.assert_array_equal(r.boundary_counts.tp, inter)
+    np.testing.assert_array_equal(
+        r.boundary_counts.tp + r.boundary_counts.fp + r.boundary_counts.fn, union
+    )
+
+
 def test_binary_maps_hand_computed() -> None:
     # a 6×6 square of class 1 in a 20×20 map, d = round(0.05 * 28.28) = 1: its band is the
     # 20-pixel ring; the prediction is shifted by one column: rings share 2 × 5 pixels of the

@@ -10,12 +10,13 @@ markdown are in :mod:`ioukit._cli_detect_show`, the formats and files in
 :mod:`ioukit._cli_output`, the spinner in :mod:`ioukit._cli_progress`.
 
 The files go to the library as paths, so each evaluation reads them with its compiled reader,
-straight into columns (from 1 MiB on; smaller files are read with Python's ``json``). Parsing them into Python objects here, once, and passing those would be
-slower, measured on ``benchmarks/coco_eval.py``'s 5,000-image bbox set (10 + 48 MB):
-``json.load`` of the two files alone takes 2.2 s, ``coco_evaluate`` then 1.4 s from the
-objects against 1.1 s from the paths, and ``tide`` 2.7 s against 2.4 s. So ``--tide`` reads the
-files a second time. A file is parsed here only after the library has refused it, to say what
-is wrong with it (not valid JSON, and where; a results file given as the ground truth).
+straight into columns (from 1 MiB on; smaller files are read with Python's ``json``). Parsing
+them into Python objects here, once, and passing those would be slower, measured on
+``benchmarks/coco_eval.py``'s 5,000-image bbox set (10 + 48 MB): ``json.load`` of the two files
+alone takes 2.2 s, ``coco_evaluate`` then 1.4 s from the objects against 1.1 s from the paths,
+and ``tide`` 2.7 s against 2.4 s. So ``--tide`` reads the files a second time. A file is parsed
+here only after the library has refused it, to say what is wrong with it (not valid JSON, and
+where; a results file given as the ground truth).
 """
 
 from __future__ import annotations

@@ -465,7 +465,12 @@ _GROUPS: dict[str, list[Callable[[], _Thunk]]] = {
         _ev.confidence_interval_coco,
         _ev.confidence_interval_coco_jackknife,
     ],
-    "panoptic": [_ev.panoptic_evaluator, _ev.panoptic_evaluator_boundary, _ev.panoptic_quality],
+    "panoptic": [
+        _ev.panoptic_evaluator,
+        _ev.panoptic_evaluator_boundary,
+        _ev.panoptic_evaluator_crowded,
+        _ev.panoptic_quality,
+    ],
     "cityscapes": [_ev.cityscapes_pixel_evaluator, _ev.cityscapes_instance_evaluator],
 }
 

@@ -471,6 +471,26 @@ def panoptic_evaluator_boundary() -> _Thunk:
     return panoptic_evaluator(boundary=0.02, dtype=np.uint32)
 
 
+def panoptic_evaluator_crowded() -> _Thunk:
+    """An image with more (target, prediction) pairs than the pair table starts with (it
+    grows): 32 × 32 segments against the same grid shifted by a pixel, 4096 pairs."""
+    from ioukit.panoptic import PanopticEvaluator
+
+    grid = np.arange(1, 1025, dtype=np.int64).reshape(32, 32)
+    gt = np.kron(grid, np.ones((6, 6), dtype=np.int64))
+    pred = np.roll(gt, (1, 1), axis=(0, 1))
+    segs = [
+        {"id": int(k), "category_id": 1 + int(k) % 2, "iscrowd": 0, "area": 36} for k in grid.flat
+    ]
+
+    def call() -> object:
+        ev = PanopticEvaluator(categories=_PANOPTIC_CATS)
+        ev.update(pred, gt, segs, segs)
+        return ev.compute()
+
+    return call
+
+
 def panoptic_quality() -> _Thunk:
     from PIL import Image
 

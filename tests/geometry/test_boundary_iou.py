@@ -18,7 +18,7 @@ import pytest
 
 from geometry_helpers import reference_band
 from ioukit import InputError, ParameterError, boundary_band, boundary_iou
-from ioukit.kernels.boundary import pair_band_counts
+from ioukit.kernels.boundary import label_bands
 
 cv2 = pytest.importorskip("cv2")
 
@@ -78,26 +78,26 @@ def test_bands_and_iou_match_reference(size: tuple[int, int], ratio: float) -> N
     assert expected[3] == 0.0 or union[3] == 0
 
 
-def test_pair_counts_with_valid_pixels() -> None:
-    # the kernel's counts restricted to valid pixels, against the reference bands
-    rng = np.random.default_rng(5)
-    h, w = 50, 70
-    pred = np.stack([_objects(rng, h, w) for _ in range(10)])
-    target = np.stack([_objects(rng, h, w) for _ in range(10)])
-    valid = rng.random((3, h, w)) < 0.7
-    rows = rng.integers(0, 3, size=10)
-    d = 3
-    got = pair_band_counts(pred, target, d, valid, rows)
-    ratio = d / math.hypot(h, w)  # round(3.0) = 3
-    for i in range(10):
-        bp, bt = reference_band(pred[i], ratio), reference_band(target[i], ratio)
-        v = valid[rows[i]]
-        assert got[i].tolist() == [
-            int((bp & bt & v).sum()),
-            int((bp & v).sum()),
-            int((bt & v).sum()),
-        ]
-
+@pytest.mark.parametrize("seed", range(4))
+def test_label_bands_are_each_class_mask_band(seed: int) -> None:
+    # label_bands: every class's band at once, against the reference band of each class's mask;
+    # with a wild value, the band of (labels == c) | wild, on the pixels of c only
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(5, 60, 2))
+    labels = np.kron(rng.integers(0, 5, (h // 4 + 1, w // 4 + 1)), np.ones((4, 4), int))[:h, :w]
+    labels[rng.random((h, w)) < 0.05] = 7
+    labels[rng.random((h, w)) < 0.1] = -1
+    d = int(rng.integers(1, 5))
+    ratio = d / math.hypot(h, w)
+    for wild in (None, -1):
+        got = label_bands(labels, d, wild=wild)
+        want = np.zeros((h, w), bool)
+        for c in np.unique(labels):
+            if c == wild:
+                continue
+            mask = (labels == c) | (labels == wild)
+            want |= reference_band(mask, ratio) & (labels == c)
+        np.testing.assert_array_equal(got, want)
 
 def test_small_object_in_large_image() -> None:
     # a 3×4 box in a 400×300 image, d = round(0.02 * 500) = 10 > the box: all of it is band;

@@ -251,18 +251,17 @@ def class_band_counts(
     n, h, w = target.shape
     out = np.zeros((n, num_classes, 3), dtype=np.int64)
     d = _dilation(h, w, dilation_ratio)
+    c = num_classes
     for i in range(n):
-        p, t = pred[i], target[i]
-        classes = np.union1d(np.unique(p), np.unique(t[valid[i]]))
-        classes = classes[(classes >= 0) & (classes < num_classes)].astype(np.int64)
-        if classes.size == 0:
-            continue
-        shape = (classes.size, 1, 1)
-        out[i, classes] = kernels.pair_band_counts(
-            p[None] == classes.reshape(shape),
-            (t[None] == classes.reshape(shape)) | ~valid[i][None],
-            d,
-            valid[i][None],
-            np.zeros(classes.size, dtype=np.int64),
-        )
+        p, t, v = pred[i], target[i], valid[i]
+        # the bands of every class at once; the ignored target pixels are the wildcard -1
+        # (valid target labels lie in [0, C)), in every class's mask and in no band
+        bp = kernels.label_bands(p, d) & v
+        wild = t.astype(np.int64)  # -1 would wrap in a uint8 map
+        wild[~v] = -1
+        bt = kernels.label_bands(wild, d, wild=-1)
+        ours = bp & (p >= 0) & (p < c)
+        out[i, :, 0] = np.bincount(t[ours & bt & (p == t)], minlength=c)
+        out[i, :, 1] = np.bincount(p[ours], minlength=c)
+        out[i, :, 2] = np.bincount(t[bt], minlength=c)
     return out

@@ -102,11 +102,10 @@ def _bands(masks, d, out):  # type: ignore[no-untyped-def]  # pragma: no cover -
 
 
 @nb.njit(cache=True, nogil=True)
-def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
+def pair_band_counts(pred, target, d, out, n_chunks, first, last):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``out[i] = (|B(pred[i]) ∩ B(target[i])|, |B(pred[i])|, |B(target[i])|)`` (int64), the
-    bands ``B`` of ``(N, H, W)`` uint8 (0/1) masks computed inside each mask's box; pixels
-    counted only where ``valid[vrow[i]]`` is set, or everywhere when ``vrow[i] < 0``. The
-    pairs of chunks ``[first, last)`` of ``n_chunks``."""
+    bands ``B`` of ``(N, H, W)`` uint8 (0/1) masks computed inside each mask's box. The pairs
+    of chunks ``[first, last)`` of ``n_chunks``."""
     # Both masks of a pair go through one loop, and the pair's counting is written here, not
     # in a helper: every call site of a kernel, and every level of calls, compiles its callees'
     # code again (numba links and optimises them into the caller).
@@ -116,8 +115,6 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
     box = np.empty(8, dtype=np.int64)
     for ch in range(first, last):
         for i in range(ch * n // n_chunks, (ch + 1) * n // n_chunks):
-            masked = vrow[i] >= 0
-            v = valid[max(vrow[i], 0)]  # read only where masked
             for k in range(2):
                 y0, y1, x0, x1 = _box(pred[i] if k == 0 else target[i])
                 box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3] = y0, y1, x0, x1
@@ -131,14 +128,14 @@ def pair_band_counts(pred, target, valid, vrow, d, out, n_chunks, first, last): 
                 c = 0
                 for y in range(y1 - y0):
                     for x in range(x1 - x0):
-                        if band[y, x] and (not masked or v[y0 + y, x0 + x]):
+                        if band[y, x]:
                             c += 1
                 out[i, k + 1] = c
             py0, px0, ty0, tx0 = box[0], box[2], box[4], box[6]
             c = 0
             for y in range(max(py0, ty0), min(box[1], box[5])):
                 for x in range(max(px0, tx0), min(box[3], box[7])):
-                    if bp[y - py0, x - px0] and bt[y - ty0, x - tx0] and (not masked or v[y, x]):
+                    if bp[y - py0, x - px0] and bt[y - ty0, x - tx0]:
                         c += 1
             out[i, 0] = c
 

@@ -21,6 +21,7 @@ __all__ = [
     "band_intervals",
     "band_min",
     "bands",
+    "label_bands",
     "needed_bands",
     "pair_band_counts",
     "segment_bands",
@@ -70,33 +71,20 @@ def bands(masks: _NDArray, d: int) -> _NDArray:
     return out
 
 
-def pair_band_counts(
-    pred: _NDArray,
-    target: _NDArray,
-    d: int,
-    valid: _NDArray | None = None,
-    valid_row: _NDArray | None = None,
-) -> _NDArray:
+def pair_band_counts(pred: _NDArray, target: _NDArray, d: int) -> _NDArray:
     """``(N, 3)`` int64: ``|B(p) ∩ B(t)|``, ``|B(p)|`` and ``|B(t)|`` of the bands ``B`` (as
     :func:`bands`) of the bool ``(N, H, W)`` masks ``pred`` and ``target``, paired row by row,
-    without building the bands of the whole images. With ``valid`` (bool ``(M, H, W)``) and
-    ``valid_row`` (int ``(N,)``), pair ``i`` counts only the pixels set in
-    ``valid[valid_row[i]]``."""
+    without building the bands of the whole images."""
     n = pred.shape[0]
     out = np.zeros((n, 3), dtype=np.int64)
     if pred.size == 0:
         return out
-    if valid is None or valid_row is None:
-        valid = np.zeros((1, 0, 0), dtype=np.uint8)  # one empty row, never read
-        valid_row = np.full(n, -1, dtype=np.int64)
     threads = parallel_threads(int(pred.size), min_work=_PARALLEL_PIXELS)
     chunks = _chunks(threads)
     run_chunks(
         _jit().pair_band_counts, chunks, threads,
         np.ascontiguousarray(pred, dtype=np.bool_).view(np.uint8),
         np.ascontiguousarray(target, dtype=np.bool_).view(np.uint8),
-        np.ascontiguousarray(valid, dtype=np.bool_).view(np.uint8),
-        np.ascontiguousarray(valid_row, dtype=np.int64),
         d, out, chunks, pieces=threads,
     )  # fmt: skip
     return out
@@ -121,6 +109,27 @@ def segment_bands(ids: _NDArray, segments: _NDArray, d: int) -> tuple[_NDArray, 
     areas = np.empty_like(area)
     areas[order] = area
     return out, areas
+
+
+@cache
+def _jit_labels() -> Any:
+    from ioukit.kernels import _numba_label_bands as k
+
+    return k
+
+
+def label_bands(labels: _NDArray, d: int, wild: int | None = None) -> _NDArray:
+    """Bool ``(H, W)``: whether each pixel of the integer label map ``labels`` ``(H, W)`` is in
+    the band (as :func:`bands`) of the mask of its own value, for every value at once in four
+    sweeps of the map. ``wild``: a value whose pixels belong to every value's mask (they never
+    make a boundary) and to no band."""
+    out = np.empty(labels.shape, dtype=np.bool_)
+    if labels.size:
+        _jit_labels().label_bands(
+            np.ascontiguousarray(labels, dtype=np.int64),
+            0 if wild is None else wild, wild is not None, d, out,
+        )  # fmt: skip
+    return out
 
 
 def band_intervals(
