@@ -119,8 +119,9 @@ def _run_child(name: str, src: str | None, cache: str) -> tuple[float, list[str]
         text=True,
         check=False,
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{name}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+    if proc.returncode != 0:  # the error's last line says why (a missing extra, say)
+        last = proc.stderr.strip().splitlines()[-1:] or [""]
+        raise RuntimeError(f"{name}: exit {proc.returncode}: {last[0]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     return float(out["seconds"]), list(out.get("inputs_compiled", []))
 
@@ -174,6 +175,7 @@ def main() -> int:
     # this checkout's source by default, first on PYTHONPATH: in an environment where ioukit
     # is installed (not editable), the children would otherwise measure the installed copy
     src = str(Path(args.src).resolve() if args.src else ROOT / "src")
+    sys.path.insert(0, src)  # the call list too comes from the tree measured
     compileall.compile_dir(str(Path(src) / "ioukit"), quiet=1)  # as installed
     names = [c.name for c in _call_list().select(args.only.split(",") if args.only else None)]
     if not args.only:

@@ -18,6 +18,14 @@ not ``int(x)``; and pass ``np.int64(0)`` or ``np.bool_(True)``, not a literal, w
 would otherwise be compiled once for the literal and again for the variable.
 ``tests/test_kernel_idioms.py`` checks the first two in the source; ``tests/test_warmup.py``
 the third, on a cold cache.
+
+A kernel that calls another compiles the callee's code again inside itself (numba links its
+callees in and optimises the whole), on top of the callee's own compilation, and again at
+every level above. So where the calls are few (once per image, per object, per growth of a
+table), they are made from Python instead: :func:`ioukit.kernels.rle.polygons_to_string` calls
+the raster, the union and the string writer in turn, and :mod:`ioukit.kernels.panoptic`
+makes, grows and reads its table around one scan kernel. Code that a single kernel needs
+lives in it, not in a helper of its own.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@
 square is separable: a pixel passes along a row iff the runs of set pixels ending and starting at
 it are both longer than ``d``, and it survives iff the same holds for the runs of row-passing
 pixels in its column. Two sweeps over each mask's bounding box, whatever ``d`` (pixels outside
-the box are zero, like those outside the image): :func:`_bands` (dense masks),
-:func:`pair_band_counts` (the band counts of mask pairs, for Boundary IoU) and
-:func:`segment_bands` (the bands of every segment of an id map, for Boundary PQ).
+the box are zero, like those outside the image): :func:`_bands` (dense masks) and
+:func:`pair_band_counts` (the band counts of mask pairs, for Boundary IoU). The bands of every
+class or segment of a label or id map at once are computed by
+:mod:`ioukit.kernels._numba_label_bands`.
 
 RLE masks have their bands computed inside their bounding boxes, from their intervals of ones
 (:func:`band_intervals`), and Boundary AP's IoU matrices lower the masks' IoU to the bands' IoU
@@ -138,65 +139,6 @@ def pair_band_counts(pred, target, d, out, n_chunks, first, last):  # type: igno
                     if bp[y - py0, x - px0] and bt[y - ty0, x - tx0]:
                         c += 1
             out[i, 0] = c
-
-
-@nb.njit(cache=True, nogil=True)
-def segment_bands(ids, segs, d, out, area):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The bands of the segments of an id map ``ids`` (H, W) int64 as one map: ``out`` (H, W)
-    int32 gets ``segs[k]`` on the band of segment ``segs[k]`` (``segs`` sorted, unique), 0 where
-    ``ids`` is 0 and -1 elsewhere; ``area[k]`` its band's pixels. Each segment's band is that of
-    the binary mask ``ids == segs[k]`` in the whole image (:func:`_band_box` inside its box)."""
-    h, w = ids.shape
-    s = segs.shape[0]
-    # y0, y1, x0, x1 (ends exclusive) of segment k at 4 k: 1-D, set by a loop (slice
-    # assignments and each np.empty signature compile code of their own)
-    box = np.empty(4 * s, dtype=np.int64)
-    for k in range(s):
-        box[4 * k] = h
-        box[4 * k + 1] = 0
-        box[4 * k + 2] = w
-        box[4 * k + 3] = 0
-    zero = np.int64(0)  # not a literal 0: _band_box keeps the signature of its other callers
-    for y in range(h):
-        last = np.int64(-1)
-        k = -1
-        for x in range(w):
-            v = ids[y, x]
-            out[y, x] = 0 if v == 0 else -1
-            if v != last:  # a new run: look its segment up once
-                last = v
-                lo = 0  # the first k with segs[k] >= v (np.searchsorted compiles slowly)
-                k = s
-                while lo < k:
-                    mid = (lo + k) >> 1
-                    if segs[mid] < v:
-                        lo = mid + 1
-                    else:
-                        k = mid
-                if k >= s or segs[k] != v:
-                    k = -1
-            if k >= 0:
-                box[4 * k] = min(box[4 * k], y)
-                box[4 * k + 1] = y + 1
-                box[4 * k + 2] = min(box[4 * k + 2], x)
-                box[4 * k + 3] = max(box[4 * k + 3], x + 1)
-    for k in range(s):
-        y0, y1, x0, x1 = box[4 * k], box[4 * k + 1], box[4 * k + 2], box[4 * k + 3]
-        if y1 <= y0:
-            continue
-        m = np.empty((y1 - y0, x1 - x0), dtype=np.bool_)  # bool, as band: one signature
-        for y in range(y1 - y0):
-            for x in range(x1 - x0):
-                m[y, x] = ids[y0 + y, x0 + x] == segs[k]
-        band = np.empty((y1 - y0, x1 - x0), dtype=np.bool_)  # _band_box writes every cell
-        _band_box(m, zero, y1 - y0, zero, x1 - x0, d, band)
-        n = 0
-        for y in range(y1 - y0):
-            for x in range(x1 - x0):
-                if band[y, x]:
-                    out[y0 + y, x0 + x] = segs[k]
-                    n += 1
-        area[k] = n
 
 
 # ---------------------------------------------------------------------------- bands of RLE masks

@@ -24,7 +24,6 @@ __all__ = [
     "label_bands",
     "needed_bands",
     "pair_band_counts",
-    "segment_bands",
 ]
 
 _NDArray = np.ndarray[Any, Any]
@@ -88,27 +87,6 @@ def pair_band_counts(pred: _NDArray, target: _NDArray, d: int) -> _NDArray:
         d, out, chunks, pieces=threads,
     )  # fmt: skip
     return out
-
-
-def segment_bands(ids: _NDArray, segments: _NDArray, d: int) -> tuple[_NDArray, _NDArray]:
-    """The bands (as :func:`bands`) of the segments ``segments`` (int ``(S,)``, distinct ids
-    > 0) of the integer id map ``ids`` ``(H, W)``, each that of the mask ``ids == id`` in the
-    whole image, computed inside its box: ``(band map, band areas)``. The band map, int32
-    ``(H, W)``, holds the segment's id on its band, 0 where ``ids`` is 0 and -1 elsewhere
-    (interiors, and ids not in ``segments``); the areas, int64 ``(S,)``, are in the order of
-    ``segments`` (0 for an id that is not in the map). 32 bits hold every id (below
-    ``2**31``), and :func:`ioukit.kernels.panoptic.pair_counts` counts 32-bit maps with the
-    kernel of colour maps."""
-    segs = np.asarray(segments, dtype=np.int64)
-    order = np.argsort(segs, kind="stable")
-    out = np.empty(ids.shape, dtype=np.int32)
-    area = np.zeros(segs.size, dtype=np.int64)
-    _jit().segment_bands(
-        np.ascontiguousarray(ids, dtype=np.int64), np.ascontiguousarray(segs[order]), d, out, area
-    )
-    areas = np.empty_like(area)
-    areas[order] = area
-    return out, areas
 
 
 @cache

@@ -4,10 +4,10 @@ boundary-iou-api's ``coco_panoptic_api/evaluation.py`` (``iou_type="boundary"``)
 id map by a *boundary map*: the band (:func:`ioukit.boundary_band`) of every segment, the mask
 ``ids == id`` in the whole image, painted with the segment's id, the rest of each segment with
 one "interior" id and VOID left as 0; it then counts the (target, prediction) pairs of the two
-boundary maps as it counts those of the id maps. Here the same maps are built by
-:func:`ioukit.kernels.boundary.segment_bands` (each band computed inside its segment's box;
-interiors are -1, pixels that :func:`ioukit.kernels.panoptic.pair_counts` does not count) for
-the segments that take part in a candidate pair only, then counted by ``pair_counts``:
+boundary maps as it counts those of the id maps. Here the same maps are built from
+:func:`ioukit.kernels.boundary.label_bands` (the bands of every segment of a map at once;
+interiors are -1, pixels that :func:`ioukit.kernels.panoptic.pair_counts` does not count), then
+counted by ``pair_counts``:
 
 * ``|B(g) ∩ B(p)|``: the pixels of the pair ``(g, p)``;
 * ``|VOID_target ∩ B(p)|``: the pixels of the pair ``(0, p)``;
@@ -44,6 +44,21 @@ class BandCounts:
     pred_area: NDArray
 
 
+def boundary_map(ids: NDArray, d: int) -> NDArray:
+    """boundary-iou-api's boundary map of an integer id map ``(H, W)``, int32: each segment's id
+    on its band (that of the mask ``ids == id`` in the whole image, band width ``d``), 0 on VOID
+    (id 0) and -1 elsewhere: the interiors, and ids outside ``[0, 2**31)``, which
+    :func:`ioukit.kernels.panoptic.pair_counts` does not count in the id maps either."""
+    from ioukit.kernels.boundary import label_bands
+
+    ids = np.asarray(ids)
+    out = np.full(ids.shape, -1, dtype=np.int32)
+    painted = label_bands(ids, d) & (ids > 0) & (ids < 2**31)
+    out[painted] = ids[painted]
+    out[ids == 0] = 0
+    return out
+
+
 def to_ids(rgb: NDArray, *, bgr: bool = False) -> NDArray:
     """``(H, W)`` int64 ids ``R + 256 G + 256**2 B`` of an ``(H, W, 3)`` uint8 colour map
     (``bgr``: in OpenCV's channel order)."""
@@ -64,7 +79,6 @@ def band_counts(
     ``mask_to_boundary`` for the dilation ``ratio`` and the image size. Bands are computed for
     the segments of the candidate pairs (non-VOID, target not crowd, same category), the only
     pairs whose IoU is used."""
-    from ioukit.kernels.boundary import segment_bands
     from ioukit.kernels.panoptic import pair_counts
 
     gi = {int(s): i for i, s in enumerate(gt.ids.tolist())}
@@ -82,10 +96,13 @@ def band_counts(
     areas = []
     band_maps = []
     for ids, need, index in ((target, need_gt, gi), (prediction, need_pred, pi)):
-        segs = np.fromiter(sorted(need), dtype=np.int64, count=len(need))
-        band_map, band_area = segment_bands(ids, segs, d)
+        band_map = boundary_map(ids, d)
         area = np.zeros(len(index), dtype=np.int64)
-        area[[index[s] for s in segs.tolist()]] = band_area
+        if need:  # the band areas of the segments of candidate pairs, counted in the map
+            seg, _, pix, _ = pair_counts(band_map, np.zeros_like(band_map))
+            found = dict(zip(seg.tolist(), pix.tolist(), strict=True))
+            for s in need:
+                area[index[s]] = found.get(s, 0)
         band_maps.append(band_map)
         areas.append(area)
     bg, bp, pix, _ = pair_counts(band_maps[0], band_maps[1])  # interiors (-1) are not counted

@@ -17,7 +17,7 @@ import numpy as np
 
 from ioukit._errors import InputError
 from ioukit._folder import Problem
-from ioukit.panoptic._boundary import to_ids
+from ioukit.panoptic._boundary import boundary_map, to_ids
 from ioukit.panoptic._match import BadImage, ImageStats, match_files
 
 if TYPE_CHECKING:
@@ -211,15 +211,13 @@ def evaluate_batch(config: dict[str, Any], task: tuple[int, list[Any]]) -> tuple
 
 def warm_up(config: dict[str, Any]) -> None:
     """Compile the kernels and load the readers here, so forked workers inherit them."""
-    from ioukit.kernels.boundary import segment_bands
     from ioukit.kernels.panoptic import pair_counts_rgb
 
     z = np.zeros((1, 1, 3), dtype=np.uint8)
     pair_counts_rgb(z, z)
     pair_counts_rgb(z, z, bgr=True)
     if config.get("boundary") is not None:
-        one = np.ones((1, 1), dtype=np.int64)
-        segment_bands(one, one[0], 1)  # its int32 band maps take pair_counts_rgb's kernel
+        boundary_map(np.ones((1, 1), dtype=np.int64), 1)  # int32: pair_counts_rgb's kernel
     _optional("pyspng")
     _optional("cv2")
 
