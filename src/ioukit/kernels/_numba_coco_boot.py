@@ -92,57 +92,6 @@ def _kind(dt_status, a, d, tneed, with_prec):  # type: ignore[no-untyped-def]  #
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
-def _plan_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    k, dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec, counts,
-    cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag, fill,
-):  # fmt: skip
-    """One category of :func:`plan_pass`: with ``fill`` False, count its candidates, hits and
-    events per threshold into ``counts[k]`` (``(3 + T)`` columns); with ``fill``, write them at
-    the offsets."""
-    n_t = dt_status.shape[1]
-    lo = cat_start[k]
-    last = lo - 1
-    for p in range(lo, cat_start[k + 1]):
-        if dt_rank[order[p]] < max_det and _kind(dt_status, a, order[p], tneed, with_prec)[1]:
-            last = p
-    n_c = 0
-    n_h = 0
-    c0 = cand_off[k] if fill else 0
-    h0 = hit_off[k] if fill else 0
-    for p in range(lo, last + 1):
-        d = order[p]
-        if dt_rank[d] >= max_det:
-            continue
-        cand = _kind(dt_status, a, d, tneed, with_prec)[0]
-        if cand:
-            if fill:
-                cimg[c0 + n_c] = dt_image[d]
-            n_c += 1
-        hit = False
-        for t in range(n_t):
-            s = dt_status[a, t, d]
-            if tneed[t] and (s == 1 or (s == 2 and cand)):
-                hit = True
-                j = counts[k, 3 + t]
-                counts[k, 3 + t] = j + 1
-                if fill:
-                    e = ev_off[k * n_t + t] + j
-                    ev_hit[e] = h0 + n_h
-                    ev_img[e] = dt_image[d]
-                    ev_flag[e] = (_TP if s == 1 else 0) | (_CAND if cand else 0)
-        if hit:
-            if fill:
-                hit_cend[h0 + n_h] = c0 + n_c
-            n_h += 1
-    counts[k, 0] = n_c
-    counts[k, 1] = n_h
-    if fill:
-        for t in range(n_t):
-            _mark_skips(ev_off[k * n_t + t], ev_off[k * n_t + t] + counts[k, 3 + t], ev_hit,
-                        ev_flag, hit_cend)  # fmt: skip
-
-
-@nb.njit(cache=True, error_model="numpy", nogil=True)
 def _mark_skips(e0, e1, ev_hit, ev_flag, hit_cend):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Flag ``_SKIP`` on each true positive of the events ``e0:e1`` (one threshold) that is
     followed by another with no unmatched candidate between them: under any weights its
@@ -182,12 +131,53 @@ def plan_pass(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     T + t + 1]`` in score order, each with its hit, image and flags (1: true positive, 2:
     candidate)."""
     n_k = cat_start.size - 1
+    n_t = dt_status.shape[1]
     cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag = plan
     for k in range(n_k * first // n_chunks, n_k * last // n_chunks):
-        _plan_category(
-            k, dt_status, dt_rank, dt_image, order, cat_start, a, max_det, tneed, with_prec,
-            counts, cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit, ev_img, ev_flag, fill,
-        )  # fmt: skip
+        # category k, written here rather than in a kernel of its own (each level of calls
+        # compiles the levels below it again): with fill False, count its candidates, hits
+        # and events per threshold into counts[k] ((3 + T) columns); with fill, write them
+        # at the offsets
+        lo = cat_start[k]
+        end = lo - 1  # where the category's final hit is
+        for p in range(lo, cat_start[k + 1]):
+            if dt_rank[order[p]] < max_det and _kind(dt_status, a, order[p], tneed, with_prec)[1]:
+                end = p
+        n_c = 0
+        n_h = 0
+        c0 = cand_off[k] if fill else 0
+        h0 = hit_off[k] if fill else 0
+        for p in range(lo, end + 1):
+            d = order[p]
+            if dt_rank[d] >= max_det:
+                continue
+            cand = _kind(dt_status, a, d, tneed, with_prec)[0]
+            if cand:
+                if fill:
+                    cimg[c0 + n_c] = dt_image[d]
+                n_c += 1
+            hit = False
+            for t in range(n_t):
+                s = dt_status[a, t, d]
+                if tneed[t] and (s == 1 or (s == 2 and cand)):
+                    hit = True
+                    j = counts[k, 3 + t]
+                    counts[k, 3 + t] = j + 1
+                    if fill:
+                        e = ev_off[k * n_t + t] + j
+                        ev_hit[e] = h0 + n_h
+                        ev_img[e] = dt_image[d]
+                        ev_flag[e] = (_TP if s == 1 else 0) | (_CAND if cand else 0)
+            if hit:
+                if fill:
+                    hit_cend[h0 + n_h] = c0 + n_c
+                n_h += 1
+        counts[k, 0] = n_c
+        counts[k, 1] = n_h
+        if fill:
+            for t in range(n_t):
+                _mark_skips(ev_off[k * n_t + t], ev_off[k * n_t + t] + counts[k, 3 + t], ev_hit,
+                            ev_flag, hit_cend)  # fmt: skip
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -334,29 +324,6 @@ def _fill_levels(valid, slot, pbuf, t, k):  # type: ignore[no-untyped-def]  # pr
 
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
-def _block_slice(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    s, nl, wt, npw, a, with_prec, tneed, cand_off, cimg, hit_off, hit_cend, ev_off, ev_hit,
-    ev_img, ev_flag, rec_thr, thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot, tp,
-    valid,
-):  # fmt: skip
-    """Precision ``pbuf (T, K, R, L)`` and recall ``rbuf (T, K, L)`` of slice ``s`` for the
-    lanes ``:nl`` of one block (``wt (N, L)`` their weights, ``npw (A, K, L)`` their regular
-    ground truths), at the thresholds where ``tneed``; -1 where a category has none."""
-    n_k = npw.shape[1]
-    for k in range(n_k):
-        npk = npw[a, k]
-        for ln in range(_LANES):
-            valid[ln] = ln < nl and npk[ln] > 0
-        sk = s * n_k + k
-        if with_prec:
-            _prefix(cand_off[sk], hit_off[sk], hit_off[sk + 1], hit_cend, cimg, wt, pref)
-        block_category(
-            sk, k, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img, ev_flag,
-            rec_thr, thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot, tp,
-        )  # fmt: skip
-
-
-@nb.njit(cache=True, error_model="numpy", nogil=True)
 def block_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     sk, k, npk, valid, wt, with_prec, tneed, hit_off, ev_off, ev_hit, ev_img, ev_flag, rec_thr,
     thr_sorted, pbuf, rbuf, pref, tp_at, env, lvl, table, slot, tp,
@@ -364,7 +331,7 @@ def block_category(  # type: ignore[no-untyped-def]  # pragma: no cover - compil
     """Precision ``pbuf[:, k]`` and recall ``rbuf[:, k]`` of the planned category ``sk`` (slice
     ``s``, category ``c``: ``s * K + c``) for the lanes where ``valid`` (their regular ground
     truths ``npk (L,)``, more than 0), -1 for the others, with the weighted candidates up to
-    each hit in ``pref`` (see :func:`_prefix`); see :func:`_block_slice`."""
+    each hit in ``pref`` (see :func:`_prefix`); see :func:`replicates`."""
     n_t = tneed.size
     h0 = hit_off[sk]
     if with_prec:
@@ -532,12 +499,25 @@ def replicates(  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
             if thr_sorted and any_prec and table.shape[0] < top + 1:
                 table = np.empty((np.int64(top) + 1, _LANES), dtype=np.int32)
             for s in range(n_s):
+                # precision pbuf (T, K, R, L) and recall rbuf (T, K, L) of slice s for the
+                # lanes :nl (-1 where a category has no regular ground truth); written here,
+                # not in a kernel of its own: each level of calls compiles the levels below
+                # it again
                 a = slice_area[s]
-                _block_slice(
-                    s, nl, wt, npw, a, slice_prec[s], slice_tneed[s], cand_off, cimg, hit_off,
-                    hit_cend, ev_off, ev_hit, ev_img, ev_flag, rec_thr, thr_sorted, pbuf, rbuf,
-                    pref, tp_at, env, lvl, table, slot, tp, valid,
-                )  # fmt: skip
+                with_prec = slice_prec[s]
+                for k in range(n_k):
+                    npk = npw[a, k]
+                    for ln in range(_LANES):
+                        valid[ln] = ln < nl and npk[ln] > 0
+                    sk = s * n_k + k
+                    if with_prec:
+                        _prefix(cand_off[sk], hit_off[sk], hit_off[sk + 1], hit_cend, cimg, wt,
+                                pref)  # fmt: skip
+                    block_category(
+                        sk, k, npk, valid, wt, with_prec, slice_tneed[s], hit_off, ev_off,
+                        ev_hit, ev_img, ev_flag, rec_thr, thr_sorted, pbuf, rbuf, pref, tp_at,
+                        env, lvl, table, slot, tp,
+                    )  # fmt: skip
                 same = np.bool_(True)  # every lane has every category (not a literal)
                 for k in range(n_k):
                     for ln in range(nl):
