@@ -144,47 +144,6 @@ def _before(a, b, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cov
 
 
 @nb.njit(cache=True, nogil=True)
-def _stable_sort(idx, lo, hi, score, tie):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # idx[lo:hi] (int64 positions) sorted in place by decreasing score[idx], NaN last, then by
-    # increasing tie[idx], then in their order: the order of np.argsort(-score[idx],
-    # kind="mergesort") after a stable sort by the tie. Insertion sort of runs of 16, then
-    # bottom-up merges (numba's own argsort costs seconds to compile); bounds rather than a
-    # slice argument: less code to compile.
-    n = hi - lo
-    for r0 in range(lo, hi, 16):
-        r1 = min(r0 + 16, hi)
-        for a in range(r0 + 1, r1):
-            v = idx[a]
-            b = a - 1
-            while b >= r0 and _before(v, idx[b], score, tie):
-                idx[b + 1] = idx[b]
-                b -= 1
-            idx[b + 1] = v
-    src = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        src[k] = idx[lo + k]
-    dst = np.empty(n, dtype=np.int64)
-    width = 16
-    while width < n:
-        for r0 in range(0, n, 2 * width):
-            mid = min(r0 + width, n)
-            r1 = min(r0 + 2 * width, n)
-            i = r0
-            j = mid
-            for k in range(r0, r1):
-                if j < r1 and (i >= mid or _before(src[j], src[i], score, tie)):
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-        src, dst = dst, src
-        width *= 2
-    for k in range(n):
-        idx[lo + k] = src[k]
-
-
-@nb.njit(cache=True, nogil=True)
 def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Items grouped by cell (``cell[i] < 0``: dropped), in file order, or with ``by_score``
     by decreasing ``score`` within a cell, ties by increasing ``tie`` then file order (a
@@ -211,8 +170,44 @@ def order_cells(cell, score, tie, n_cells, by_score):  # type: ignore[no-untyped
         for c in range(n_cells):
             lo = off[c]
             hi = off[c + 1]
-            if hi - lo > 64:  # a stable merge sort: by decreasing score, then by the tie
-                _stable_sort(order, lo, hi, score, tie)
+            if hi - lo > 64:
+                # a stable sort by decreasing score, NaN last, then by increasing tie (the
+                # order of np.argsort(-score, kind="mergesort") after a stable sort by the
+                # tie): insertion sort of runs of 16, then bottom-up merges (numba's own
+                # argsort costs seconds to compile). Written here, not in a kernel of its own:
+                # a caller compiles its callees' code again.
+                m = hi - lo
+                for r0 in range(lo, hi, 16):
+                    r1 = min(r0 + 16, hi)
+                    for a in range(r0 + 1, r1):
+                        v = order[a]
+                        b = a - 1
+                        while b >= r0 and _before(v, order[b], score, tie):
+                            order[b + 1] = order[b]
+                            b -= 1
+                        order[b + 1] = v
+                src = np.empty(m, dtype=np.int64)
+                for k in range(m):
+                    src[k] = order[lo + k]
+                dst = np.empty(m, dtype=np.int64)
+                width = 16
+                while width < m:
+                    for r0 in range(0, m, 2 * width):
+                        mid = min(r0 + width, m)
+                        r1 = min(r0 + 2 * width, m)
+                        i = r0
+                        j = mid
+                        for k in range(r0, r1):
+                            if j < r1 and (i >= mid or _before(src[j], src[i], score, tie)):
+                                dst[k] = src[j]
+                                j += 1
+                            else:
+                                dst[k] = src[i]
+                                i += 1
+                    src, dst = dst, src
+                    width *= 2
+                for k in range(m):
+                    order[lo + k] = src[k]
                 continue
             # insertion sort: cells are short, and it is stable
             for a in range(lo + 1, hi):
