@@ -36,8 +36,7 @@ NDArray = np.ndarray[Any, Any]
 class BandCounts:
     """The band counts of one image: ``pairs`` (target id, prediction id) → band pixels (target
     id 0: the target's VOID pixels on the prediction's band); ``gt_area`` and ``pred_area``
-    (S,) int64, each segment's band area in the order of its :class:`Segments` (0 for the
-    segments of no candidate pair, whose bands are not needed)."""
+    (S,) int64, each segment's band area in the order of its :class:`Segments`."""
 
     pairs: dict[tuple[int, int], int]
     gt_area: NDArray
@@ -68,43 +67,26 @@ def to_ids(rgb: NDArray, *, bgr: bool = False) -> NDArray:
 
 
 def band_counts(
-    maps: tuple[NDArray, NDArray],
-    pairs: tuple[NDArray, NDArray, NDArray],
-    gt: Segments,
-    pred: Segments,
-    ratio: float,
+    maps: tuple[NDArray, NDArray], gt: Segments, pred: Segments, ratio: float
 ) -> BandCounts:
     """:class:`BandCounts` of the integer id maps ``maps`` = (target, prediction) ``(H, W)``,
-    whose pair counts are ``pairs``, with the band width ``d`` of boundary-iou-api's
-    ``mask_to_boundary`` for the dilation ``ratio`` and the image size. Bands are computed for
-    the segments of the candidate pairs (non-VOID, target not crowd, same category), the only
-    pairs whose IoU is used."""
+    with the band width ``d`` of boundary-iou-api's ``mask_to_boundary`` for the dilation
+    ``ratio`` and the image size: the bands of every segment at once (the caller reads those of
+    its candidate pairs)."""
     from ioukit.kernels.panoptic import pair_counts
 
-    gi = {int(s): i for i, s in enumerate(gt.ids.tolist())}
-    pi = {int(s): i for i, s in enumerate(pred.ids.tolist())}
-    gt_cats, gt_crowd, pred_cats = gt.cats.tolist(), gt.crowd.tolist(), pred.cats.tolist()
-    need_gt: set[int] = set()
-    need_pred: set[int] = set()
-    for g, p in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-        if g and p and not gt_crowd[gi[g]] and gt_cats[gi[g]] == pred_cats[pi[p]]:
-            need_gt.add(g)
-            need_pred.add(p)
     target, prediction = maps
     h, w = target.shape
     d = _dilation(h, w, ratio)
     areas = []
     band_maps = []
-    for ids, need, index in ((target, need_gt, gi), (prediction, need_pred, pi)):
+    for ids, segments in ((target, gt), (prediction, pred)):
         band_map = boundary_map(ids, d)
-        area = np.zeros(len(index), dtype=np.int64)
-        if need:  # the band areas of the segments of candidate pairs, counted in the map
-            seg, _, pix, _ = pair_counts(band_map, np.zeros_like(band_map))
-            found = dict(zip(seg.tolist(), pix.tolist(), strict=True))
-            for s in need:
-                area[index[s]] = found.get(s, 0)
+        # each id's band area: its pixels in the boundary map (paired with a map of zeros)
+        seg, _, pix, _ = pair_counts(band_map, np.zeros_like(band_map))
+        found = dict(zip(seg.tolist(), pix.tolist(), strict=True))
+        areas.append(np.array([found.get(int(s), 0) for s in segments.ids.tolist()], np.int64))
         band_maps.append(band_map)
-        areas.append(area)
     bg, bp, pix, _ = pair_counts(band_maps[0], band_maps[1])  # interiors (-1) are not counted
     counted = dict(zip(zip(bg.tolist(), bp.tolist(), strict=True), pix.tolist(), strict=True))
     return BandCounts(counted, areas[0], areas[1])

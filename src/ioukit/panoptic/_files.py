@@ -217,7 +217,8 @@ def warm_up(config: dict[str, Any]) -> None:
     pair_counts_rgb(z, z)
     pair_counts_rgb(z, z, bgr=True)
     if config.get("boundary") is not None:
-        boundary_map(np.ones((1, 1), dtype=np.int64), 1)  # int32: pair_counts_rgb's kernel
+        # label_bands; its int32 boundary maps are counted by pair_counts_rgb's kernel
+        boundary_map(np.ones((1, 1), dtype=np.int64), 1)
     _optional("pyspng")
     _optional("cv2")
 

@@ -189,7 +189,7 @@ def match_image(
     if boundary is not None:
         if maps is None:
             raise ParameterError("match_image: `boundary` needs the id maps `maps`.")
-        bands = band_counts(maps, (gt_ids, pred_ids, pixels), gt, pred, boundary)
+        bands = band_counts(maps, gt, pred, boundary)
     k = isthing.shape[0]
     tp = np.zeros(k, dtype=np.int64)
     fp = np.zeros(k, dtype=np.int64)
